@@ -1,0 +1,7 @@
+"""bulkops: fast, resumable bulk operations on Pinecone serverless indexes."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,294 @@
+"""Every error bulkops raises, and the one table that maps an HTTP answer to it.
+
+    BulkopsError
+    ├── UsageError                      the caller asked for something invalid; nothing was sent
+    ├── CheckpointError                 a checkpoint file cannot be used
+    │   └── CheckpointMismatchError     the checkpoint belongs to a different job
+    ├── TransportError                  no HTTP answer: refused, reset, timed out
+    │   └── RequestTimeoutError
+    ├── RetryExhaustedError             retries, retry budget or the job deadline ran out
+    ├── VerificationError               a purge's verification pass still found records
+    └── ApiError                        the server answered with a non-2xx status
+        ├── BadRequestError             400, 422 and other 4xx without a class of their own
+        ├── AuthenticationError         401
+        ├── ForbiddenError              403
+        │   └── DeletionProtectedError  403 because deletion protection is on
+        ├── NotFoundError               404
+        ├── ConflictError               409
+        ├── PreconditionFailedError     412
+        ├── RequestTooLargeError        413, 414, 431
+        ├── RateLimitedError            429, with the limit's operation/scope and Retry-After
+        └── ServerError                 5xx
+
+Both Pinecone error bodies are understood: the control plane's
+``{"error": {"code", "message"}, "status"}`` and the data plane's ``{"code": <int>, "message", "details"}``;
+anything else (plain text, HTML from a proxy) is kept as the message, truncated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import orjson
+
+__all__ = [
+    "EXIT_CODES",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BulkopsError",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "ConflictError",
+    "DeletionProtectedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PreconditionFailedError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "RetryExhaustedError",
+    "ServerError",
+    "TransportError",
+    "UsageError",
+    "VerificationError",
+    "error_from_response",
+    "redact",
+]
+
+_MAX_MESSAGE = 500
+
+# Exit codes the CLI returns; documented in the README. Library errors carry the code they map to.
+EXIT_CODES: Mapping[str, int] = {
+    "ok": 0,
+    "error": 1,
+    "usage": 2,
+    "partial": 3,  # the job ended but verification found leftovers, or some records were rejected
+    "interrupted": 130,
+}
+
+
+class BulkopsError(Exception):
+    """Root of every error bulkops raises."""
+
+    exit_code: ClassVar[int] = EXIT_CODES["error"]
+
+
+class UsageError(BulkopsError, ValueError):
+    """The caller asked for something invalid. Raised before anything is sent or changed."""
+
+    exit_code: ClassVar[int] = EXIT_CODES["usage"]
+
+
+class CheckpointError(BulkopsError):
+    """A checkpoint file is unreadable, corrupt, or cannot be written."""
+
+    exit_code: ClassVar[int] = EXIT_CODES["usage"]
+
+
+class CheckpointMismatchError(CheckpointError):
+    """The checkpoint was written by a different job (another index, namespace, prefix or kind)."""
+
+
+class TransportError(BulkopsError):
+    """No HTTP answer came back: connection refused or reset, DNS failure, timeout."""
+
+
+class RequestTimeoutError(TransportError):
+    """A request got no complete answer within its timeout."""
+
+
+class RetryExhaustedError(BulkopsError):
+    """A request kept failing until its attempts, the retry budget or the job deadline ran out."""
+
+    def __init__(self, message: str, last_error: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.last_error = last_error
+
+
+class VerificationError(BulkopsError):
+    """The verification pass after a purge still found targeted records."""
+
+    exit_code: ClassVar[int] = EXIT_CODES["partial"]
+
+
+class ApiError(BulkopsError):
+    """The server answered with a non-2xx status. ``code`` is Pinecone's code (string or gRPC int)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | int | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method and self.url else ""
+        code = f" {self.code}" if self.code is not None else ""
+        rid = f" [request id {self.request_id}]" if self.request_id else ""
+        return f"HTTP {self.status}{code}: {self.message}{where}{rid}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, code={self.code!r}, message={self.message!r})"
+
+
+class BadRequestError(ApiError):
+    """400/422 or another 4xx: the request was malformed or invalid; retrying will not help."""
+
+
+class AuthenticationError(ApiError):
+    """401: the API key is missing or wrong."""
+
+
+class ForbiddenError(ApiError):
+    """403: not allowed (quota, permissions, or deletion protection)."""
+
+
+class DeletionProtectedError(ForbiddenError):
+    """403 because the index has deletion protection enabled."""
+
+
+class NotFoundError(ApiError):
+    """404: the index, namespace, backup or restore job does not exist."""
+
+
+class ConflictError(ApiError):
+    """409: the resource already exists."""
+
+
+class PreconditionFailedError(ApiError):
+    """412: e.g. a backup with a pending restore cannot be deleted."""
+
+
+class RequestTooLargeError(ApiError):
+    """413/414/431: the request body, URL or headers were too large; split the batch and retry."""
+
+
+class RateLimitedError(ApiError):
+    """429. ``operation``/``scope_kind``/``scope_name`` come from Pinecone's message when it names them."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        operation: str | None = None,
+        scope_kind: str | None = None,
+        scope_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_after = retry_after
+        self.operation = operation
+        self.scope_kind = scope_kind
+        self.scope_name = scope_name
+        super().__init__(status, message, **kwargs)
+
+
+class ServerError(ApiError):
+    """5xx: the server failed; safe to retry idempotent requests."""
+
+
+_STATUS_TABLE: Mapping[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    413: RequestTooLargeError,
+    414: RequestTooLargeError,
+    422: BadRequestError,
+    429: RateLimitedError,
+    431: RequestTooLargeError,
+}
+
+
+def _class_for(status: int) -> type[ApiError]:
+    if status in _STATUS_TABLE:
+        return _STATUS_TABLE[status]
+    if status >= 500:
+        return ServerError
+    return BadRequestError
+
+
+def parse_error_body(body: bytes) -> tuple[str | int | None, str]:
+    """Return ``(code, message)`` from either Pinecone error body, or the raw text for anything else."""
+    try:
+        doc = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict):
+        inner = doc.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            code = inner.get("code")
+            return (code if isinstance(code, str | int) else None), inner["message"]
+        if isinstance(doc.get("message"), str):
+            code = doc.get("code")
+            return (code if isinstance(code, str | int) else None), doc["message"]
+    text = body.decode("utf-8", errors="replace").strip()
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + "…"
+    return None, text or "(empty body)"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds; HTTP dates and junk give None."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    method: str | None = None,
+    url: str | None = None,
+) -> ApiError:
+    """Build the right ApiError subclass for a non-2xx answer (the one status → class table)."""
+    headers = headers or {}
+    code, message = parse_error_body(body)
+    request_id = headers.get("x-pinecone-request-id") or headers.get("x-request-id")
+    cls = _class_for(status)
+    common: dict[str, Any] = {"code": code, "request_id": request_id, "method": method, "url": url}
+    if cls is RateLimitedError:
+        from bulkops.limits.profiles import parse_rate_limit_message
+
+        named = parse_rate_limit_message(message)
+        return RateLimitedError(
+            status,
+            message,
+            retry_after=parse_retry_after(headers.get("retry-after") or headers.get("Retry-After")),
+            operation=named.operation if named else None,
+            scope_kind=named.scope_kind if named else None,
+            scope_name=named.scope_name if named else None,
+            **common,
+        )
+    if cls is ForbiddenError and "deletion protection" in message.lower():
+        cls = DeletionProtectedError
+    return cls(status, message, **common)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Replace every occurrence of ``secret`` (the API key) in ``text``."""
+    if not secret:
+        return text
+    return text.replace(secret, "***")
