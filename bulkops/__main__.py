@@ -1,0 +1,7 @@
+"""``python -m bulkops`` runs the CLI."""
+
+from __future__ import annotations
+
+from bulkops.cli.main import main
+
+main()
