@@ -1,0 +1,93 @@
+"""Helpers every command uses: open the client from the global options, and parse option values.
+
+Parsing happens before any request is sent, so bad input fails with a usage error (exit 2) and
+nothing changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+
+from bulkops.cli.context import Settings
+from bulkops.errors import BulkopsError, UsageError
+
+Client = Any  # bulkops.api.Client once the client core lands
+__all__ = [
+    "as_dict",
+    "open_client",
+    "open_data_plane",
+    "parse_filter",
+    "parse_pairs",
+    "wire_namespace",
+]
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[Client]:
+    """A library client built from the global options (key, controller host, limit profile)."""
+    import bulkops.api
+    from bulkops.limits.profiles import load_profile
+
+    profile = load_profile(settings.limits)  # bad --limits fails here, before any request
+    client_class: Any = getattr(bulkops.api, "Client", None)
+    if client_class is None:
+        raise BulkopsError("this build has no API client yet (bulkops.api.Client is missing)")
+    async with client_class(
+        api_key=settings.api_key, controller_host=settings.controller_host, limits=profile
+    ) as client:
+        yield client
+
+
+async def open_data_plane(client: Client, settings: Settings) -> Any:
+    """The data plane of ``--index NAME`` (one describe call) or ``--host URL``."""
+    settings.target_required()
+    if settings.host:
+        return client.index_at(settings.host)
+    return await client.index(name=settings.index)
+
+
+def wire_namespace(namespace: str | None) -> str:
+    """``__default__`` and an absent --namespace both mean the default namespace."""
+    if namespace is None or namespace == "__default__":
+        return ""
+    return namespace
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """A metadata filter given on the command line as JSON."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(
+            f'--filter is not valid JSON ({exc}); example: --filter \'{{"genre": {{"$eq": "drama"}}}}\''
+        ) from None
+    if not isinstance(doc, dict) or not doc:
+        raise UsageError('--filter must be a non-empty JSON object, e.g. \'{"genre": "drama"}\'')
+    return doc
+
+
+def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    """``k=v`` pairs (``--tag env=prod``) into a dict."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} takes KEY=VALUE, got {value!r}")
+        pairs[key] = val
+    return pairs
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A library result (dataclass or mapping) as a plain dict for printing."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if hasattr(obj, "to_dict"):
+        return dict(obj.to_dict())
+    raise TypeError(f"cannot show {type(obj).__name__}")

@@ -1,0 +1,171 @@
+"""The global options, shared by every command, and the one way commands run async work.
+
+Global options are accepted both before the command (``bulkops --json indexes list``) and after it
+(``bulkops indexes list --json``): the group stores them in :class:`Settings`, and each command's own
+copy of the options overwrites what the user gave there. Environment variables are read once, by the
+group, exactly as the official SDK reads them (``PINECONE_API_KEY``, ``PINECONE_CONTROLLER_HOST``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+
+from bulkops.cli.output import Output
+from bulkops.errors import UsageError, redact
+
+__all__ = ["Settings", "global_options", "pass_settings", "run_async"]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Settings:
+    """What the global options say. The API key never appears in ``repr``."""
+
+    api_key: str | None = field(default=None, repr=False)
+    controller_host: str | None = None
+    index: str | None = None
+    host: str | None = None
+    namespace: str | None = None
+    limits: str | None = None
+    json: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    _output: Output | None = field(default=None, repr=False)
+
+    @property
+    def out(self) -> Output:
+        if self._output is None:
+            self._output = Output(json_mode=self.json, quiet=self.quiet, secret=self.api_key)
+        return self._output
+
+    def target_required(self) -> None:
+        """Data-plane commands need exactly one of --index / --host."""
+        if self.index and self.host:
+            raise UsageError("give either --index NAME or --host URL, not both")
+        if not self.index and not self.host:
+            raise UsageError("which index? give --index NAME or --host URL")
+
+    def global_args(self) -> list[str]:
+        """The global options to repeat in a printed command (never the API key)."""
+        args: list[str] = []
+        if self.controller_host:
+            args += ["--controller-host", self.controller_host]
+        if self.limits:
+            args += ["--limits", self.limits]
+        return args
+
+    def command_line(self, *words: str) -> str:
+        """A copy-pasteable ``bulkops ...`` command using these settings."""
+        return shlex.join(["bulkops", *self.global_args(), *words])
+
+
+pass_settings = click.make_pass_decorator(Settings, ensure=True)
+
+
+def _setter(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return  # not given here: keep what the group (or the environment) said
+        settings = ctx.ensure_object(Settings)
+        setattr(settings, name, value)
+        if name in ("json", "quiet", "api_key"):
+            settings._output = None  # rebuild with the new mode / secret
+        if name == "verbose":
+            _configure_logging(settings)
+
+    return store
+
+
+def global_options(*, with_env: bool) -> Callable[[F], F]:
+    """Decorate the group (``with_env=True``) or a command with the global options."""
+    specs: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+        (
+            ("--api-key",),
+            "api_key",
+            {
+                "envvar": "PINECONE_API_KEY",
+                "metavar": "KEY",
+                "help": "Pinecone API key [env PINECONE_API_KEY]. Never logged or printed.",
+            },
+        ),
+        (
+            ("--controller-host",),
+            "controller_host",
+            {
+                "envvar": "PINECONE_CONTROLLER_HOST",
+                "metavar": "URL",
+                "help": "Control-plane URL (default https://api.pinecone.io) [env PINECONE_CONTROLLER_HOST].",
+            },
+        ),
+        (("--index",), "index", {"metavar": "NAME", "help": "Index to work on, by name."}),
+        (("--host",), "host", {"metavar": "URL", "help": "Index host URL, instead of --index."}),
+        (
+            ("--namespace", "-n"),
+            "namespace",
+            {"metavar": "NS", "help": "Namespace ('' or __default__ is the default namespace)."},
+        ),
+        (
+            ("--limits",),
+            "limits",
+            {
+                "metavar": "PROFILE",
+                "help": "Rate limits: default, strict, none, or a JSON file of overrides.",
+            },
+        ),
+        (("--json",), "json", {"is_flag": True, "default": None, "help": "Print the result as JSON."}),
+        (("--quiet", "-q"), "quiet", {"is_flag": True, "default": None, "help": "Only results and errors."}),
+        (
+            ("--verbose", "-v"),
+            "verbose",
+            {"is_flag": True, "default": None, "help": "Log requests and retries (the key is redacted)."},
+        ),
+    ]
+
+    def decorate(func: F) -> F:
+        for decls, name, kwargs in reversed(specs):
+            kwargs = dict(kwargs)
+            if not with_env:
+                kwargs.pop("envvar", None)
+            func = click.option(*decls, name, expose_value=False, callback=_setter(name), **kwargs)(func)
+        return func
+
+    return decorate
+
+
+def _configure_logging(settings: Settings) -> None:
+    """--verbose: log bulkops' own loggers to stderr, with the API key redacted from every line."""
+    logger = logging.getLogger("bulkops")
+    if any(isinstance(h, _RedactingHandler) for h in logger.handlers):
+        return
+    handler = _RedactingHandler(settings)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self._settings = settings
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._settings.api_key)
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine on a fresh event loop.
+
+    Ctrl-C cancels the coroutine (so the library can flush its checkpoint in a shielded scope) and then
+    surfaces here as KeyboardInterrupt, which ``main`` turns into exit code 130.
+    """
+    import asyncio
+
+    return asyncio.run(factory())
