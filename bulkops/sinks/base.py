@@ -1,0 +1,106 @@
+"""What every sink and every export reader offers, so jobs never care which format they handle.
+
+A sink's ``commit()`` makes everything written so far durable and returns its *position*: a small
+JSON-able value that the export job stores in the same checkpoint transaction as the listing
+watermarks. ``truncate_to(position)`` on resume throws away whatever was written after it, which is
+what makes exports exactly-once (see ``bulkops/jobs/export.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from bulkops.models import Record
+
+__all__ = ["PartInfo", "ReadItem", "RecordReader", "RecordSink", "SinkPosition"]
+
+# JSON-able (stored in checkpoints as orjson); each sink documents its own keys.
+SinkPosition = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """One durable output file, as the manifest lists it. ``path`` is relative to the output root."""
+
+    path: str
+    namespace: str | None
+    rows: int
+    bytes: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "namespace": self.namespace,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> PartInfo:
+        return cls(
+            path=str(doc["path"]),
+            namespace=doc.get("namespace"),
+            rows=int(doc["rows"]),
+            bytes=int(doc["bytes"]),
+            sha256=str(doc["sha256"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadItem:
+    """One input record for an import, or the reason it could not be read.
+
+    ``ordinal`` counts records from 0 across the whole input (the import's watermark unit);
+    ``location`` is what a person needs to find it (``file line N`` / ``part row N``);
+    ``resume`` restarts a reader at this very item.
+    """
+
+    ordinal: int
+    location: str
+    namespace: str | None
+    record: Record | None
+    error: str | None
+    resume: SinkPosition
+
+
+class RecordSink(Protocol):
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def pending(self) -> int:
+        """Records written since the last commit (not yet durable)."""
+        ...
+
+    def wants_commit(self) -> bool:
+        """True when enough is buffered that a commit is due (the format decides what enough is)."""
+        ...
+
+    def write(self, namespace: str, records: Sequence[Record]) -> None: ...
+
+    def commit(self) -> SinkPosition:
+        """Make everything written durable (fsync) and return the position to checkpoint."""
+        ...
+
+    def truncate_to(self, position: SinkPosition | None) -> None:
+        """Remove everything written after ``position`` (None: after nothing). Call before writing."""
+        ...
+
+    def parts(self) -> list[PartInfo]:
+        """The durable files, with checksums, as of the last commit."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class RecordReader(Protocol):
+    def __iter__(self) -> Iterator[ReadItem]: ...
+
+    def items(self, resume: SinkPosition | None = None) -> Iterator[ReadItem]:
+        """Records from ``resume`` (an item's ``resume`` value) on; from the start when None."""
+        ...

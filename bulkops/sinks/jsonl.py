@@ -1,0 +1,228 @@
+"""JSONL export: one record per line in Pinecone's vector JSON, so any line can be upserted as it is.
+
+Durability: lines are buffered and appended with ``os.write``; ``commit()`` fsyncs and returns the
+byte offset of the end of the last complete line, plus the namespace segments (an export of several
+namespaces writes them one after another; the manifest records which lines belong to which).
+``truncate_to`` cuts the file back to a committed offset, dropping lines a crash left behind.
+
+Float exactness: the server sends each float32 in its shortest decimal form; orjson parses that into
+the float64 nearest to it and writes that float64 back with the same shortest digits, so the line parses
+to the same float64 and ``numpy.float32(value)`` gives back the server's float32 bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bulkops.errors import CheckpointError
+from bulkops.models import Record
+from bulkops.sinks._files import fsync_dir, sha256_file
+from bulkops.sinks.base import PartInfo, ReadItem, SinkPosition
+
+__all__ = ["JsonlReader", "JsonlWriter", "record_from_json_line", "record_to_json_line"]
+
+_WRITE_CHUNK = 1 << 20
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def record_to_json_line(record: Record) -> bytes:
+    return orjson.dumps(record.to_wire(), option=orjson.OPT_APPEND_NEWLINE)
+
+
+def record_from_json_line(line: bytes) -> Record:
+    """Parse one line; raises ``ValueError`` with a reason a person can act on."""
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ValueError("expected a JSON object with an 'id'")
+    if not isinstance(doc.get("id"), str):
+        raise ValueError("the object has no string 'id'")
+    sparse = doc.get("sparseValues")
+    if sparse is not None and (
+        not isinstance(sparse, dict) or "indices" not in sparse or "values" not in sparse
+    ):
+        raise ValueError("'sparseValues' must be an object with 'indices' and 'values'")
+    values = doc.get("values")
+    if values is not None and not isinstance(values, list):
+        raise ValueError("'values' must be a list of numbers")
+    metadata = doc.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError("'metadata' must be an object")
+    return Record.from_wire(doc)
+
+
+class JsonlWriter:
+    """Appends records to one ``.jsonl`` file; see the module docstring for the commit protocol."""
+
+    def __init__(
+        self, path: str | Path, *, commit_records: int = 50_000, commit_bytes: int = 64 << 20
+    ) -> None:
+        self._path = Path(path)
+        self._commit_records = max(1, commit_records)
+        self._commit_bytes = commit_bytes
+        self._fd: int | None = None
+        self._buffer = bytearray()
+        self._offset = 0  # bytes handed to the OS
+        self._lines = 0
+        self._pending = 0
+        self._pending_bytes = 0
+        self._segments: list[list[Any]] = []  # [namespace, first_line, count]
+        self._committed: SinkPosition = {"offset": 0, "lines": 0, "segments": []}
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def wants_commit(self) -> bool:
+        return self._pending >= self._commit_records or self._pending_bytes >= self._commit_bytes
+
+    def _open(self) -> int:
+        if self._fd is None:
+            existed = self._path.exists()
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT, 0o644)
+            if not existed:
+                fsync_dir(self._path.parent.resolve())
+        return self._fd
+
+    def truncate_to(self, position: SinkPosition | None) -> None:
+        position = position or {"offset": 0, "lines": 0, "segments": []}
+        offset = int(position["offset"])
+        size = self._path.stat().st_size if self._path.exists() else 0
+        if size < offset:
+            raise CheckpointError(
+                f"{self._path} holds {size} bytes but the checkpoint recorded {offset} durable bytes: "
+                "the export file was changed or replaced since; delete the checkpoint and start again"
+            )
+        fd = self._open()
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+        os.lseek(fd, offset, os.SEEK_SET)
+        self._buffer.clear()
+        self._offset = offset
+        self._lines = int(position["lines"])
+        self._segments = [list(seg) for seg in position["segments"]]
+        self._pending = self._pending_bytes = 0
+        self._committed = self._position()
+
+    def write(self, namespace: str, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        if not self._segments or self._segments[-1][0] != namespace:
+            self._segments.append([namespace, self._lines, 0])
+        for record in records:
+            line = record_to_json_line(record)
+            self._buffer += line
+            self._pending_bytes += len(line)
+        self._segments[-1][2] += len(records)
+        self._lines += len(records)
+        self._pending += len(records)
+        if len(self._buffer) >= _WRITE_CHUNK:
+            self._drain()
+
+    def _drain(self) -> None:
+        fd = self._open()
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        done = 0
+        while done < len(data):
+            done += os.write(fd, data[done:])
+        self._offset += len(data)
+
+    def _position(self) -> SinkPosition:
+        return {
+            "offset": self._offset,
+            "lines": self._lines,
+            "segments": [list(seg) for seg in self._segments],
+        }
+
+    def commit(self) -> SinkPosition:
+        self._drain()
+        os.fsync(self._open())
+        self._pending = self._pending_bytes = 0
+        self._committed = self._position()
+        return self._committed
+
+    def parts(self) -> list[PartInfo]:
+        offset = int(self._committed["offset"])
+        segments = self._committed["segments"]
+        namespaces = {seg[0] for seg in segments}
+        return [
+            PartInfo(
+                path=self._path.name,
+                namespace=next(iter(namespaces)) if len(namespaces) == 1 else None,
+                rows=int(self._committed["lines"]),
+                bytes=offset,
+                sha256=sha256_file(self._path, limit=offset) if self._path.exists() else _EMPTY_SHA256,
+            )
+        ]
+
+    def segments(self) -> list[tuple[str, int, int]]:
+        """``(namespace, first_line, count)`` per namespace run, as of the last commit."""
+        return [(str(ns), int(first), int(count)) for ns, first, count in self._committed["segments"]]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class JsonlReader:
+    """Reads a JSONL export (or any file of vector JSON lines) back, one :class:`ReadItem` per line.
+
+    ``segments`` (from the manifest) name the namespace of each line; without them the namespace is
+    unknown (None) and the import's ``namespace=`` decides. Blank lines are skipped but counted, so
+    line numbers match what an editor shows.
+    """
+
+    def __init__(self, path: str | Path, *, segments: Sequence[Sequence[Any]] = ()) -> None:
+        self._path = Path(path)
+        self._segments = [(str(ns), int(first), int(count)) for ns, first, count in segments]
+
+    def __iter__(self) -> Iterator[ReadItem]:
+        return self.items()
+
+    def _namespace_of(self, ordinal: int) -> str | None:
+        for ns, first, count in self._segments:
+            if first <= ordinal < first + count:
+                return ns
+        return None
+
+    def items(self, resume: SinkPosition | None = None) -> Iterator[ReadItem]:
+        offset = int(resume["offset"]) if resume else 0
+        line_no = int(resume["line"]) if resume else 1
+        ordinal = int(resume["ordinal"]) if resume else 0
+        with open(self._path, "rb") as fh:
+            fh.seek(offset)
+            for raw in fh:
+                start = offset
+                offset += len(raw)
+                this_line = line_no
+                line_no += 1
+                if not raw.strip():
+                    continue
+                try:
+                    record: Record | None = record_from_json_line(raw)
+                    error = None
+                except ValueError as exc:
+                    record, error = None, str(exc)
+                yield ReadItem(
+                    ordinal=ordinal,
+                    location=f"{self._path.name} line {this_line}",
+                    namespace=self._namespace_of(ordinal),
+                    record=record,
+                    error=error,
+                    resume={"offset": start, "line": this_line, "ordinal": ordinal},
+                )
+                ordinal += 1
