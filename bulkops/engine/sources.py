@@ -1,0 +1,230 @@
+"""Where IDs come from: list chains (one or fanned out by prefix) and ID files or iterables.
+
+Every source writes :class:`Page` objects into a bounded memory stream. A page belongs to one *chain*
+(a list walk, or the one walk through a file) and carries the *position* to resume from once it and all
+the chain's earlier pages are handled; the pipeline turns that into the chain's checkpoint watermark.
+Pages of one chain are sent in order; chains interleave freely.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
+
+from bulkops.api.protocols import DataPlane
+from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.engine.concurrency import LatencyTracker, in_flight_for
+from bulkops.engine.fanout import Chain, carve
+from bulkops.errors import UsageError
+from bulkops.models import validate_record_id
+
+__all__ = [
+    "IdSource",
+    "IdsSource",
+    "ListSource",
+    "Page",
+    "list_all",
+    "read_ids_file",
+]
+
+LIST_PAGE_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """IDs in order from one chain. ``position``: where to resume after it; ``last``: the chain ends."""
+
+    chain: int
+    ids: tuple[str, ...]
+    position: str | None
+    last: bool
+
+
+class IdSource(Protocol):
+    """A resumable producer of pages; :attr:`chains` is its state for the checkpoint."""
+
+    @property
+    def chains(self) -> list[Chain]: ...
+
+    async def run(self, send: MemoryObjectSendStream[Page]) -> None:
+        """Send every page, then close ``send``."""
+        ...
+
+
+OnCarve = Callable[[Chain, list[Chain]], None]
+
+
+class ListSource:
+    """List every ID under ``prefix`` with as many chains as the list budget can feed.
+
+    ``chains`` resumes from a checkpoint (chains marked done are skipped). New chains are carved
+    (:mod:`bulkops.engine.fanout`) while fewer than ``rate × latency`` chains are running, or
+    ``target_chains`` when given (tests force fan-out with it; 1 gives a plain sequential walk).
+    ``on_carve(parent, children)`` runs before the children start: the checkpoint persists them there.
+    """
+
+    def __init__(
+        self,
+        dataplane: DataPlane,
+        *,
+        namespace: str,
+        prefix: str = "",
+        chains: Iterable[Chain] | None = None,
+        list_rate: float | None = 200.0,
+        target_chains: int | None = None,
+        max_chains: int = 64,
+        page_limit: int = LIST_PAGE_LIMIT,
+        on_carve: OnCarve | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._dp = dataplane
+        self._namespace = namespace
+        self._chains: dict[int, Chain] = {c.id: c for c in chains} if chains else {}
+        if not self._chains:
+            self._chains[0] = Chain(0, prefix)
+        self._next_id = max(self._chains) + 1
+        self._list_rate = list_rate
+        self._target = target_chains
+        self._max_chains = max(1, max_chains)
+        self._page_limit = page_limit
+        self._on_carve = on_carve
+        self._clock = clock
+        self._latency = LatencyTracker()
+        self._running = 0
+        self._limiter = anyio.CapacityLimiter(self._max_chains)
+        self.requests = 0
+
+    @property
+    def chains(self) -> list[Chain]:
+        return list(self._chains.values())
+
+    @property
+    def target(self) -> int:
+        """Chains wanted now (Little's law on the list rate and the measured round trip)."""
+        if self._target is not None:
+            return self._target
+        return in_flight_for(self._list_rate, self._latency.service_time, maximum=self._max_chains)
+
+    async def run(self, send: MemoryObjectSendStream[Page]) -> None:
+        async with send, anyio.create_task_group() as tg:
+            for chain in list(self._chains.values()):
+                if not chain.done:
+                    self._running += 1
+                    tg.start_soon(self._walk, tg, chain, send.clone())
+
+    async def _walk(self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page]) -> None:
+        try:
+            async with send:
+                token = chain.position
+                while True:
+                    async with self._limiter:
+                        started = self._clock.now()
+                        result = await self._dp.list_page(
+                            namespace=self._namespace,
+                            prefix=chain.prefix or None,
+                            limit=self._page_limit,
+                            token=token,
+                        )
+                        self._latency.observe(self._clock.now() - started)
+                        self.requests += 1
+                    ids = result.ids
+                    cut = ids if chain.bound is None else ids[: bisect.bisect_left(ids, chain.bound)]
+                    last = len(cut) < len(ids) or not result.next_token
+                    if not last and ids and self._running < self.target:
+                        last = self._carve(tg, chain, ids[-1], send)
+                    await send.send(Page(chain.id, cut, None if last else result.next_token, last))
+                    if last:
+                        return
+                    token = result.next_token
+        finally:
+            self._running -= 1
+
+    def _carve(self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]) -> bool:
+        """Hand the next level of ``chain`` to new chains; True if the parent has nothing left."""
+        cut = carve(chain, last_id)
+        if cut is None:
+            return False
+        children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(cut.children)]
+        self._next_id += len(children)
+        chain.bound, chain.level = cut.bound, cut.level
+        if self._on_carve is not None:
+            self._on_carve(chain, children)
+        for child in children:
+            self._chains[child.id] = child
+            self._running += 1
+            tg.start_soon(self._walk, tg, child, send.clone())
+        return cut.finished
+
+
+class IdsSource:
+    """IDs from an iterable (or the lines of a file), as one chain; position = IDs consumed so far.
+
+    Resuming skips the consumed IDs, so the iterable must give the same IDs in the same order again
+    (a file does). IDs are validated as they are read; the first bad one raises UsageError.
+    """
+
+    def __init__(
+        self, ids: Iterable[str], *, chains: Iterable[Chain] | None = None, page_size: int = 1000
+    ) -> None:
+        self._ids = ids
+        known = list(chains) if chains else []
+        self._chain = known[0] if known else Chain(0, "")
+        self._page_size = page_size
+
+    @property
+    def chains(self) -> list[Chain]:
+        return [self._chain]
+
+    async def run(self, send: MemoryObjectSendStream[Page]) -> None:
+        async with send:
+            if self._chain.done:
+                return
+            skip = int(self._chain.position or 0)
+            consumed = 0
+            page: list[str] = []
+            for record_id in self._ids:
+                consumed += 1
+                if consumed <= skip:
+                    continue
+                page.append(record_id)
+                if len(page) >= self._page_size:
+                    await send.send(Page(0, tuple(page), str(consumed), False))
+                    page = []
+            await send.send(Page(0, tuple(page), str(consumed), True))
+
+
+def read_ids_file(path: str | Path) -> Iterator[str]:
+    """The IDs in a text file, one per line (blank lines skipped, surrounding whitespace stripped).
+
+    A line that is not a valid record ID raises UsageError naming the file and line.
+    """
+    with open(path, encoding="ascii", errors="surrogateescape", newline=None) as handle:
+        for number, line in enumerate(handle, start=1):
+            record_id = line.strip("\r\n")
+            if not record_id.strip():
+                continue
+            problem = validate_record_id(record_id)
+            if problem is None and record_id != record_id.strip():
+                problem = f"record ID {record_id!r} has leading or trailing whitespace"
+            if problem is not None:
+                raise UsageError(f"{path}, line {number}: {problem}. Fix the file; nothing was deleted.")
+            yield record_id
+
+
+async def list_all(dataplane: DataPlane, *, namespace: str, prefix: str = "") -> list[str]:
+    """Every ID under ``prefix`` by one sequential list walk (small jobs, verification, tests)."""
+    out: list[str] = []
+    token: str | None = None
+    while True:
+        page = await dataplane.list_page(namespace=namespace, prefix=prefix or None, limit=100, token=token)
+        out.extend(page.ids)
+        if not page.next_token:
+            return out
+        token = page.next_token
