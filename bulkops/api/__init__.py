@@ -1,1 +1,44 @@
-"""api."""
+"""The wire: an async client for Pinecone's control plane and data plane.
+
+``Client`` owns one aiohttp session; ``client.control`` is the :class:`ControlPlaneClient`;
+``await client.index(name=...)`` / ``client.index_at(host)`` give a :class:`DataPlaneClient`, which
+implements :class:`bulkops.api.protocols.DataPlane` with scoped rate limits, adaptive pacing and retries.
+"""
+
+from __future__ import annotations
+
+from bulkops.api.client import Client
+from bulkops.api.config import ClientConfig, normalize_host
+from bulkops.api.controlplane import (
+    BackupModel,
+    ControlPlaneClient,
+    IndexModel,
+    ResourceFailedError,
+    RestoreJobModel,
+    WaitTimeoutError,
+)
+from bulkops.api.dataplane import DataPlaneClient
+from bulkops.api.protocols import DataPlane
+from bulkops.api.stats import RequestEvent, RequestStats
+from bulkops.api.transport import AiohttpTransport, HttpResponse, Transport
+from bulkops.api.wire import split_fetch_batches
+
+__all__ = [
+    "AiohttpTransport",
+    "BackupModel",
+    "Client",
+    "ClientConfig",
+    "ControlPlaneClient",
+    "DataPlane",
+    "DataPlaneClient",
+    "HttpResponse",
+    "IndexModel",
+    "RequestEvent",
+    "RequestStats",
+    "ResourceFailedError",
+    "RestoreJobModel",
+    "Transport",
+    "WaitTimeoutError",
+    "normalize_host",
+    "split_fetch_batches",
+]

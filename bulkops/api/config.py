@@ -1,0 +1,163 @@
+"""Client settings, resolved once: API key and controller host from arguments or the environment.
+
+The environment is read the way the official SDK reads it: ``PINECONE_API_KEY`` and
+``PINECONE_CONTROLLER_HOST``; a host without a scheme gets ``https://``, ``http://`` is kept (a local
+server), and the default control plane is ``https://api.pinecone.io``.
+
+The API key lives only in :attr:`ClientConfig.api_key`, which is excluded from the repr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bulkops.errors import UsageError
+from bulkops.limits.bucket import AdaptiveTuning
+from bulkops.limits.profiles import PROFILES, Profile, load_profile
+from bulkops.limits.retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_CONTROLLER_HOST",
+    "DEFAULT_MAX_FETCH_URL_BYTES",
+    "ClientConfig",
+    "normalize_host",
+]
+
+DEFAULT_CONTROLLER_HOST = "https://api.pinecone.io"
+DEFAULT_API_VERSION = "2025-10"
+# The request target of a GET (path + query). 8000 fits under the 8190-byte request line that common
+# servers (aiohttp, nginx defaults) accept; raise it for hosts known to take longer URLs.
+DEFAULT_MAX_FETCH_URL_BYTES = 8000
+
+
+def _user_agent() -> str:
+    from bulkops import __version__  # late: bulkops/__init__ may import this package
+
+    return f"bulkops/{__version__}"
+
+
+def normalize_host(host: str) -> str:
+    """``https://`` for a bare host, ``http://`` kept, no trailing slash (as the official SDK does)."""
+    text = host.strip()
+    if not text:
+        raise UsageError("a host must not be empty: give e.g. https://my-index-abc123.svc.pinecone.io")
+    if "://" not in text:
+        text = "https://" + text
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise UsageError(f"host {host!r} must use http:// or https://, not {scheme}://")
+    return text.rstrip("/")
+
+
+def _resolve_profile(limits: str | Profile | None) -> Profile:
+    if limits is None:
+        return PROFILES["none"]
+    if isinstance(limits, Profile):
+        return limits
+    return load_profile(limits)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Everything a :class:`bulkops.api.Client` needs, validated. Build it with :meth:`resolve`."""
+
+    api_key: str = field(repr=False)
+    controller_host: str = DEFAULT_CONTROLLER_HOST
+    api_version: str = DEFAULT_API_VERSION
+    timeout: float = 30.0
+    """Seconds per attempt (connect + send + full answer)."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deadline: float | None = None
+    """Seconds from the client's start after which no request is started or retried."""
+    limits: Profile = field(default_factory=lambda: PROFILES["default"])
+    tuning: AdaptiveTuning = field(default_factory=AdaptiveTuning)
+    max_connections: int = 100
+    max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES
+    retry_budget_tokens: float = 20.0
+    user_agent: str = field(default_factory=_user_agent)
+
+    @classmethod
+    def resolve(
+        cls,
+        api_key: str | None = None,
+        controller_host: str | None = None,
+        *,
+        limits: str | Profile | None = "default",
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float = 30.0,
+        max_attempts: int | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | None = None,
+        tuning: AdaptiveTuning | None = None,
+        max_connections: int = 100,
+        max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES,
+        retry_budget_tokens: float = 20.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        """Arguments first, then ``PINECONE_API_KEY`` / ``PINECONE_CONTROLLER_HOST``, then defaults."""
+        env = os.environ if environ is None else environ
+        key = api_key if api_key is not None else env.get("PINECONE_API_KEY")
+        if key is None:
+            raise UsageError(
+                "no Pinecone API key: pass api_key=... or set PINECONE_API_KEY. A local server that "
+                "runs without authentication accepts any placeholder, e.g. api_key='local'."
+            )
+        host = normalize_host(
+            controller_host or env.get("PINECONE_CONTROLLER_HOST") or DEFAULT_CONTROLLER_HOST
+        )
+        policy = retry or RetryPolicy()
+        if max_attempts is not None:
+            if max_attempts < 1:
+                raise UsageError(f"max_attempts must be at least 1, not {max_attempts}")
+            policy = RetryPolicy(
+                max_attempts=max_attempts,
+                base_delay=policy.base_delay,
+                max_delay=policy.max_delay,
+                retry_after_cap=policy.retry_after_cap,
+                retryable_statuses=policy.retryable_statuses,
+                retry_transport_errors=policy.retry_transport_errors,
+            )
+        if timeout <= 0:
+            raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if deadline is not None and deadline <= 0:
+            raise UsageError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        if max_connections < 1:
+            raise UsageError(f"max_connections must be at least 1, not {max_connections}")
+        if max_fetch_url_bytes < 256:
+            raise UsageError(f"max_fetch_url_bytes must be at least 256, not {max_fetch_url_bytes}")
+        if not api_version.strip():
+            raise UsageError("api_version must not be empty (e.g. 2025-10)")
+        return cls(
+            api_key=key,
+            controller_host=host,
+            api_version=api_version.strip(),
+            timeout=float(timeout),
+            retry=policy,
+            deadline=deadline,
+            limits=_resolve_profile(limits),
+            tuning=tuning or AdaptiveTuning(),
+            max_connections=max_connections,
+            max_fetch_url_bytes=max_fetch_url_bytes,
+            retry_budget_tokens=retry_budget_tokens,
+        )
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request (the key only when one was given)."""
+        headers = {
+            "X-Pinecone-Api-Version": self.api_version,
+            "User-Agent": self.user_agent,
+            "Accept": "application/json",
+        }
+        if self.api_key:
+            headers["Api-Key"] = self.api_key
+        return headers
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientConfig(controller_host={self.controller_host!r}, api_version={self.api_version!r}, "
+            f"limits={self.limits.name!r}, timeout={self.timeout!r}, max_attempts={self.retry.max_attempts}, "
+            f"deadline={self.deadline!r}, api_key={'***' if self.api_key else '(none)'})"
+        )

@@ -1,0 +1,104 @@
+"""The one-method seam between the clients and the network, and its aiohttp implementation.
+
+:class:`Transport` sends one HTTP request and returns the whole answer; it neither retries nor
+interprets statuses (that is :mod:`bulkops.api.executor`'s job). Low-level failures are mapped here, in
+one table, to :class:`~bulkops.errors.TransportError` / :class:`~bulkops.errors.RequestTimeoutError`,
+with the API key redacted from any message.
+
+URLs arrive already percent-encoded (the fetch batcher measures the encoded length), so they are passed
+to aiohttp as ``yarl.URL(..., encoded=True)`` and sent byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+import yarl
+
+from bulkops.errors import RequestTimeoutError, TransportError, redact
+
+__all__ = ["AiohttpTransport", "HttpResponse", "Transport"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete HTTP answer. ``headers`` lookups are case-insensitive for aiohttp answers."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    async def send(
+        self, method: str, url: str, *, body: bytes | None = None, timeout: float | None = None
+    ) -> HttpResponse:
+        """Send one request; raise TransportError when no complete answer arrives."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpTransport:
+    """One aiohttp session (one connection pool) with the client's fixed headers."""
+
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        *,
+        secret: str | None,
+        max_connections: int = 100,
+        timeout: float = 30.0,
+    ) -> None:
+        self._secret = secret
+        self._timeout = timeout
+        self._session = aiohttp.ClientSession(
+            headers=dict(headers),
+            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            raise_for_status=False,
+            auto_decompress=True,
+        )
+
+    async def send(
+        self, method: str, url: str, *, body: bytes | None = None, timeout: float | None = None
+    ) -> HttpResponse:
+        extra = {"Content-Type": "application/json"} if body is not None else None
+        try:
+            async with self._session.request(
+                method,
+                yarl.URL(url, encoded=True),
+                data=body,
+                headers=extra,
+                timeout=aiohttp.ClientTimeout(total=timeout or self._timeout),
+            ) as response:
+                payload = await response.read()
+                return HttpResponse(response.status, response.headers, payload)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            seconds = timeout or self._timeout
+            message = f"{method} {_where(url)}: no complete answer within {seconds:g} s"
+            raise RequestTimeoutError(redact(message, self._secret)) from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(
+                redact(f"{method} {_where(url)}: {type(exc).__name__}: {exc}", self._secret)
+            ) from None
+        except OSError as exc:
+            raise TransportError(redact(f"{method} {_where(url)}: {exc}", self._secret)) from None
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._session.closed
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(closed={self._session.closed})"
+
+
+def _where(url: str) -> str:
+    """The URL without its query string: logs and errors need the endpoint, not 1000 IDs."""
+    return url.split("?", 1)[0]

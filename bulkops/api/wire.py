@@ -1,0 +1,149 @@
+"""Sans-IO wire helpers for the data plane: request targets, bodies, and answer parsing.
+
+Nothing here touches the network, so the engine can use the same functions to plan batches
+(:func:`split_fetch_batches`) and tests can check the exact bytes that would be sent.
+
+Fetch is a GET whose query string repeats ``ids=`` for every ID (``?ids=a&ids=b&namespace=ns``, as the
+official SDK sends it). IDs may contain any ASCII character, so each is percent-encoded with nothing
+left "safe"; the URL budget is measured on the encoded request target (path and query), which is what
+a server's request-line limit applies to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from bulkops.errors import UsageError
+from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
+
+__all__ = [
+    "FETCH_PATH",
+    "encode_query",
+    "fetch_target",
+    "parse_fetch",
+    "parse_fetch_by_metadata",
+    "parse_list",
+    "split_fetch_batches",
+]
+
+FETCH_PATH = "/vectors/fetch"
+_DEFAULT_MAX_URL_BYTES = 8000
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def encode_query(params: Iterable[tuple[str, str]]) -> str:
+    """``k=v&k=v`` with every value percent-encoded (no ``+`` for spaces, nothing left unescaped)."""
+    return "&".join(f"{key}={_q(value)}" for key, value in params)
+
+
+def fetch_target(ids: Sequence[str], namespace: str) -> str:
+    """The encoded request target of one fetch: ``/vectors/fetch?ids=..&ids=..[&namespace=..]``."""
+    params = [("ids", record_id) for record_id in ids]
+    if namespace:
+        params.append(("namespace", namespace))
+    return f"{FETCH_PATH}?{encode_query(params)}"
+
+
+def split_fetch_batches(
+    ids: Sequence[str],
+    namespace: str,
+    max_url_bytes: int = _DEFAULT_MAX_URL_BYTES,
+    *,
+    max_ids: int = MAX_IDS_PER_REQUEST,
+) -> list[list[str]]:
+    """Cut ``ids`` into fetch batches of at most ``max_ids`` IDs whose encoded target fits the budget.
+
+    Order is kept. An ID too long to fit any budget alone still gets a batch of its own (the server will
+    answer 414 and the caller reports it) rather than being dropped silently.
+    """
+    if max_ids < 1:
+        raise UsageError(f"max_ids must be at least 1, not {max_ids}")
+    base = len(FETCH_PATH) + 1 + (len("&namespace=") + len(_q(namespace)) if namespace else 0)
+    batches: list[list[str]] = []
+    current: list[str] = []
+    used = base
+    for record_id in ids:
+        cost = len("ids=") + len(_q(record_id)) + (1 if current else 0)
+        if current and (len(current) >= max_ids or used + cost > max_url_bytes):
+            batches.append(current)
+            current, used = [], base
+            cost -= 1
+        current.append(record_id)
+        used += cost
+    if current:
+        batches.append(current)
+    return batches
+
+
+def list_target(namespace: str, prefix: str | None, limit: int | None, token: str | None) -> str:
+    params: list[tuple[str, str]] = [("namespace", namespace)]
+    if prefix:
+        params.append(("prefix", prefix))
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    if token:
+        params.append(("paginationToken", token))
+    return f"/vectors/list?{encode_query(params)}"
+
+
+def namespaces_target(prefix: str | None, limit: int | None, token: str | None) -> str:
+    params: list[tuple[str, str]] = []
+    if prefix:
+        params.append(("prefix", prefix))
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    if token:
+        params.append(("paginationToken", token))
+    return "/namespaces" + (f"?{encode_query(params)}" if params else "")
+
+
+def namespace_path(name: str) -> str:
+    """``/namespaces/{name}``; the default namespace is addressed as ``__default__``."""
+    return f"/namespaces/{_q(name or '__default__')}"
+
+
+def dumps(doc: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(doc)
+
+
+def loads(body: bytes) -> dict[str, Any]:
+    """An answer's JSON object; an empty body is ``{}`` (some servers answer deletes that way)."""
+    if not body.strip():
+        return {}
+    doc = orjson.loads(body)
+    if not isinstance(doc, dict):
+        raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def _next_token(doc: Mapping[str, Any]) -> str | None:
+    pagination = doc.get("pagination")
+    if isinstance(pagination, Mapping):
+        token = pagination.get("next")
+        if isinstance(token, str) and token:
+            return token
+    return None
+
+
+def parse_list(doc: Mapping[str, Any]) -> IdPage:
+    """``vectors[].id`` in the server's (bitwise) order; a missing or empty ``next`` ends the walk."""
+    vectors = doc.get("vectors") or []
+    return IdPage(tuple(str(item["id"]) for item in vectors), _next_token(doc))
+
+
+def parse_fetch(doc: Mapping[str, Any]) -> dict[str, Record]:
+    vectors = doc.get("vectors") or {}
+    return {str(key): Record.from_wire({"id": key, **value}) for key, value in vectors.items()}
+
+
+def parse_fetch_by_metadata(doc: Mapping[str, Any]) -> FetchPage:
+    records = tuple(parse_fetch(doc).values())
+    extra = {key: value for key, value in doc.items() if key not in ("vectors", "pagination", "namespace")}
+    return FetchPage(records, _next_token(doc), str(doc.get("namespace") or ""), extra)
