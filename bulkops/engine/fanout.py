@@ -13,6 +13,9 @@ i.e. the rest of ``L[:k+1]``. Levels are carved one after the other (``level`` o
 deeper level first would strand the IDs between the end of ``L[:k+1]`` and the parent's old bound.
 At ``k == len(L)`` every child ``L + c`` is handed out and the parent is finished.
 
+A chain that resumes from a checkpoint may re-list IDs below the point where it was carved; it carves
+again only once ``bound`` is the end of ``L[:level]`` (otherwise IDs up to the bound would be lost).
+
 Children below ``L[k]`` need no chain: they sort before ``L`` and the parent has listed them already.
 """
 
@@ -64,6 +67,14 @@ def in_bound(record_id: str, bound: str | None) -> bool:
     return bound is None or record_id < bound
 
 
+def _end(stem: str, prefix: str) -> str | None:
+    """The smallest string above every ID under ``stem`` (None: the end of the chain's prefix)."""
+    stripped = stem.rstrip(chr(MAX_CHAR))
+    if len(stripped) <= len(prefix):
+        return None
+    return stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
 def carve(chain: Chain, last_id: str) -> Carve | None:
     """Carve the next level of ``chain`` after it listed ``last_id``; None if that is not possible.
 
@@ -72,6 +83,10 @@ def carve(chain: Chain, last_id: str) -> Carve | None:
     """
     level = chain.level
     if level < len(chain.prefix) or level > len(last_id) or not last_id.startswith(chain.prefix):
+        return None
+    if _end(last_id[:level], chain.prefix) != chain.bound:
+        # The rest of the chain is not just the rest of last_id[:level]: a resumed chain re-listing
+        # below the point where it was carved. Walk on; carving is possible again once past it.
         return None
     if level == len(last_id):
         children = tuple(last_id + chr(c) for c in range(MIN_CHAR, MAX_CHAR + 1))

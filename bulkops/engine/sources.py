@@ -53,6 +53,10 @@ class IdSource(Protocol):
     @property
     def chains(self) -> list[Chain]: ...
 
+    def chain(self, chain_id: int) -> Chain:
+        """The chain with this id (the pipeline moves its watermark)."""
+        ...
+
     async def run(self, send: MemoryObjectSendStream[Page]) -> None:
         """Send every page, then close ``send``."""
         ...
@@ -104,6 +108,9 @@ class ListSource:
     @property
     def chains(self) -> list[Chain]:
         return list(self._chains.values())
+
+    def chain(self, chain_id: int) -> Chain:
+        return self._chains[chain_id]
 
     @property
     def target(self) -> int:
@@ -181,6 +188,9 @@ class IdsSource:
     @property
     def chains(self) -> list[Chain]:
         return [self._chain]
+
+    def chain(self, chain_id: int) -> Chain:
+        return self._chain
 
     async def run(self, send: MemoryObjectSendStream[Page]) -> None:
         async with send:

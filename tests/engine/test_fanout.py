@@ -49,12 +49,20 @@ def test_carve_hands_out_everything_above_the_last_id() -> None:
 
 
 def test_carve_at_the_last_ids_length_finishes_the_parent() -> None:
-    chain = Chain(0, "p", level=3)
+    chain = Chain(0, "p", bound="pac", level=3)
     cut = carve(chain, "pab")
     assert cut is not None
     assert cut.finished
     assert cut.children[0] == "pab\x01"
     assert cut.children[-1] == "pab\x7f"
+
+
+def test_carve_waits_while_a_resumed_chain_is_below_its_carve_point() -> None:
+    chain = Chain(0, "k", bound="k04", level=3)  # carved at level 2 after "k0380"
+    assert carve(chain, "k0299") is None  # "k03..." up to the bound would be stranded
+    cut = carve(chain, "k0350")
+    assert cut is not None
+    assert cut.bound == "k036"
 
 
 def test_carve_refuses_non_ascii_and_foreign_ids() -> None:

@@ -1,0 +1,166 @@
+"""The streaming pipeline: ID source → batcher → workers, in one task group, with flat memory.
+
+::
+
+    source.run ──pages──▶ batch_pages ──batches──▶ workers (≤ max_workers tasks)
+                 (bounded)               (bounded)   each: checkpoint in-flight → work(ids) → ack step
+
+The streams are small and bounded, so a slow stage stops the ones before it and memory does not grow
+with the job. The number of workers allowed to run a request at once follows Little's law on the
+work's rate limit and the measured latency (:mod:`bulkops.engine.concurrency`). Rate limiting and
+retries live in the DataPlane client the ``work`` function calls.
+
+Every acknowledged batch is one checkpoint step: the batch leaves the in-flight table, the chains whose
+watermark moved are saved, the counters grow. A failure or cancellation stops the task group; a final
+save of the chains runs in a shielded scope; batches that were in flight stay recorded and are redone
+first on resume (``work`` must be idempotent: deletes are).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.engine.batcher import Batch, WatermarkTracker, batch_pages
+from bulkops.engine.checkpoint import Checkpoint
+from bulkops.engine.concurrency import LatencyTracker, in_flight_for
+from bulkops.engine.sources import IdSource, Page
+from bulkops.models import MAX_IDS_PER_REQUEST
+
+__all__ = ["PipelineStats", "Progress", "run_pipeline"]
+
+Work = Callable[[Sequence[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot for progress callbacks; counts are cumulative over resumed runs."""
+
+    processed: int
+    batches: int
+    elapsed: float
+    workers: int
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    processed: int  # IDs handed to work and acknowledged in this run (redone in-flight ones included)
+    batches: int
+    redone: int  # IDs of in-flight batches redone at start
+    elapsed: float
+    max_workers_used: int
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.processed = 0
+        self.batches = 0
+        self.peak_workers = 0
+        self.active = 0
+
+
+async def run_pipeline(
+    source: IdSource,
+    work: Work,
+    *,
+    checkpoint: Checkpoint | None = None,
+    scope: str = "",
+    counter: str = "processed",
+    rate: float | None = None,
+    max_workers: int = 32,
+    batch_size: int = MAX_IDS_PER_REQUEST,
+    page_buffer: int = 64,
+    batch_buffer: int = 4,
+    progress: Callable[[Progress], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> PipelineStats:
+    """Run ``work`` over every ID ``source`` yields; see the module docstring for the guarantees."""
+    started = clock.now()
+    stats = _Counter()
+    latency = LatencyTracker()
+    limiter = anyio.CapacityLimiter(in_flight_for(rate, latency.service_time, maximum=max_workers))
+    batch_ids = itertools.count(_first_free_batch_id(checkpoint))
+    base = checkpoint.counters().get(counter, 0) if checkpoint else 0
+
+    redone = 0
+    if checkpoint is not None:
+        for left in checkpoint.in_flight():
+            if left.scope != scope:
+                continue
+            if left.ids:
+                await work(left.ids)
+            with checkpoint.step() as step:
+                step.finish_batch(left.batch)
+                step.count(counter, len(left.ids))
+            redone += len(left.ids)
+
+    tracker = WatermarkTracker(source.chain)
+
+    async def worker(receive: MemoryObjectReceiveStream[Batch]) -> None:
+        async with receive:
+            async for batch in receive:
+                batch_id = next(batch_ids)
+                if batch.ids:
+                    async with limiter:
+                        stats.active += 1
+                        stats.peak_workers = max(stats.peak_workers, stats.active)
+                        try:
+                            if checkpoint is not None:
+                                with checkpoint.step() as step:
+                                    step.start_batch(batch_id, scope, batch.ids)
+                            t0 = clock.now()
+                            await work(batch.ids)
+                            latency.observe(clock.now() - t0)
+                        finally:
+                            stats.active -= 1
+                    limiter.total_tokens = in_flight_for(rate, latency.service_time, maximum=max_workers)
+                moved = tracker.ack(batch.parts)
+                if checkpoint is not None:
+                    with checkpoint.step() as step:
+                        step.save_chains(scope, moved)
+                        if batch.ids:
+                            step.finish_batch(batch_id)
+                        step.count(counter, len(batch.ids))
+                stats.processed += len(batch.ids)
+                stats.batches += 1
+                if progress is not None:
+                    done = base + redone + stats.processed
+                    progress(Progress(done, stats.batches, clock.now() - started, stats.active))
+
+    page_send, page_receive = anyio.create_memory_object_stream[Page](page_buffer)
+    batch_send, batch_receive = anyio.create_memory_object_stream[Batch](batch_buffer)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(source.run, page_send)
+            tg.start_soon(lambda: batch_pages(page_receive, batch_send, tracker, max_ids=batch_size))
+            async with batch_receive:
+                for _ in range(max_workers):
+                    tg.start_soon(worker, batch_receive.clone())
+    finally:
+        if checkpoint is not None:
+            final = checkpoint
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: _save_chains(final, scope, source))
+    return PipelineStats(
+        processed=stats.processed + redone,
+        batches=stats.batches,
+        redone=redone,
+        elapsed=clock.now() - started,
+        max_workers_used=stats.peak_workers,
+    )
+
+
+def _save_chains(checkpoint: Checkpoint, scope: str, source: IdSource) -> None:
+    with checkpoint.step() as step:
+        step.save_chains(scope, source.chains)
+
+
+def _first_free_batch_id(checkpoint: Checkpoint | None) -> int:
+    if checkpoint is None:
+        return 0
+    return max((b.batch for b in checkpoint.in_flight()), default=-1) + 1
