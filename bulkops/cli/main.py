@@ -44,6 +44,9 @@ def _register() -> None:
         demo.demo,
     ):
         cli.add_command(command)
+    from bulkops.cli.serve import serve
+
+    cli.add_command(serve)
     # `bench` is registered here once benchmarks/ ships a harness with a CLI entry (not yet: see README).
 
 

@@ -1,0 +1,261 @@
+"""One index's records in SQLite: WAL on disk (or in memory), vectors as float32 blobs.
+
+``PRIMARY KEY(ns, id)`` on a ``WITHOUT ROWID`` table keeps rows clustered in BINARY collation,
+which is Pinecone's bitwise ID order, so ``list`` is a keyset range scan. Metadata and sparse
+values are stored as their JSON bytes so answers can embed them without decoding.
+
+Every write is one transaction, so an acknowledged write survives a SIGKILL (WAL, synchronous=NORMAL
+is durable against process death). Deletes under a consistency lag are soft: the row gets
+``dead_at`` and stays visible to list/fetch until then; counts exclude it at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["IndexStore", "StoredRecord"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    ns TEXT NOT NULL, id TEXT NOT NULL, vals BLOB, sparse BLOB, meta BLOB, dead_at REAL,
+    PRIMARY KEY (ns, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_dead ON records (dead_at) WHERE dead_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS namespaces (ns TEXT PRIMARY KEY, created_at REAL NOT NULL) WITHOUT ROWID;
+"""
+_LIVE = "(dead_at IS NULL OR dead_at > ?)"
+_CHUNK = 900  # SQL parameters per IN list, under every SQLite build's limit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A row as stored: float32 bytes, and sparse values / metadata as JSON bytes."""
+
+    id: str
+    values: bytes | None
+    sparse: bytes | None
+    metadata: bytes | None
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix`` (UTF-8 order)."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            nxt = last + 1
+            if 0xD800 <= nxt <= 0xDFFF:
+                nxt = 0xE000
+            return prefix[:-1] + chr(nxt)
+        prefix = prefix[:-1]
+    return None
+
+
+class IndexStore:
+    """Records and namespaces of one index. Not thread-safe: use it from the server's loop only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        target = str(path) if path is not None else ":memory:"
+        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- namespaces -------------------------------------------------------------------------
+    def namespace_exists(self, ns: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM namespaces WHERE ns = ?", (ns,)).fetchone()
+        return row is not None
+
+    def create_namespace(self, ns: str, now: float) -> bool:
+        """Create ``ns``; False if it already existed."""
+        cur = self._db.execute("INSERT OR IGNORE INTO namespaces (ns, created_at) VALUES (?, ?)", (ns, now))
+        return cur.rowcount == 1
+
+    def delete_namespace(self, ns: str) -> bool:
+        with self._transaction():
+            self._db.execute("DELETE FROM records WHERE ns = ?", (ns,))
+            cur = self._db.execute("DELETE FROM namespaces WHERE ns = ?", (ns,))
+        return cur.rowcount == 1
+
+    def namespace_counts(self) -> dict[str, int]:
+        """Every existing namespace with its live record count (0 for empty ones), in bitwise order."""
+        result: dict[str, int] = {row[0]: 0 for row in self._db.execute("SELECT ns FROM namespaces")}
+        for ns, count in self._db.execute(
+            "SELECT ns, count(*) FROM records WHERE dead_at IS NULL GROUP BY ns"
+        ):
+            result[ns] = count
+        return dict(sorted(result.items()))
+
+    def count(self, ns: str) -> int:
+        row = self._db.execute("SELECT count(*) FROM records WHERE ns = ? AND dead_at IS NULL", (ns,))
+        return int(row.fetchone()[0])
+
+    def size_bytes(self) -> int:
+        row = self._db.execute(
+            "SELECT coalesce(sum(length(id) + coalesce(length(vals), 0) + coalesce(length(sparse), 0)"
+            " + coalesce(length(meta), 0)), 0) FROM records WHERE dead_at IS NULL"
+        ).fetchone()
+        return int(row[0])
+
+    # -- writes -----------------------------------------------------------------------------
+    def upsert(self, ns: str, records: Iterable[StoredRecord], now: float) -> int:
+        rows = [(ns, r.id, r.values, r.sparse, r.metadata) for r in records]
+        with self._transaction():
+            self._db.execute("INSERT OR IGNORE INTO namespaces (ns, created_at) VALUES (?, ?)", (ns, now))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO records (ns, id, vals, sparse, meta, dead_at)"
+                " VALUES (?, ?, ?, ?, ?, NULL)",
+                rows,
+            )
+        return len(rows)
+
+    def update(
+        self, ns: str, record_id: str, values: bytes | None, sparse: bytes | None, metadata: bytes | None
+    ) -> bool:
+        """Replace the given parts of one live record; False if it does not exist."""
+        sets, params = [], []
+        for column, value in (("vals", values), ("sparse", sparse), ("meta", metadata)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        if not sets:
+            return self.get(ns, [record_id], now=None) != []
+        cur = self._db.execute(
+            f"UPDATE records SET {', '.join(sets)} WHERE ns = ? AND id = ? AND dead_at IS NULL",
+            (*params, ns, record_id),
+        )
+        return cur.rowcount == 1
+
+    def set_metadata_many(self, ns: str, rows: Sequence[tuple[str, bytes]]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE records SET meta = ? WHERE ns = ? AND id = ?", [(m, ns, i) for i, m in rows]
+            )
+
+    def delete_ids(self, ns: str, ids: Sequence[str], dead_at: float | None) -> int:
+        """Delete (or, with ``dead_at``, soft-delete until then) the given IDs. Returns rows hit."""
+        hit = 0
+        with self._transaction():
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                if dead_at is None:
+                    cur = self._db.execute(
+                        f"DELETE FROM records WHERE ns = ? AND id IN ({marks})", (ns, *chunk)
+                    )
+                else:
+                    cur = self._db.execute(
+                        "UPDATE records SET dead_at = ? WHERE ns = ? AND dead_at IS NULL"
+                        f" AND id IN ({marks})",
+                        (dead_at, ns, *chunk),
+                    )
+                hit += cur.rowcount
+        return hit
+
+    def delete_all(self, ns: str, dead_at: float | None) -> int:
+        """Empty ``ns`` and forget it (Pinecone: deleting all records deletes the namespace)."""
+        with self._transaction():
+            if dead_at is None:
+                cur = self._db.execute("DELETE FROM records WHERE ns = ?", (ns,))
+            else:
+                cur = self._db.execute(
+                    "UPDATE records SET dead_at = ? WHERE ns = ? AND dead_at IS NULL", (dead_at, ns)
+                )
+            self._db.execute("DELETE FROM namespaces WHERE ns = ?", (ns,))
+        return cur.rowcount
+
+    def purge_dead(self, now: float) -> int:
+        cur = self._db.execute("DELETE FROM records WHERE dead_at IS NOT NULL AND dead_at <= ?", (now,))
+        return cur.rowcount
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, ns: str, ids: Sequence[str], now: float | None) -> list[StoredRecord]:
+        """Visible records among ``ids`` (missing ones left out), in the order SQLite finds them."""
+        found: list[StoredRecord] = []
+        visible = _LIVE if now is not None else "dead_at IS NULL"
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(chunk))
+            params: tuple[object, ...] = (ns, *chunk) if now is None else (ns, *chunk, now)
+            found.extend(
+                StoredRecord(*row)
+                for row in self._db.execute(
+                    "SELECT id, vals, sparse, meta FROM records"
+                    f" WHERE ns = ? AND id IN ({marks}) AND {visible}",
+                    params,
+                )
+            )
+        return found
+
+    def list_ids(self, ns: str, prefix: str, after: str | None, limit: int, now: float) -> list[str]:
+        """Up to ``limit`` visible IDs starting with ``prefix`` and greater than ``after``, bitwise order."""
+        clauses, params = ["ns = ?", _LIVE], [ns, now]
+        if prefix:
+            clauses.append("id >= ?")
+            params.append(prefix)
+            upper = _upper_bound(prefix)
+            if upper is not None:
+                clauses.append("id < ?")
+                params.append(upper)
+        if after is not None:
+            clauses.append("id > ?")
+            params.append(after)
+        sql = f"SELECT id FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
+        return [row[0] for row in self._db.execute(sql, (*params, limit))]
+
+    def scan_metadata(self, ns: str, after: str | None = None) -> Iterator[tuple[str, bytes | None]]:
+        """(id, metadata JSON) of every live record in ``ns`` after ``after``, in ID order."""
+        if after is None:
+            cursor = self._db.execute(
+                "SELECT id, meta FROM records WHERE ns = ? AND dead_at IS NULL ORDER BY id", (ns,)
+            )
+        else:
+            cursor = self._db.execute(
+                "SELECT id, meta FROM records WHERE ns = ? AND dead_at IS NULL AND id > ? ORDER BY id",
+                (ns, after),
+            )
+        yield from cursor
+
+    def scan(self, ns: str) -> Iterator[StoredRecord]:
+        cursor = self._db.execute(
+            "SELECT id, vals, sparse, meta FROM records WHERE ns = ? AND dead_at IS NULL ORDER BY id", (ns,)
+        )
+        for row in cursor:
+            yield StoredRecord(*row)
+
+    # -- copies -----------------------------------------------------------------------------
+    def copy_to(self, path: Path | None) -> IndexStore:
+        """A consistent snapshot of this store in a new store (file or memory): SQLite's backup API."""
+        if path is not None and path.exists():
+            path.unlink()
+        target = IndexStore(path)
+        self._db.backup(target._db)
+        if path is not None:
+            target._db.execute("PRAGMA journal_mode=WAL")
+        return target
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error, so a failed request changes nothing."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
