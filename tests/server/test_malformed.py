@@ -1,0 +1,397 @@
+"""Bad input never crashes the server and never changes data: each malformed request gets the
+right 4xx with a precise message, and the stored state is identical before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from bulkops.models import Record
+from bulkops.server import LocalServer
+from tests.server.conftest import V2504
+
+IDS_1001 = [f"id{i}" for i in range(1001)]
+BIG_META = {"blob": "x" * 3000}
+
+
+def _vectors(n: int, dim: int = 4, **extra: Any) -> list[dict[str, Any]]:
+    return [{"id": f"n{i}", "values": [0.5] * dim, **extra} for i in range(n)]
+
+
+# (plane, method, path, body (dict/list -> JSON, bytes -> raw), query, headers, status, message fragment)
+CASES: list[tuple[str, str, str, Any, Any, dict[str, str] | None, int, str]] = [
+    ("data", "POST", "/vectors/upsert", b"{not json", None, None, 400, "Failed to deserialize"),
+    ("data", "POST", "/vectors/upsert", [1, 2], None, None, 400, "must be an object"),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": "x"},
+        None,
+        None,
+        400,
+        "vectors must be a non-empty array",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": "a", "values": ["x", "y", "z", "w"]}]},
+        None,
+        None,
+        400,
+        "array of numbers",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": "a", "values": [1, 2, 3]}]},
+        None,
+        None,
+        400,
+        "Vector dimension 3 does not match the dimension of the index 4",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": 5, "values": [1, 2, 3, 4]}]},
+        None,
+        None,
+        400,
+        "id must be a string",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": "x" * 513, "values": [1, 2, 3, 4]}]},
+        None,
+        None,
+        400,
+        "at most 512",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": "é", "values": [1, 2, 3, 4]}]},
+        None,
+        None,
+        400,
+        "non-ASCII",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [{"id": "a", "values": [1, 2, 3, 4], "metadata": {"o": {"n": 1}}}]},
+        None,
+        None,
+        400,
+        "unsupported value",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": _vectors(1001)},
+        None,
+        None,
+        400,
+        "exceeds the maximum of 1000",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": _vectors(999, metadata=BIG_META)},
+        None,
+        None,
+        413,
+        "2 MB",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": [*_vectors(1), {"id": "bad", "values": [1]}]},
+        None,
+        None,
+        400,
+        "dimension 1",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": _vectors(1), "namespace": "a/b"},
+        None,
+        None,
+        400,
+        "must not contain '/'",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/upsert",
+        {"vectors": _vectors(1), "namespace": 7},
+        None,
+        None,
+        400,
+        "namespace must be a string",
+    ),
+    ("data", "GET", "/vectors/fetch", None, [("ids", i) for i in IDS_1001], None, 400, "maximum is 1000"),
+    ("data", "GET", "/vectors/fetch", None, {"namespace": "ns"}, None, 400, "ids must be given"),
+    (
+        "data",
+        "GET",
+        "/vectors/list",
+        None,
+        {"namespace": "ns", "limit": "abc"},
+        None,
+        400,
+        "limit must be a positive integer",
+    ),
+    (
+        "data",
+        "GET",
+        "/vectors/list",
+        None,
+        {"namespace": "ns", "limit": "0"},
+        None,
+        400,
+        "limit must be a positive integer",
+    ),
+    (
+        "data",
+        "GET",
+        "/vectors/list",
+        None,
+        {"namespace": "ns", "paginationToken": "garbage!"},
+        None,
+        400,
+        "paginationToken",
+    ),
+    ("data", "GET", "/vectors/list", None, {"namespace": "../x"}, None, 400, "must not contain"),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"ids": IDS_1001, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "maximum is 1000",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"ids": "a", "namespace": "ns"},
+        None,
+        None,
+        400,
+        "ids must be a non-empty array",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"ids": ["a"], "deleteAll": True, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "Exactly one of",
+    ),
+    ("data", "POST", "/vectors/delete", {"namespace": "ns"}, None, None, 400, "Exactly one of"),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"filter": {"g": {"$regex": "x"}}, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "unknown operator '$regex'",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"filter": {"$not": {"g": 1}}, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "unknown top-level operator",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"filter": {"n": {"$gt": "5"}}, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "needs a number",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"filter": {}, "namespace": "ns"},
+        None,
+        None,
+        400,
+        "non-empty JSON object",
+    ),
+    (
+        "data",
+        "POST",
+        "/vectors/delete",
+        {"deleteAll": "yes", "namespace": "ns"},
+        None,
+        None,
+        400,
+        "deleteAll must be true or false",
+    ),
+    ("data", "POST", "/query", {"topK": 0, "vector": [1, 2, 3, 4]}, None, None, 400, "topK"),
+    (
+        "data",
+        "POST",
+        "/query",
+        {"topK": 1, "vector": [1, 2]},
+        None,
+        None,
+        400,
+        "does not match the dimension",
+    ),
+    ("data", "POST", "/vectors/update", {"id": "r1", "values": [1]}, None, None, 400, "dimension"),
+    ("data", "GET", "/namespaces/%2E%2E", None, None, None, 400, "must not contain"),
+    ("data", "GET", "/no/such/path", None, None, None, 404, "Not found"),
+    ("data", "DELETE", "/vectors/upsert", None, None, None, 405, "not allowed"),
+    ("data", "GET", "/vectors/list", None, None, {"X-Pinecone-Api-Version": "latest"}, 400, "YYYY-MM"),
+    ("control", "GET", "/indexes/nope", None, None, None, 404, "Index nope not found."),
+    ("control", "POST", "/indexes/nope/backups", {}, None, None, 404, "Index nope not found."),
+    ("control", "GET", "/backups/nope", None, None, None, 404, "Backup nope not found."),
+    ("control", "POST", "/indexes", b"{", None, None, 422, "Failed to deserialize"),
+    (
+        "control",
+        "POST",
+        "/indexes",
+        {"name": "x", "spec": {"serverless": {"cloud": "aws", "region": "us-east-1"}}},
+        None,
+        None,
+        422,
+        "missing field `dimension`",
+    ),
+    (
+        "control",
+        "POST",
+        "/indexes",
+        {"name": "Bad_Name", "dimension": 4, "spec": {"serverless": {"cloud": "aws", "region": "r"}}},
+        None,
+        None,
+        400,
+        "Invalid index name",
+    ),
+    (
+        "control",
+        "POST",
+        "/indexes",
+        {
+            "name": "idx",
+            "dimension": 4,
+            "metric": "cosine",
+            "spec": {"serverless": {"cloud": "aws", "region": "r"}},
+        },
+        None,
+        None,
+        409,
+        "Resource already exists.",
+    ),
+    (
+        "control",
+        "POST",
+        "/indexes",
+        {"name": "y", "dimension": 0, "spec": {"serverless": {"cloud": "aws", "region": "r"}}},
+        None,
+        None,
+        400,
+        "dimension must be",
+    ),
+    (
+        "control",
+        "PATCH",
+        "/indexes/idx",
+        {"deletion_protection": "maybe"},
+        None,
+        None,
+        400,
+        "deletion_protection",
+    ),
+    ("control", "PATCH", "/indexes/idx", {"tags": {"bad key!": "v"}}, None, None, 400, "Invalid tag key"),
+    ("control", "GET", "/backups", None, {"limit": "101"}, None, 400, "from 1 to 100"),
+]
+
+
+def _state(server: LocalServer) -> tuple[Any, ...]:
+    names = sorted(server.indexes)
+    meta = [
+        (n, server.indexes[n].context.meta.deletion_protection, dict(server.indexes[n].context.meta.tags))
+        for n in names
+    ]
+    records = [
+        (r.id, tuple(r.values), r.metadata) for r in server.get_records("idx", "ns", server.ids("idx", "ns"))
+    ]
+    return (meta, records, sorted(server.catalog.backups))
+
+
+@pytest.mark.parametrize(
+    ("plane", "method", "path", "body", "query", "headers", "status", "fragment"),
+    CASES,
+    ids=[f"{c[1]} {c[2]} {c[6]} {c[7][:30]}" for c in CASES],
+)
+async def test_malformed_request_gets_4xx_and_changes_nothing(
+    server: LocalServer,
+    http: aiohttp.ClientSession,
+    plane: str,
+    method: str,
+    path: str,
+    body: Any,
+    query: Any,
+    headers: dict[str, str] | None,
+    status: int,
+    fragment: str,
+) -> None:
+    host = await server.create_index_direct("idx", 4)
+    await server.seed(
+        "idx",
+        "ns",
+        [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
+    )
+    before = _state(server)
+    base = host if plane == "data" else server.url
+    kwargs: dict[str, Any] = {"params": query, "headers": headers or V2504}
+    if isinstance(body, bytes):
+        kwargs["data"] = body
+        kwargs["headers"] = {**kwargs["headers"], "Content-Type": "application/json"}
+    elif body is not None:
+        kwargs["json"] = body
+    async with http.request(method, URL(base + path, encoded=True), **kwargs) as response:
+        got = await response.json(content_type=None)
+        assert response.status == status, got
+    if plane == "data":
+        assert set(got) == {"code", "message", "details"}
+        message = got["message"]
+    else:
+        assert got["status"] == status
+        message = got["error"]["message"]
+    assert fragment in message
+    assert _state(server) == before
+    async with http.get(f"{host}/vectors/list", params={"namespace": "ns"}, headers=V2504) as response:
+        assert response.status == 200  # still serving
