@@ -48,5 +48,5 @@ def in_flight_for(
     """
     if rate is None:
         return maximum
-    wanted = math.ceil(rate * latency * headroom) + 1
+    wanted = math.ceil(rate * latency * headroom)
     return max(minimum, min(maximum, wanted))

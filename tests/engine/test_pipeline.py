@@ -163,7 +163,7 @@ async def test_workers_follow_littles_law(rate: float | None) -> None:
     if rate is None:
         assert peak > 3
     else:
-        assert peak <= 4  # ceil(50 × 0.02 × 1.5) + 1 = 3 once measured
+        assert peak <= 3  # ceil(50 × 0.02 × 1.5) = 2 once measured
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
