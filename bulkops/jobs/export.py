@@ -29,7 +29,7 @@ import contextlib
 import math
 import shutil
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from bulkops.sinks.base import RecordSink, SinkPosition
 from bulkops.sinks.formats import detect_format, open_writer
 from bulkops.sinks.manifest import Manifest, NamespaceEntry, manifest_path, write_manifest
 
-__all__ = ["ExportProgress", "ExportReport", "IndexInfo", "export", "open_dataplane"]
+__all__ = ["ExportProgress", "ExportReport", "IndexInfo", "export", "open_dataplane", "single_errors"]
 
 LIST_PAGE_IDS = 100
 FILTER_PAGE_LIMIT = 1000
@@ -164,6 +164,25 @@ def _client_counts(client: Any) -> tuple[dict[str, int], int, int]:
         return {}, 0, 0
     stats = client.stats
     return dict(stats.requests), sum(stats.rate_limited.values()), sum(stats.retries.values())
+
+
+@contextlib.contextmanager
+def single_errors() -> Iterator[None]:
+    """Raise a task group's only error as itself (a BulkopsError, say), not inside an ExceptionGroup."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        errors = _leaves(group)
+        if len(errors) == 1:
+            raise errors[0] from group
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
 
 
 # --- the page queue: batches are formed when a fetch worker is free -----------------------------------
@@ -499,13 +518,14 @@ class _ExportRun:
                             namespace_done=False,
                         )
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(source.run, page_send)
-            tg.start_soon(pump)
-            async with done_send:
-                for _ in range(_MAX_FETCH_WORKERS):
-                    tg.start_soon(fetch_worker, done_send.clone())
-            tg.start_soon(writer, done_recv)
+        with single_errors():
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(source.run, page_send)
+                tg.start_soon(pump)
+                async with done_send:
+                    for _ in range(_MAX_FETCH_WORKERS):
+                        tg.start_soon(fetch_worker, done_send.clone())
+                tg.start_soon(writer, done_recv)
         await self.commit(namespace, tracker.snapshot(source.chains), [], namespace_done=True)
 
     # -- by metadata filter ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ def make_records(n: int, *, dim: int = 8, seed: int = 0, sparse_every: int = 3) 
                 indices=[int(x) for x in sorted(rng.choice(4_000_000_000, 3, replace=False))],
                 values=float32_shortest(rng.random(3).astype(np.float32)),
             )
-        metadata = {"n": i, "tag": f"t{i % 7}", "nested": {"ok": True}} if i % 2 == 0 else None
+        metadata = {"n": i, "tag": f"t{i % 7}", "ok": True, "tags": ["a", "b"]} if i % 2 == 0 else None
         out.append(
             Record(
                 id=f"doc-{i:06d}#c", values=float32_shortest(values), sparse_values=sparse, metadata=metadata
