@@ -68,8 +68,6 @@ def index_model(meta: IndexMeta, host: str, now: float, version: str) -> dict[st
         "deletion_protection": meta.deletion_protection,
         "tags": meta.tags,
     }
-    if meta.dimension is None:
-        del doc["dimension"]
     if meta.embed is not None:
         doc["embed"] = meta.embed
     return doc
