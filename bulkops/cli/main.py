@@ -29,7 +29,7 @@ def cli(ctx: click.Context) -> None:
 
 def _register() -> None:
     """Attach every command. Imports stay here so ``bulkops --help`` does not load the whole library."""
-    from bulkops.cli import backups, checkpoints, demo, indexes, jobs, namespaces
+    from bulkops.cli import backups, bench, checkpoints, demo, indexes, jobs, namespaces
 
     for command in (
         indexes.indexes,
@@ -42,12 +42,12 @@ def _register() -> None:
         checkpoints.resume,
         checkpoints.status,
         demo.demo,
+        bench.bench,
     ):
         cli.add_command(command)
     from bulkops.cli.serve import serve
 
     cli.add_command(serve)
-    # `bench` is registered here once benchmarks/ ships a harness with a CLI entry (not yet: see README).
 
 
 _register()

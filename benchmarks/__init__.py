@@ -1,0 +1,1 @@
+"""Benchmarks for bulkops: the harness (``benchmarks.harness``) and per-issue scripts."""

@@ -1,0 +1,74 @@
+"""Command line of the harness: ``python -m benchmarks`` and ``bulkops bench`` share these options."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.harness import report, suite
+from benchmarks.harness.runner import REPO_ROOT
+from benchmarks.harness.spec import CONTENDERS, SCENARIOS
+from benchmarks.harness.suites import build_suite
+
+__all__ = ["main", "parser"]
+
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
+DEFAULT_WORK = Path("/tmp/bulkops-bench")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="bulkops vs the documented bound and the official SDK, on the local server.",
+    )
+    p.add_argument("--quick", action="store_true", help="small data, 1 repetition (< 2 min)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.json/.md and PNGs go")
+    p.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="templates and run copies")
+    p.add_argument("--scenario", action="append", choices=SCENARIOS, default=[], help="repeatable")
+    p.add_argument("--contender", action="append", choices=CONTENDERS, default=[], help="repeatable")
+    p.add_argument("--reps", type=int, default=None, help="repetitions per cell (default: suite's)")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply every data set's size")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks") -> int:
+    args = parser().parse_args(argv)
+    if args.reps is not None and args.reps < 1:
+        parser().error("--reps must be at least 1")
+    if args.scale <= 0:
+        parser().error("--scale must be positive")
+    chosen = build_suite(
+        quick=args.quick,
+        scenarios=args.scenario,
+        contenders=args.contender,
+        reps=args.reps,
+        scale=args.scale,
+    )
+    if not chosen.points:
+        parser().error("no benchmark point matches the --scenario/--contender filters")
+
+    def log(message: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+    command = " ".join([prog, *map(shlex.quote, argv if argv is not None else sys.argv[1:])])
+    log(f"suite {chosen.name}: {len(chosen.points)} points × {chosen.reps} reps; work dir {args.work_dir}")
+    started, t0 = suite.timestamp(), time.perf_counter()
+    rows = suite.run_points(chosen.points, reps=chosen.reps, work_dir=args.work_dir, log=log)
+    summary = suite.summarize(rows)
+    meta = {
+        "command": command,
+        "suite": chosen.name,
+        "reps": chosen.reps,
+        "started": started,
+        "elapsed_s": time.perf_counter() - t0,
+        "machine": report.machine(),
+        "points": [p.to_json() for p in chosen.points],
+    }
+    for path in report.write_all(args.out, rows=rows, summary=summary, meta=meta):
+        log(f"wrote {path}")
+    print(report.markdown_table(summary, meta))
+    return 1 if any(row["error"] for row in rows) else 0

@@ -1,0 +1,50 @@
+"""The few control-plane and data-plane calls the harness itself makes (stdlib HTTP, API 2025-04)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+import orjson
+
+from benchmarks.harness.spec import API_KEY
+
+__all__ = ["create_index", "describe_index_host", "upsert"]
+
+_HEADERS = {"Api-Key": API_KEY, "Content-Type": "application/json", "X-Pinecone-Api-Version": "2025-04"}
+
+
+def _call(method: str, url: str, body: Any = None) -> Any:
+    data = None if body is None else orjson.dumps(body)
+    request = urllib.request.Request(url, data=data, method=method, headers=_HEADERS)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{method} {url} → {exc.code}: {exc.read()[:300]!r}") from None
+    return orjson.loads(raw) if raw.strip() else None
+
+
+def create_index(control_url: str, name: str, dimension: int) -> None:
+    _call(
+        "POST",
+        control_url.rstrip("/") + "/indexes",
+        {
+            "name": name,
+            "dimension": dimension,
+            "metric": "cosine",
+            "spec": {"serverless": {"cloud": "aws", "region": "us-east-1"}},
+            "deletion_protection": "disabled",
+        },
+    )
+
+
+def describe_index_host(control_url: str, name: str) -> str:
+    host = str(_call("GET", control_url.rstrip("/") + f"/indexes/{name}")["host"])
+    return host if "://" in host else "http://" + host
+
+
+def upsert(host: str, vectors: list[dict[str, Any]], namespace: str) -> int:
+    doc = _call("POST", host.rstrip("/") + "/vectors/upsert", {"vectors": vectors, "namespace": namespace})
+    return int(doc["upsertedCount"])

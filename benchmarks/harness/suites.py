@@ -1,0 +1,108 @@
+"""The suites: which points run, on which data, how many repetitions. One place to tune sizes.
+
+``full`` (~10 minutes here): the latency sweep of purge by prefix (0, 10, 25, 50, 100 ms), a concurrency
+sweep at 25 ms, and one cell per other scenario at 25 ms, three repetitions each. ``quick`` (< 2 min):
+the same figures with less data, fewer latencies and one repetition — a smoke run, not a measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from benchmarks.harness.spec import CONTENDERS, Dataset, Point, Scenario
+
+__all__ = ["LATENCIES_MS", "Suite", "build_suite"]
+
+LATENCIES_MS = (0.0, 10.0, 25.0, 50.0, 100.0)
+CONCURRENCIES = (1, 4, 16, 64)
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    name: str
+    points: tuple[Point, ...]
+    reps: int
+
+
+def _full() -> Suite:
+    purge = Dataset(records=200_000, target=100_000, dimension=8, metadata_bytes=32)
+    vectors = Dataset(records=100_000, target=50_000, dimension=64, metadata_bytes=64)
+    points: list[Point] = []
+    for latency in LATENCIES_MS:
+        groups = ("latency", "table") if latency == 25.0 else ("latency",)
+        points.append(Point("purge-prefix", purge, latency_ms=latency, budget_s=12.0, groups=groups))
+    for concurrency in CONCURRENCIES:
+        points.append(
+            Point(
+                "purge-prefix",
+                purge,
+                latency_ms=25.0,
+                concurrency=concurrency,
+                budget_s=12.0,
+                contenders=("sdk-async",),
+                groups=("concurrency",),
+            )
+        )
+    others: tuple[Scenario, ...] = ("purge-ids", "export-prefix", "export-ids", "import")
+    points += [Point(scenario, vectors, latency_ms=25.0, budget_s=12.0) for scenario in others]
+    return Suite("full", tuple(points), reps=3)
+
+
+def _quick() -> Suite:
+    purge = Dataset(records=40_000, target=20_000, dimension=8, metadata_bytes=32)
+    vectors = Dataset(records=20_000, target=10_000, dimension=32, metadata_bytes=32)
+    points: list[Point] = [
+        Point("purge-prefix", purge, latency_ms=latency, budget_s=4.0, groups=("latency", "table"))
+        for latency in (0.0, 25.0, 100.0)
+    ]
+    points += [
+        Point(
+            "purge-prefix",
+            purge,
+            latency_ms=25.0,
+            concurrency=concurrency,
+            budget_s=4.0,
+            contenders=("sdk-async",),
+            groups=("concurrency",),
+        )
+        for concurrency in (1, 16)
+    ]
+    scenarios: tuple[Scenario, ...] = ("purge-ids", "export-prefix", "export-ids", "import")
+    points += [Point(scenario, vectors, latency_ms=25.0, budget_s=4.0) for scenario in scenarios]
+    return Suite("quick", tuple(points), reps=1)
+
+
+def build_suite(
+    *,
+    quick: bool = False,
+    scenarios: Sequence[str] = (),
+    contenders: Sequence[str] = (),
+    reps: int | None = None,
+    scale: float = 1.0,
+) -> Suite:
+    """The chosen suite, filtered to ``scenarios``/``contenders`` and scaled (``scale`` × records)."""
+    suite = _quick() if quick else _full()
+    points = list(suite.points)
+    if scenarios:
+        points = [p for p in points if p.scenario in scenarios]
+    if contenders:
+        points = [
+            replace(p, contenders=tuple(c for c in p.contenders if c in contenders))
+            for p in points
+            if any(c in contenders for c in p.contenders)
+        ]
+    if scale != 1.0:
+        points = [
+            replace(
+                p,
+                dataset=replace(
+                    p.dataset,
+                    records=max(2, round(p.dataset.records * scale)),
+                    target=max(1, round(p.dataset.target * scale)),
+                ),
+            )
+            for p in points
+        ]
+    assert all(c in CONTENDERS for p in points for c in p.contenders)
+    return Suite(suite.name, tuple(points), reps if reps is not None else suite.reps)

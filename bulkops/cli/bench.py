@@ -1,0 +1,69 @@
+"""``bulkops bench``: run the benchmark harness (``benchmarks/harness`` in a source checkout).
+
+The harness is a development tool and is not installed with the package, so this command finds the
+``benchmarks`` directory next to the installed ``bulkops`` package (an editable install from a clone)
+and runs it with the same options as ``python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["bench"]
+
+_SCENARIOS = ("purge-prefix", "purge-ids", "export-prefix", "export-ids", "import")
+_CONTENDERS = ("bulkops", "sdk-sync", "sdk-async")
+
+
+def _checkout_root() -> Path:
+    import bulkops
+
+    root = Path(bulkops.__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "harness" / "cli.py").is_file():
+        raise click.UsageError(
+            "bulkops bench needs a source checkout: the benchmarks/ directory is not installed with the "
+            f"package (looked in {root}). Clone the repository and `pip install -e '.[bench]'` there."
+        )
+    return root
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quick", is_flag=True, help="Small data, one repetition (under 2 minutes).")
+@click.option("--out", type=click.Path(path_type=Path), help="Directory for results.json/.md and PNGs.")
+@click.option("--work-dir", type=click.Path(path_type=Path), help="Templates and per-run data copies.")
+@click.option("--scenario", "scenarios", multiple=True, type=click.Choice(_SCENARIOS), help="Repeatable.")
+@click.option("--contender", "contenders", multiple=True, type=click.Choice(_CONTENDERS), help="Repeatable.")
+@click.option("--reps", type=click.IntRange(min=1), help="Repetitions per cell (default: the suite's).")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="Multiply every data set's size.")
+@click.pass_context
+def bench(
+    ctx: click.Context,
+    quick: bool,
+    out: Path | None,
+    work_dir: Path | None,
+    scenarios: tuple[str, ...],
+    contenders: tuple[str, ...],
+    reps: int | None,
+    scale: float | None,
+) -> None:
+    """Benchmark bulkops against the documented bound and the official SDK on the local server.
+
+    Writes results.json, results.md and PNG plots (rate vs latency, rate vs concurrency).
+    """
+    root = _checkout_root()
+    argv: list[str] = ["--quick"] if quick else []
+    for flag, value in (("--out", out), ("--work-dir", work_dir), ("--reps", reps), ("--scale", scale)):
+        if value is not None:
+            argv += [flag, str(value)]
+    for scenario in scenarios:
+        argv += ["--scenario", scenario]
+    for contender in contenders:
+        argv += ["--contender", contender]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    harness = importlib.import_module("benchmarks.harness.cli")
+    ctx.exit(int(harness.main(argv, prog="bulkops bench")))
