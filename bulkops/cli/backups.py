@@ -9,6 +9,7 @@ import click
 from bulkops.cli.common import as_dict, open_client, parse_pairs
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
+from bulkops.cli.indexes import protection
 from bulkops.errors import UsageError
 
 __all__ = ["backups", "restore_jobs"]
@@ -55,7 +56,7 @@ def create(settings: Settings, backup_name: str | None, description: str | None,
         async with open_client(settings) as client:
             model = await client.control.create_backup(index, name=backup_name, description=description)
             if wait:
-                model = await client.control.wait_for_backup_ready(as_dict(model)["backup_id"])
+                model = await client.control.wait_until_backup_ready(as_dict(model)["backup_id"])
             return model
 
     settings.out.record(as_dict(run_async(go)), title="backup")
@@ -84,7 +85,13 @@ def list_(settings: Settings, limit: int | None) -> None:
 
     async def go() -> list[Any]:
         async with open_client(settings) as client:
-            return list(await client.control.list_backups(index=settings.index, limit=limit))
+            found: list[Any] = []
+            page = min(limit or 100, 100)
+            async for backup in client.control.iter_backups(index_name=settings.index, limit=page):
+                found.append(backup)
+                if limit is not None and len(found) >= limit:
+                    break
+            return found
 
     rows = [as_dict(b) for b in run_async(go)]
     if limit is not None:
@@ -147,12 +154,12 @@ def restore(
                 await client.control.create_index_from_backup(
                     backup_id,
                     name=index_name,
-                    deletion_protection=deletion_protection,
+                    deletion_protection=protection(deletion_protection),
                     tags=tag_map or None,
                 )
             )
             if wait:
-                job = await client.control.wait_for_restore_job(started["restore_job_id"])
+                job = await client.control.wait_until_restore_done(started["restore_job_id"])
                 return as_dict(job)
             return started
 
@@ -173,7 +180,12 @@ def jobs_list(settings: Settings, limit: int | None) -> None:
 
     async def go() -> list[Any]:
         async with open_client(settings) as client:
-            return list(await client.control.list_restore_jobs(limit=limit))
+            found: list[Any] = []
+            async for job in client.control.iter_restore_jobs(limit=min(limit or 100, 100)):
+                found.append(job)
+                if limit is not None and len(found) >= limit:
+                    break
+            return found
 
     rows = [as_dict(j) for j in run_async(go)]
     if limit is not None:

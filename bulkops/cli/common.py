@@ -9,18 +9,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from bulkops.cli.context import Settings
-from bulkops.errors import BulkopsError, UsageError
+from bulkops.errors import UsageError
 
-Client = Any  # bulkops.api.Client once the client core lands
+if TYPE_CHECKING:
+    from bulkops.api import Client
+
 __all__ = [
     "as_dict",
     "open_client",
     "open_data_plane",
+    "open_data_plane_at",
     "parse_filter",
     "parse_pairs",
     "wire_namespace",
@@ -30,14 +33,13 @@ __all__ = [
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[Client]:
     """A library client built from the global options (key, controller host, limit profile)."""
-    import bulkops.api
+    from bulkops.api import Client
     from bulkops.limits.profiles import load_profile
 
     profile = load_profile(settings.limits)  # bad --limits fails here, before any request
-    client_class: Any = getattr(bulkops.api, "Client", None)
-    if client_class is None:
-        raise BulkopsError("this build has no API client yet (bulkops.api.Client is missing)")
-    async with client_class(
+    if not settings.api_key:
+        raise UsageError("no API key: pass --api-key KEY or set PINECONE_API_KEY")
+    async with Client(
         api_key=settings.api_key, controller_host=settings.controller_host, limits=profile
     ) as client:
         yield client
@@ -46,9 +48,13 @@ async def open_client(settings: Settings) -> AsyncIterator[Client]:
 async def open_data_plane(client: Client, settings: Settings) -> Any:
     """The data plane of ``--index NAME`` (one describe call) or ``--host URL``."""
     settings.target_required()
-    if settings.host:
-        return client.index_at(settings.host)
-    return await client.index(name=settings.index)
+    return await open_data_plane_at(client, index=settings.index, host=settings.host)
+
+
+async def open_data_plane_at(client: Client, *, index: str | None, host: str | None) -> Any:
+    if host:
+        return client.index_at(host, name=index)
+    return await client.index(name=index)
 
 
 def wire_namespace(namespace: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -11,7 +11,7 @@ from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.errors import UsageError
 
-__all__ = ["index_row", "indexes"]
+__all__ = ["index_row", "indexes", "protection"]
 
 _COLUMNS = ("name", "dimension", "metric", "vector_type", "status", "deletion_protection", "host", "tags")
 
@@ -93,14 +93,14 @@ def create(
                 name=name,
                 dimension=dimension,
                 metric=metric,
-                vector_type=vector_type,
+                vector_type="sparse" if vector_type == "sparse" else "dense",
                 cloud=cloud,
                 region=region,
-                deletion_protection=deletion_protection,
+                deletion_protection=protection(deletion_protection) or "disabled",
                 tags=tag_map or None,
             )
             if wait:
-                model = await client.control.wait_for_index_ready(name)
+                model = await client.control.wait_until_index_ready(name)
             return model
 
     settings.out.record(index_row(run_async(go)), title=f"created index {name}")
@@ -145,7 +145,10 @@ def configure(
     async def go() -> Any:
         async with open_client(settings) as client:
             return await client.control.configure_index(
-                name, deletion_protection=deletion_protection, tags=tag_map or None, embed=embed
+                name,
+                deletion_protection=protection(deletion_protection),
+                tags=tag_map or None,
+                embed=embed,
             )
 
     settings.out.record(index_row(run_async(go)), title=f"configured index {name}")
@@ -184,6 +187,13 @@ def delete(settings: Settings, name: str, yes: bool) -> None:
         settings.out.document({"deleted": name})
     else:
         settings.out.info(f"deleted index {name}")
+
+
+def protection(value: str | None) -> Literal["enabled", "disabled"] | None:
+    """The click choice, typed as the client wants it."""
+    if value is None:
+        return None
+    return "enabled" if value == "enabled" else "disabled"
 
 
 async def _record_count(client: Any, model: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from bulkops.errors import (
     EXIT_CODES,
+    ApiError,
     AuthenticationError,
     BulkopsError,
     DeletionProtectedError,
@@ -70,8 +71,11 @@ class Output:
         self.json_mode = json_mode
         self.quiet = quiet
         self.secret = secret
-        self.stdout = Console(soft_wrap=True)
+        self.stdout = Console()
         self.stderr = Console(stderr=True, soft_wrap=True)
+        if not self.stdout.is_terminal:
+            # Piped output is read by scripts and people pasting reports: never cut a value short.
+            self.stdout = Console(width=max(self.stdout.width, 160))
 
     # -- results (stdout) ---------------------------------------------------------------------------
     def document(self, doc: Any) -> None:
@@ -90,7 +94,7 @@ class Output:
             return
         table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
         for column in columns:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(self.redact(_cell(row.get(column))) for column in columns))
         self.stdout.print(table)
@@ -101,8 +105,8 @@ class Output:
             self.document(doc)
             return
         table = Table(title=title, title_justify="left", show_header=False, show_edge=False)
-        table.add_column("field", style="bold")
-        table.add_column("value")
+        table.add_column("field", style="bold", no_wrap=True)
+        table.add_column("value", overflow="fold")
         for key, value in doc.items():
             table.add_row(str(key), self.redact(_cell(value)))
         self.stdout.print(table)
@@ -126,6 +130,8 @@ class Output:
             message = "interrupted"
         elif isinstance(exc, NotFoundError):
             message = f"not found: {exc.message} (HTTP {exc.status})"
+        elif isinstance(exc, ApiError):
+            message = f"{exc.message} (HTTP {exc.status})"
         elif isinstance(exc, BulkopsError):
             message = str(exc) or type(exc).__name__
         else:

@@ -21,13 +21,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bulkops.api.stats import RequestEvent
 from bulkops.cli.output import Output
+from bulkops.clock import SYSTEM_CLOCK
 
 __all__ = ["JobProgress"]
 
 
 class JobProgress:
-    """A context manager; pass :meth:`on_progress` to the library as its ``progress`` callback."""
+    """A context manager. The job's progress callback calls :meth:`update`; :meth:`on_request` is
+    subscribed to the client's statistics for the 429 and retry counters."""
 
     def __init__(self, out: Output, description: str, *, total: int | None = None) -> None:
         self._enabled = out.interactive
@@ -37,6 +40,8 @@ class JobProgress:
         self._retries = 0
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._base: tuple[float, int] | None = None
+        self._phase: str | None = None
         if self._enabled:
             self._progress = Progress(
                 SpinnerColumn(),
@@ -68,27 +73,28 @@ class JobProgress:
         if self._progress is not None:
             self._progress.stop()
 
-    def update(
-        self,
-        *,
-        done: int,
-        total: int | None = None,
-        rate: float | None = None,
-        phase: str | None = None,
-    ) -> None:
-        """Move the bar: ``done`` records so far, ``total`` when known, ``rate`` in records/s."""
+    def update(self, *, done: int, total: int | None = None, phase: str | None = None) -> None:
+        """Move the bar to ``done`` records (cumulative over resumed runs); ``total`` when known."""
+        now = SYSTEM_CLOCK.now()
+        if self._base is None:
+            self._base = (now, done)  # rate counts this run only, not what a resumed run inherited
         if self._progress is None or self._task is None:
             return
+        start, first = self._base
         fields: dict[str, Any] = {"counters": self._counters()}
-        if rate is not None:
-            fields["rate"] = f"{rate:,.0f}/s"
-        if phase:
-            fields["description"] = f"{self._description}: {phase}"
+        if now - start > 0.5:
+            fields["rate"] = f"{(done - first) / (now - start):,.0f}/s"
+        if phase and phase != self._phase:
+            self._phase = phase
+            fields["description"] = f"{self._description} ({phase})"
         self._progress.update(self._task, completed=done, total=total, **fields)
 
-    def count_throttle(self, throttled: int, retries: int) -> None:
-        """The client's running 429 and retry totals (from its statistics hook)."""
-        self._throttled, self._retries = throttled, retries
+    def on_request(self, event: RequestEvent) -> None:
+        """The client's statistics hook: count 429s and retries for the bar."""
+        if event.kind == "rate_limited":
+            self._throttled += 1
+        elif event.kind == "retry":
+            self._retries += 1
 
     def _counters(self) -> str:
         parts = []
