@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-__all__ = ["LatencyTracker", "in_flight_for"]
+__all__ = ["LatencyTracker", "RateMeter", "in_flight_for"]
 
 
 class LatencyTracker:
@@ -50,3 +50,30 @@ def in_flight_for(
         return maximum
     wanted = math.ceil(rate * latency * headroom)
     return max(minimum, min(maximum, wanted))
+
+
+class RateMeter:
+    """Completions per second over the last ``window`` seconds (None until a full window has passed).
+
+    Little's law sizes from latency; this checks the result: once the achieved rate is at the limit,
+    more requests in flight would only queue in the rate limiter.
+    """
+
+    def __init__(self, window: float = 1.0) -> None:
+        self._window = window
+        self._times: deque[float] = deque()
+        self._first: float | None = None
+
+    def mark(self, now: float) -> None:
+        if self._first is None:
+            self._first = now
+        self._times.append(now)
+        while self._times and self._times[0] < now - self._window:
+            self._times.popleft()
+
+    def rate(self, now: float) -> float | None:
+        if self._first is None or now - self._first < self._window:
+            return None
+        while self._times and self._times[0] < now - self._window:
+            self._times.popleft()
+        return len(self._times) / self._window

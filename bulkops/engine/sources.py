@@ -20,7 +20,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
-from bulkops.engine.concurrency import LatencyTracker, in_flight_for
+from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
 from bulkops.engine.fanout import Chain, carve
 from bulkops.errors import UsageError
 from bulkops.models import validate_record_id
@@ -101,6 +101,7 @@ class ListSource:
         self._on_carve = on_carve
         self._clock = clock
         self._latency = LatencyTracker()
+        self._achieved = RateMeter()
         self._running = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
         self.requests = 0
@@ -118,6 +119,15 @@ class ListSource:
         if self._target is not None:
             return self._target
         return in_flight_for(self._list_rate, self._latency.service_time, maximum=self._max_chains)
+
+    def _wants_more_chains(self) -> bool:
+        """Fewer chains than Little's law asks for, and the list budget is not used up already."""
+        if self._running >= self.target:
+            return False
+        if self._target is not None or self._list_rate is None:
+            return True
+        achieved = self._achieved.rate(self._clock.now())
+        return achieved is None or achieved < 0.9 * self._list_rate
 
     async def run(self, send: MemoryObjectSendStream[Page]) -> None:
         async with send, anyio.create_task_group() as tg:
@@ -140,11 +150,12 @@ class ListSource:
                             token=token,
                         )
                         self._latency.observe(self._clock.now() - started)
+                        self._achieved.mark(self._clock.now())
                         self.requests += 1
                     ids = result.ids
                     cut = ids if chain.bound is None else ids[: bisect.bisect_left(ids, chain.bound)]
                     last = len(cut) < len(ids) or not result.next_token
-                    if not last and ids and self._running < self.target:
+                    if not last and ids and self._wants_more_chains():
                         last = self._carve(tg, chain, ids[-1], send)
                     await send.send(Page(chain.id, cut, None if last else result.next_token, last))
                     if last:
