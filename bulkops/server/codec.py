@@ -117,7 +117,12 @@ def wire_vector(record: StoredRecord, *, values: bool = True, metadata: bool = T
     """The vector JSON for an answer; numpy arrays and fragments are serialised by orjson."""
     doc: dict[str, Any] = {"id": record.id}
     if values:
-        doc["values"] = np.frombuffer(record.values, dtype=np.float32) if record.values is not None else []
+        if record.values_json is not None:
+            doc["values"] = orjson.Fragment(record.values_json)
+        elif record.values is not None:
+            doc["values"] = np.frombuffer(record.values, dtype=np.float32)
+        else:
+            doc["values"] = []
         if record.sparse is not None:
             doc["sparseValues"] = orjson.Fragment(record.sparse)
     if metadata and record.metadata is not None:

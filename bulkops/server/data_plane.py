@@ -74,7 +74,7 @@ async def fetch(request: web.Request) -> web.Response:
             400, f"Cannot fetch {len(ids)} ids in one request; the maximum is {MAX_IDS_PER_REQUEST}."
         )
     await ctx.admission.admit("fetch", ctx.meta.name, ns)
-    found = ctx.store.get(ns, ids, ctx.visible_now())
+    found = ctx.store.get(ns, ids, ctx.visible_now(), with_json=True)
     vectors = {r.id: wire_vector(r) for r in found}
     return json_response(
         {"vectors": vectors, "namespace": echo, "usage": {"readUnits": _read_units(len(found))}}
@@ -174,7 +174,7 @@ async def fetch_by_metadata(request: web.Request) -> web.Response:
             if len(ids) > limit:
                 break
     page = ids[:limit]
-    found = {r.id: r for r in ctx.store.get(ns, page, None)}
+    found = {r.id: r for r in ctx.store.get(ns, page, None, with_json=True)}
     body: dict[str, Any] = {
         "vectors": {i: wire_vector(found[i]) for i in page if i in found},
         "namespace": echo,
