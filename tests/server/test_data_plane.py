@@ -252,3 +252,25 @@ async def test_namespaces_api(server: LocalServer, http: aiohttp.ClientSession) 
     assert status == 200
     status, body = await call(http, "GET", f"{host}/namespaces/other")
     assert (status, body["code"]) == (404, 5)
+
+
+async def test_fetch_never_serves_stale_values_after_update_or_overwrite(
+    server: LocalServer, http: aiohttp.ClientSession
+) -> None:
+    host = await _index(server)
+
+    async def values() -> list[float]:
+        _, body = await call(http, "GET", f"{host}/vectors/fetch", params={"ids": "id-001"})
+        return list(body["vectors"]["id-001"]["values"])
+
+    await call(http, "POST", f"{host}/vectors/upsert", json={"vectors": [_vec(1)]})
+    assert await values() == [1.0, 1.0, 0.0, 0.5]
+    await call(http, "POST", f"{host}/vectors/update", json={"id": "id-001", "values": [9, 9, 9, 9]})
+    assert await values() == [9.0, 9.0, 9.0, 9.0]
+    await call(
+        http, "POST", f"{host}/vectors/upsert", json={"vectors": [{"id": "id-001", "values": [2, 2, 2, 2]}]}
+    )
+    assert await values() == [2.0, 2.0, 2.0, 2.0]
+    await call(http, "POST", f"{host}/vectors/delete", json={"deleteAll": True})
+    await server.seed("idx", "", [Record("id-001", (3.0, 3.0, 3.0, 3.0))])
+    assert await values() == [3.0, 3.0, 3.0, 3.0]

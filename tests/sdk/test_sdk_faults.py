@@ -1,0 +1,52 @@
+"""The official SDK against injected faults. Each scenario runs in a fresh Python process: the SDK
+keeps a process-global retry budget per host, which earlier failures would drain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.timeout(90)
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pinecone import Pinecone
+    from pinecone.errors import PineconeError
+    from bulkops.models import Record
+    from bulkops.server import ServerConfig, ServerThread, parse_faults
+
+    with ServerThread(ServerConfig(faults=parse_faults(sys.argv[1]))) as server:
+        server.create_index_direct("faults", 2)
+        server.seed("faults", "ns", [Record(f"r{i}", (1.0, float(i))) for i in range(5)])
+        index = Pinecone(api_key="k", host=server.url).Index(host=server.index_host("faults"))
+        try:
+            page = index.list_paginated(namespace="ns")
+            fetched = index.fetch(ids=["r1", "r2"], namespace="ns")
+            print("OK", len(page.vectors), sorted(fetched.vectors))
+        except PineconeError as exc:
+            print("ERR", type(exc).__name__, str(exc)[:200])
+    """
+)
+
+
+def _run(faults: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, faults], capture_output=True, text=True, timeout=80, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("faults", ["500@list#1", "503@fetch#1#2", "429@list#1", "reset@fetch#1"])
+def test_sdk_retries_transient_faults_and_succeeds(faults: str) -> None:
+    assert _run(faults) == "OK 5 ['r1', 'r2']"
+
+
+def test_sdk_gives_up_on_a_persistent_fault_with_its_service_error() -> None:
+    out = _run("503@list#1#2#3#4#5#6#7#8")
+    assert out.startswith("ERR ServiceError")
+    assert "Service unavailable (injected fault)" in out
