@@ -32,6 +32,7 @@ from bulkops.errors import (
     RetryExhaustedError,
     TransportError,
     error_from_response,
+    parse_retry_after,
     redact,
 )
 from bulkops.limits.profiles import parse_rate_limit_message
@@ -107,6 +108,7 @@ class RequestExecutor:
                 error: BulkopsError = exc
                 self.stats.transport_errors += 1
                 status = None
+                retry_after = None
             else:
                 self.stats.bytes_received += len(response.body)
                 self.stats.statuses[response.status] += 1
@@ -121,12 +123,13 @@ class RequestExecutor:
                     method=call.method,
                     url=call.url.split("?", 1)[0],
                 )
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
             finally:
                 self.stats.in_flight -= 1
             scopes = (
                 self._rate_limited(call, error, attempt, size) if isinstance(error, RateLimitedError) else ()
             )
-            delay = self._retry_delay(call, error, attempt)
+            delay = self._retry_delay(call, error, attempt, retry_after)
             if delay is None:
                 raise self._give_up(call, error, attempt, status)
             self.stats.retries[call.operation] += 1
@@ -209,20 +212,24 @@ class RequestExecutor:
         )
         return cut
 
-    def _retry_delay(self, call: Call, error: BulkopsError, attempt: int) -> float | None:
+    def _retry_delay(
+        self, call: Call, error: BulkopsError, attempt: int, retry_after: float | None
+    ) -> float | None:
         """Seconds to wait before the next attempt, or None when the call must give up now."""
         if isinstance(error, RequestTooLargeError):
             return None  # the caller splits the batch; the same request would fail again
         if not self.policy.is_retryable(error, idempotent=call.idempotent):
             return None
+        # 429s are paced by the adaptive limiter; the budget guards against a failing server, and (as in
+        # gRFC A6) every failed attempt costs a token, the last one included.
+        counts_against_budget = not isinstance(error, RateLimitedError)
+        if counts_against_budget:
+            self.budget.record_failure()
         if attempt >= self.policy.max_attempts:
             return None
-        if not isinstance(error, RateLimitedError):
-            # 429s are paced by the adaptive limiter; the budget guards against a failing server.
-            self.budget.record_failure()
-            if not self.budget.allows_retry():
-                return None
-        delay = self.policy.delay_for(error, attempt, self._rng)
+        if counts_against_budget and not self.budget.allows_retry():
+            return None
+        delay = self.policy.delay_for(error, attempt, self._rng, retry_after=retry_after)
         if self.deadline_at is not None and self.clock.now() + delay >= self.deadline_at:
             return None
         return delay

@@ -64,12 +64,18 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
         return rng.uniform(0.0, ceiling)
 
-    def delay_for(self, error: BaseException, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before retrying after ``error`` on attempt ``attempt``."""
-        if isinstance(error, ApiError):
+    def delay_for(
+        self, error: BaseException, attempt: int, rng: random.Random, *, retry_after: float | None = None
+    ) -> float:
+        """Seconds to wait before retrying after ``error`` on attempt ``attempt``.
+
+        ``retry_after`` is the answer's ``Retry-After`` (a 503 may send one too); for a 429 the error
+        carries it already.
+        """
+        if retry_after is None and isinstance(error, ApiError):
             retry_after = getattr(error, "retry_after", None)
-            if retry_after is not None:
-                return min(float(retry_after), self.retry_after_cap)
+        if retry_after is not None:
+            return min(float(retry_after), self.retry_after_cap)
         return self.backoff(attempt, rng)
 
 

@@ -6,10 +6,16 @@ Remove it once aioresponses builds responses the 3.14 way.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import Any
 
 import aioresponses.core
+import anyio
+import pytest
 from aiohttp import ClientResponse
+
+from bulkops.api import Client
 
 
 class _FinishedWriter:
@@ -24,3 +30,48 @@ class _CompatClientResponse(ClientResponse):
 
 if "stream_writer" in ClientResponse.__init__.__code__.co_varnames:
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+API_KEY = "pcsk_TEST_7f3a9c_SECRET"
+CONTROLLER = "http://ctl.test:5080"
+INDEX_HOST = "http://idx.test:5081"
+
+
+class InstantClock:
+    """Sleeps return at once and move time forward by exactly the requested amount (recorded)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += max(0.0, seconds)
+        await anyio.lowlevel.checkpoint()
+
+
+@pytest.fixture
+def clock() -> InstantClock:
+    return InstantClock()
+
+
+@pytest.fixture
+def make_client(clock: InstantClock) -> Callable[..., Client]:
+    def make(**overrides: Any) -> Client:
+        options: dict[str, Any] = {
+            "api_key": API_KEY,
+            "controller_host": CONTROLLER,
+            "limits": "none",
+            "clock": clock,
+            "rng": random.Random(0),
+        }
+        options.update(overrides)
+        return Client(**options)
+
+    return make
