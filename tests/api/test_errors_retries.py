@@ -249,7 +249,7 @@ async def test_deadline_stops_retries_that_would_end_after_it(
 async def test_nothing_is_sent_after_the_deadline(make_client: MakeClient, clock: InstantClock) -> None:
     async with make_client(deadline=5.0) as client:
         clock.t = 6.0
-        with aioresponses() as mock, pytest.raises(RetryExhaustedError, match="deadline passed"):
+        with aioresponses(), pytest.raises(RetryExhaustedError, match="deadline passed"):
             await client.index_at(INDEX_HOST).delete_ids(["a"], namespace="ns")
         assert client.stats.total_requests == 0
 
