@@ -66,6 +66,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks
         "started": started,
         "elapsed_s": time.perf_counter() - t0,
         "machine": report.machine(),
+        "commit": report.source_revision(),
         "points": [p.to_json() for p in chosen.points],
     }
     for path in report.write_all(args.out, rows=rows, summary=summary, meta=meta):

@@ -5,6 +5,8 @@ Plots (matplotlib, Agg backend, no display needed):
 - ``latency.png``      achieved rate vs injected round-trip latency, one line per contender, the
                        documented bound as a dashed line (groups containing ``latency``)
 - ``concurrency.png``  achieved rate vs client concurrency, same conventions (group ``concurrency``)
+- ``scenarios.png``    one panel per scenario (group ``table``): each contender's median rate as a bar,
+                       the documented bound as a dashed line when it is on the same scale
 """
 
 from __future__ import annotations
@@ -23,6 +25,29 @@ _STYLE = {
     "sdk-sync": {"color": "#d62728", "marker": "s", "label": "SDK sync loop"},
     "sdk-async": {"color": "#ff7f0e", "marker": "^", "label": "SDK asyncio + semaphore"},
 }
+
+
+def source_revision() -> str:
+    """The commit the harness and bulkops ran from (``BENCH_COMMIT`` wins: set it for a git archive)."""
+    import os
+    import subprocess
+
+    from benchmarks.harness.runner import REPO_ROOT
+
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "bulkops", "benchmarks/harness"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes" if dirty else "")
 
 
 def machine() -> dict[str, Any]:
@@ -48,7 +73,55 @@ def write_all(
         path = _plot(out_dir / f"{group}.png", [s for s in summary if group in s["groups"]], axis)
         if path is not None:
             written.append(path)
+    bars = _bars(out_dir / "scenarios.png", [s for s in summary if "table" in s["groups"]])
+    if bars is not None:
+        written.append(bars)
     return written
+
+
+def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
+    cells = [s for s in summary if s.get("rate") is not None]
+    if not cells:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenarios = list(dict.fromkeys(s["scenario"] for s in cells))
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.4 * len(scenarios), 4.2), squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios, strict=True):
+        mine = [s for s in cells if s["scenario"] == scenario]
+        names = [c for c in _STYLE if any(s["contender"] == c for s in mine)]
+        rates = [next(s["rate"] for s in mine if s["contender"] == c) for c in names]
+        ax.bar(
+            range(len(names)),
+            rates,
+            color=[_STYLE[c]["color"] for c in names],
+            tick_label=[
+                str(_STYLE[c]["label"]).replace(" + ", "\n+ ").replace(" loop", "\nloop") for c in names
+            ],
+        )
+        for x, rate in enumerate(rates):
+            ax.annotate(f"{rate:,.0f}", (x, rate), ha="center", va="bottom", fontsize=8)
+        bound = mine[0].get("bound")
+        top = max(rates)
+        if bound and bound <= 3 * top:
+            ax.axhline(bound, color="black", linestyle="--", linewidth=1.2)
+            top = max(top, bound)
+        ax.set_ylim(0, top * 1.18)
+        bound_text = f"bound {bound:,.0f}/s" if bound else "no bound"
+        ax.set_title(
+            f"{scenario}\n{mine[0]['target']:,} rec, {mine[0]['latency_ms']:g} ms; {bound_text}", fontsize=9
+        )
+        ax.tick_params(axis="x", labelsize=8)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("achieved rate (records/s, median)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _fmt(value: float | None, spec: str = ",.0f") -> str:
@@ -59,7 +132,7 @@ def markdown_table(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
     lines = [
         "# Benchmark results",
         "",
-        f"Command: `{meta.get('command', '')}`  ",
+        f"Command: `{meta.get('command', '')}` at commit {meta.get('commit', 'unknown')}  ",
         f"Started {meta.get('started', '')}, took {meta.get('elapsed_s', 0):.0f} s; "
         f"{meta.get('reps')} repetitions per cell, medians shown; "
         f"machine: {meta.get('machine', {}).get('cpus')} CPUs, {meta.get('machine', {}).get('platform', '')}"
@@ -152,9 +225,16 @@ def _plot(path: Path, summary: Sequence[dict[str, Any]], axis: str) -> Path | No
             fontsize=10,
             loc="left",
         )
-        ax.set_xlabel("injected round-trip latency (ms)" if axis == "latency_ms" else "client concurrency")
+        ax.set_xlabel(
+            "injected round-trip latency (ms)"
+            if axis == "latency_ms"
+            else "client concurrency (bulkops: list chains; SDK: requests in flight)"
+        )
         if axis == "concurrency":
             ax.set_xscale("log", base=2)
+            ax.set_xticks(sorted({s[axis] for s in mine}))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_ylabel("achieved rate (records/s, median)")
         ax.set_ylim(bottom=0, top=max(top, *(b for b in bounds if b <= 3 * top), 1) * 1.15)
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))

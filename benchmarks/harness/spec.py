@@ -75,8 +75,14 @@ class Point:
     limits: str = "default"
     concurrency: int | None = None  # None: bulkops decides; SDK asyncio uses DEFAULT_SDK_CONCURRENCY
     budget_s: float = 20.0  # a run stops after this; its rate is what it achieved until then
+    baseline_budget_s: float | None = None  # a shorter stop for the SDK baselines (a steady loop)
     contenders: tuple[Contender, ...] = CONTENDERS
     groups: tuple[str, ...] = ("table",)  # which figures the point feeds: table, latency, concurrency
+
+    def budget_for(self, contender: Contender) -> float:
+        if contender != "bulkops" and self.baseline_budget_s is not None:
+            return min(self.budget_s, self.baseline_budget_s)
+        return self.budget_s
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)

@@ -94,7 +94,7 @@ def _one_run(
                 prefix=TARGET_PREFIX,
                 dimension=point.dataset.dimension,
                 limits=point.limits,
-                budget_s=point.budget_s,
+                budget_s=point.budget_for(contender),
                 concurrency=point.concurrency,
                 ids_file=str(template.ids_file),
                 input_file=str(template.input_file) if template.input_file else None,
