@@ -62,7 +62,7 @@ def test_end_to_end_run_counts_on_the_server(tmp_path: Path) -> None:
     out = tmp_path / "results"
     written = report.write_all(out, rows=rows, summary=summary, meta={"command": "test", "reps": 1})
     names = {path.name for path in written}
-    assert names == {"results.json", "results.md", "latency.png"}
+    assert names == {"results.json", "results.md", "latency.png", "scenarios.png"}
     assert (out / "latency.png").read_bytes().startswith(b"\x89PNG")
     doc = orjson.loads((out / "results.json").read_bytes())
     assert doc["summary"][0]["processed"] == 700
