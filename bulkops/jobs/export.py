@@ -168,12 +168,16 @@ def _client_counts(client: Any) -> tuple[dict[str, int], int, int]:
 
 @contextlib.contextmanager
 def single_errors() -> Iterator[None]:
-    """Raise a task group's only error as itself (a BulkopsError, say), not inside an ExceptionGroup."""
+    """Raise a task group's first error as itself (a BulkopsError, say), not inside an ExceptionGroup.
+
+    Workers that fail together usually fail for one reason (the server is gone); the group stays
+    attached as ``__cause__``.
+    """
     try:
         yield
     except BaseExceptionGroup as group:
         errors = _leaves(group)
-        if len(errors) == 1:
+        if errors:
             raise errors[0] from group
         raise
 

@@ -211,6 +211,7 @@ class _LoadRun:
         clock: Clock,
         progress: Callable[[LoadProgress], None] | None,
         workers: int | None,
+        commit_every: int,
     ) -> None:
         self.dp = dp
         self.cp = cp
@@ -231,6 +232,7 @@ class _LoadRun:
         self.started = clock.now()
         self.last_commit = self.started
         self.stop_at: Rejection | None = None
+        self.commit_every = commit_every
 
     def wanted_workers(self) -> int:
         if self.workers is not None:
@@ -306,6 +308,7 @@ async def load(
     dataplane: DataPlane | None = None,
     clock: Clock = SYSTEM_CLOCK,
     workers: int | None = None,
+    commit_every: int = 10_000,
     client_options: Mapping[str, Any] | None = None,
 ) -> LoadReport:
     """Upsert the records of an export (``*.jsonl`` file or ``*.parquet`` directory) into an index.
@@ -313,6 +316,7 @@ async def load(
     ``namespace``: put every record there; None (default) keeps the namespaces the export recorded
     (from its manifest; the default namespace for a JSONL file without one). ``checkpoint`` (default
     ``<from_>.load-checkpoint``) makes the job resumable; run the same call again after a crash.
+    ``commit_every``: input records between checkpoint commits (also every 2 s).
     ``on_error``: ``"stop"`` raises :class:`RecordRejectedError` at the first record the server
     refuses; ``"skip"`` reports it in ``LoadReport.rejections`` and goes on.
     """
@@ -340,7 +344,14 @@ async def load(
             if finished is not None:
                 return _report_from_json(finished)
             run = _LoadRun(
-                dp, cp, profile, on_error=on_error, clock=clock, progress=progress, workers=workers
+                dp,
+                cp,
+                profile,
+                on_error=on_error,
+                clock=clock,
+                progress=progress,
+                workers=workers,
+                commit_every=max(1, commit_every),
             )
             start = int(cp.get("watermark", 0))
             mark = _Watermark(start, cp.get("resume"))
@@ -442,6 +453,14 @@ async def _run(
 
     async def collect() -> None:
         passed: list[_Done] = []
+        try:
+            await collect_into(passed)
+        finally:
+            # Also when a worker failed: everything below the watermark is finished, so it is safe
+            # (and saves redoing it) to record it.
+            run.commit(mark, passed)  # synchronous: nothing can cancel it
+
+    async def collect_into(passed: list[_Done]) -> None:
         async with done_recv:
             async for done in done_recv:
                 run.upserted_this_run += done.upserted
@@ -454,10 +473,10 @@ async def _run(
                 passed.extend(mark.finished(done))
                 if run.progress is not None:
                     run.progress(LoadProgress(run.upserted, run.rejected, run.clock.now() - run.started))
-                if passed and run.clock.now() - run.last_commit >= _COMMIT_INTERVAL:
+                due = run.clock.now() - run.last_commit >= _COMMIT_INTERVAL
+                if passed and (due or sum(d.end - d.first for d in passed) >= run.commit_every):
                     run.commit(mark, passed)
-                    passed = []
-        run.commit(mark, passed)
+                    passed.clear()
 
     with single_errors():
         async with anyio.create_task_group() as tg:

@@ -1,0 +1,195 @@
+"""Import (bulkops.load) against the local server: round trips, rejections, batch limits, resume."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+import bulkops
+from bulkops.api.client import Client
+from bulkops.errors import UsageError
+from bulkops.jobs.load import RecordRejectedError
+from bulkops.models import MAX_UPSERT_BYTES, Record
+from bulkops.server.app import LocalServer, serve_local
+from bulkops.server.config import ServerConfig
+from bulkops.sinks import JsonlReader, JsonlWriter, ParquetReader
+from tests.sinks.helpers import assert_same_records, make_records
+from tests.sinks.wrappers import Crash, Wrapped
+
+KEY = "test-key"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalServer]:
+    async with serve_local(ServerConfig(api_key=KEY)) as srv:
+        await srv.create_index_direct("src", dimension=8)
+        await srv.create_index_direct("dst", dimension=8)
+        yield srv
+
+
+def _index(server: LocalServer, index: str, namespace: str) -> dict[str, Record]:
+    return {r.id: r for r in server.get_records(index, namespace, server.ids(index, namespace))}
+
+
+def _file(path: Path) -> dict[str, Record]:
+    reader = ParquetReader(path) if path.suffix == ".parquet" else JsonlReader(path)
+    return {i.record.id: i.record for i in reader if i.record is not None}
+
+
+def _write_jsonl(path: Path, records: list[Record]) -> None:
+    writer = JsonlWriter(path)
+    writer.truncate_to(None)
+    writer.write("", records)
+    writer.commit()
+    writer.close()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+async def test_round_trip_export_import_export_gives_the_same_content(
+    server: LocalServer, tmp_path: Path, suffix: str
+) -> None:
+    await server.seed("src", "", make_records(1200, seed=21, prefix="a-"))
+    await server.seed("src", "tenant-2", make_records(1800, seed=22, prefix="b-"))
+    first = tmp_path / f"first{suffix}"
+    second = tmp_path / f"second{suffix}"
+    common = {"api_key": KEY, "limits": "none", "commit_every": 700}
+    await bulkops.export(host=server.index_host("src"), all_namespaces=True, to=first, **common)
+    report = await bulkops.load(from_=first, host=server.index_host("dst"), api_key=KEY, limits="none")
+    assert report.upserted == 3000
+    assert report.rejected == 0
+    for ns in ("", "tenant-2"):
+        assert_same_records(_index(server, "dst", ns), _index(server, "src", ns))
+    await bulkops.export(host=server.index_host("dst"), all_namespaces=True, to=second, **common)
+    assert_same_records(_file(second), _file(first))
+
+
+async def test_rejected_records_are_reported_with_their_line_and_the_rest_goes_on(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    records = make_records(3000, seed=23)
+    records[1234] = Record("wrong-dim", values=[1.0, 2.0])
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, records)
+    lines = source.read_bytes().splitlines()
+    lines[10] = b"{not json"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    host = server.index_host("dst")
+
+    with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 11") as stopped:
+        await bulkops.load(from_=source, host=host, namespace="x", api_key=KEY, limits="none")
+    assert stopped.value.report.stopped
+
+    report = await bulkops.load(
+        from_=source,
+        host=host,
+        namespace="y",
+        api_key=KEY,
+        limits="none",
+        on_error="skip",
+        checkpoint=tmp_path / "skip.ck",
+    )
+    assert report.rejected == 2
+    assert [(r.location, r.id) for r in report.rejections] == [
+        ("in.jsonl line 11", None),
+        ("in.jsonl line 1235", "wrong-dim"),
+    ]
+    assert "dimension" in report.rejections[1].reason
+    assert report.upserted == 2998
+    expected = {r.id for i, r in enumerate(records) if i not in (10, 1234)}
+    assert set(server.ids("dst", "y")) == expected
+
+
+async def test_parquet_rejections_name_part_and_row(server: LocalServer, tmp_path: Path) -> None:
+    from bulkops.sinks import ParquetWriter
+
+    records = make_records(500, seed=24)
+    records[321] = Record("wrong-dim", values=[1.0] * 3)
+    root = tmp_path / "in.parquet"
+    writer = ParquetWriter(root, commit_records=200)
+    writer.truncate_to(None)
+    writer.write("ns", records)
+    writer.commit()
+    report = await bulkops.load(
+        from_=root, host=server.index_host("dst"), api_key=KEY, limits="none", on_error="skip"
+    )
+    assert [(r.location, r.id) for r in report.rejections] == [("ns/part-00001.parquet row 121", "wrong-dim")]
+    assert report.upserted == 499
+    assert dict(report.namespaces) == {"ns": 499}
+
+
+async def test_batches_respect_1000_records_and_2_mb(server: LocalServer, tmp_path: Path) -> None:
+    await server.create_index_direct("wide", dimension=1536)
+    records = [
+        Record(f"r{i:05d}", values=[float(i % 97) / 7.0 + 0.123456] * 1536, metadata={"text": "x" * 2000})
+        for i in range(700)
+    ] + [Record(f"s{i:05d}", values=[0.5] * 1536) for i in range(1100)]
+    source = tmp_path / "wide.jsonl"
+    _write_jsonl(source, records)
+    async with Client(KEY, server.url, limits="none") as client:
+        dp = Wrapped(client.index_at(server.index_host("wide")), max_delay=0)
+        sizes: list[int] = []
+        real_upsert = dp.upsert
+
+        async def upsert(batch: list[Record], *, namespace: str) -> int:
+            body = orjson.dumps({"vectors": [r.to_wire() for r in batch], "namespace": namespace})
+            assert len(body) <= MAX_UPSERT_BYTES
+            sizes.append(len(batch))
+            return await real_upsert(batch, namespace=namespace)
+
+        dp.upsert = upsert  # type: ignore[method-assign]
+        report = await bulkops.load(from_=source, dataplane=dp, namespace="w", limits="none")
+    assert report.upserted == 1800
+    assert max(sizes) <= 1000
+    assert sum(sizes) == 1800
+    assert len(sizes) > 4  # the 2 MB cap, not the count, cut the batches
+    assert server.count("wide", "w") == 1800
+
+
+async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalServer, tmp_path: Path) -> None:
+    records = make_records(6000, seed=25)
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, records)
+    async with Client(KEY, server.url, limits="none") as client:
+        real = client.index_at(server.index_host("dst"))
+        for attempt, crash_after in enumerate([6, 9]):
+            with pytest.raises(Crash):
+                await bulkops.load(
+                    from_=source,
+                    dataplane=Wrapped(real, seed=attempt, crash_after=crash_after),
+                    namespace="r",
+                    batch_size=250,
+                    workers=4,
+                    limits="none",
+                    commit_every=500,
+                )
+        wrapped = Wrapped(real, seed=7)
+        report = await bulkops.load(
+            from_=source,
+            dataplane=wrapped,
+            namespace="r",
+            batch_size=250,
+            workers=4,
+            limits="none",
+            commit_every=500,
+        )
+    assert report.resumed
+    assert report.upserted == 6000
+    assert sum(wrapped.upsert_sizes) < 6000  # the last run did not start over
+    assert_same_records(_index(server, "dst", "r"), {r.id: r for r in records})
+
+
+async def test_bad_arguments_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        await bulkops.load(from_=tmp_path / "missing.jsonl", host="http://127.0.0.1:9", api_key=KEY)
+    (tmp_path / "a.jsonl").write_bytes(b"")
+    with pytest.raises(UsageError, match="on_error"):
+        await bulkops.load(
+            from_=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, on_error="ignore"
+        )  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="batch_size"):
+        await bulkops.load(
+            from_=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, batch_size=5000
+        )
