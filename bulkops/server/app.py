@@ -235,7 +235,7 @@ class LocalServer:
     def ids(self, index: str, namespace: str = "") -> list[str]:
         """Every live ID in ``namespace``, in bitwise order."""
         store = self._runtime(index).context.store
-        return [record_id for record_id, _ in store.scan_metadata(namespace)]
+        return store.all_ids(namespace)
 
     def get_records(self, index: str, namespace: str, ids: Iterable[str]) -> list[Record]:
         """The live records among ``ids``, in the order asked (missing ones left out)."""

@@ -6,6 +6,7 @@ admission gate (latency, faults, rate limits), then does its work in one SQLite 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from bulkops.server.wire import ApiProblem, api_version, json_response, read_jso
 __all__ = ["add_record_routes"]
 
 LIST_DEFAULT = 100
+SCAN_PAGE = 5000  # metadata rows per step of a filter scan
 FETCH_BY_METADATA_MAX = 10_000
 
 
@@ -99,12 +101,22 @@ async def list_ids(request: web.Request) -> web.Response:
     return json_response(body)
 
 
-def _matching_ids(ctx: IndexContext, ns: str, predicate: Predicate) -> list[str]:
-    return [
-        record_id
-        for record_id, meta in ctx.store.scan_metadata(ns)
-        if predicate(orjson.loads(meta) if meta is not None else {})
-    ]
+async def _matching_ids(
+    ctx: IndexContext, ns: str, predicate: Predicate, *, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """IDs whose metadata matches, in ID order; yields to the loop between pages of the scan."""
+    matched: list[str] = []
+    while True:
+        page = ctx.store.metadata_page(ns, after, SCAN_PAGE)
+        for record_id, meta in page:
+            if predicate(orjson.loads(meta) if meta is not None else {}):
+                matched.append(record_id)
+                if limit is not None and len(matched) >= limit:
+                    return matched
+        if len(page) < SCAN_PAGE:
+            return matched
+        after = page[-1][0]
+        await asyncio.sleep(0)
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -147,7 +159,7 @@ async def delete(request: web.Request) -> web.Response:
         predicate = compile_filter(filter_doc)
         await ctx.admission.admit("delete_by_metadata", ctx.meta.name, ns)
         _require_namespace(ctx, ns)
-        ctx.store.delete_ids(ns, _matching_ids(ctx, ns, predicate), ctx.dead_at())
+        ctx.store.delete_ids(ns, await _matching_ids(ctx, ns, predicate), ctx.dead_at())
     ctx.purge_expired()
     return json_response({})
 
@@ -167,12 +179,7 @@ async def fetch_by_metadata(request: web.Request) -> web.Response:
     if after is not None and not isinstance(after, str):
         raise ApiProblem(400, "paginationToken is not valid: pass the token a previous page returned.")
     await ctx.admission.admit("fetch_by_metadata", ctx.meta.name, ns)
-    ids: list[str] = []
-    for record_id, meta in ctx.store.scan_metadata(ns, after):
-        if predicate(orjson.loads(meta) if meta is not None else {}):
-            ids.append(record_id)
-            if len(ids) > limit:
-                break
+    ids = await _matching_ids(ctx, ns, predicate, after=after, limit=limit + 1)
     page = ids[:limit]
     found = {r.id: r for r in ctx.store.get(ns, page, None, with_json=True)}
     body: dict[str, Any] = {
@@ -206,7 +213,7 @@ async def update(request: web.Request) -> web.Response:
         if doc.get("values") is not None or doc.get("sparseValues") is not None:
             raise ApiProblem(400, "Update by filter can only set metadata (setMetadata).")
         await ctx.admission.admit("update_by_metadata", ctx.meta.name, ns)
-        matched = _matching_ids(ctx, ns, predicate)
+        matched = await _matching_ids(ctx, ns, predicate)
         if not dry_run and set_metadata:
             rows = [(r.id, _merged(r.metadata, set_metadata)) for r in ctx.store.get(ns, matched, None)]
             ctx.store.set_metadata_many(ns, rows)
@@ -255,7 +262,7 @@ async def describe_index_stats(request: web.Request) -> web.Response:
     await ctx.admission.admit("describe_index_stats", ctx.meta.name, "")
     if doc.get("filter") is not None:
         predicate = compile_filter(doc["filter"])
-        counts = {ns: len(_matching_ids(ctx, ns, predicate)) for ns in ctx.store.namespace_counts()}
+        counts = {ns: len(await _matching_ids(ctx, ns, predicate)) for ns in ctx.store.namespace_counts()}
     else:
         counts = ctx.store.namespace_counts()
     default_key = "" if version < "2025-10" else DEFAULT_ALIAS

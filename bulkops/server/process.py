@@ -6,13 +6,16 @@ constructor waits for it (``READY_PREFIX``). ``kill()`` sends SIGKILL, ``stop()`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
+from typing import IO
 
 __all__ = ["READY_PREFIX", "ServerProcess"]
 
@@ -29,8 +32,14 @@ class ServerProcess:
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         self.url = self._wait_for_url(timeout)
-        # Keep draining stdout so the child never blocks on a full pipe.
-        threading.Thread(target=self._drain, daemon=True).start()
+        # Keep draining stdout and stderr so the child never blocks on a full pipe.
+        self.stderr_tail: deque[str] = deque(maxlen=200)  # last lines the server logged, for debugging
+        self._drains = [
+            threading.Thread(target=self._drain, args=(self._proc.stdout, None), daemon=True),
+            threading.Thread(target=self._drain, args=(self._proc.stderr, self.stderr_tail), daemon=True),
+        ]
+        for thread in self._drains:
+            thread.start()
 
     def _wait_for_url(self, timeout: float) -> str:
         result: list[str] = []
@@ -49,10 +58,13 @@ class ServerProcess:
             raise RuntimeError(f"bulkops serve did not start (first line {line!r}): {stderr[-2000:]}")
         return line[len(READY_PREFIX) :]
 
-    def _drain(self) -> None:
-        if self._proc.stdout is not None:
-            for _ in self._proc.stdout:
-                pass
+    @staticmethod
+    def _drain(stream: IO[str] | None, sink: deque[str] | None) -> None:
+        if stream is not None:
+            with contextlib.suppress(ValueError, OSError):
+                for line in stream:
+                    if sink is not None:
+                        sink.append(line)
 
     @property
     def pid(self) -> int:
@@ -72,6 +84,8 @@ class ServerProcess:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        for thread in getattr(self, "_drains", []):
+            thread.join(timeout=5)  # the child is gone: its pipes reach EOF
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream is not None:
                 stream.close()

@@ -269,18 +269,24 @@ class IndexStore:
         sql = f"SELECT id FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
         return [row[0] for row in self._db.execute(sql, (*params, limit))]
 
-    def scan_metadata(self, ns: str, after: str | None = None) -> Iterator[tuple[str, bytes | None]]:
-        """(id, metadata JSON) of every live record in ``ns`` after ``after``, in ID order."""
+    def metadata_page(self, ns: str, after: str | None, limit: int) -> list[tuple[str, bytes | None]]:
+        """Up to ``limit`` (id, metadata JSON) of live records after ``after``, in ID order.
+
+        Pages (not one long cursor) so callers can yield to the event loop between them without
+        leaving a statement open while other requests write."""
+        live = "ns = ? AND dead_at IS NULL"
         if after is None:
-            cursor = self._db.execute(
-                "SELECT id, meta FROM records WHERE ns = ? AND dead_at IS NULL ORDER BY id", (ns,)
-            )
+            sql, params = f"SELECT id, meta FROM records WHERE {live} ORDER BY id LIMIT ?", [ns, limit]
         else:
-            cursor = self._db.execute(
-                "SELECT id, meta FROM records WHERE ns = ? AND dead_at IS NULL AND id > ? ORDER BY id",
-                (ns, after),
+            sql, params = (
+                f"SELECT id, meta FROM records WHERE {live} AND id > ? ORDER BY id LIMIT ?",
+                [ns, after, limit],
             )
-        yield from cursor
+        return self._db.execute(sql, params).fetchall()
+
+    def all_ids(self, ns: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM records WHERE ns = ? AND dead_at IS NULL ORDER BY id", (ns,))
+        return [row[0] for row in rows]
 
     def scan(self, ns: str) -> Iterator[StoredRecord]:
         cursor = self._db.execute(

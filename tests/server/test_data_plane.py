@@ -274,3 +274,26 @@ async def test_fetch_never_serves_stale_values_after_update_or_overwrite(
     await call(http, "POST", f"{host}/vectors/delete", json={"deleteAll": True})
     await server.seed("idx", "", [Record("id-001", (3.0, 3.0, 3.0, 3.0))])
     assert await values() == [3.0, 3.0, 3.0, 3.0]
+
+
+async def test_filter_scans_span_many_pages(server: LocalServer, http: aiohttp.ClientSession) -> None:
+    host = await _index(server)
+    await server.seed(
+        "idx",
+        "big",
+        [Record(f"r{i:05d}", (1.0, 0, 0, 0), metadata={"odd": i % 2 == 1}) for i in range(12_001)],
+    )
+    status, body = await call(
+        http,
+        "POST",
+        f"{host}/vectors/fetch_by_metadata",
+        json={"namespace": "big", "filter": {"odd": True}, "limit": 3, "paginationToken": None},
+        headers=V2510,
+    )
+    assert list(body["vectors"]) == ["r00001", "r00003", "r00005"]
+    status, _ = await call(
+        http, "POST", f"{host}/vectors/delete", json={"namespace": "big", "filter": {"odd": {"$eq": True}}}
+    )
+    assert status == 200
+    remaining = server.ids("idx", "big")
+    assert remaining == [f"r{i:05d}" for i in range(0, 12_001, 2)]
