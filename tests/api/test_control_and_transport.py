@@ -1,0 +1,215 @@
+"""Control-plane request bodies and waits (aioresponses, instant clock), and what goes over a real socket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp import web
+from aioresponses import aioresponses
+
+from bulkops.api import Client, ResourceFailedError, WaitTimeoutError
+from bulkops.errors import UsageError
+
+from .conftest import API_KEY, CONTROLLER, InstantClock
+
+MakeClient = Callable[..., Client]
+
+
+def _sent_json(mock: aioresponses, method: str, url: str) -> Any:
+    from yarl import URL
+
+    calls = mock.requests[(method, URL(url))]
+    return orjson.loads(calls[-1].kwargs["data"])
+
+
+async def test_create_index_sends_the_2025_10_serverless_body(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.post(f"{CONTROLLER}/indexes", status=201, payload={"name": "docs"})
+            await client.control.create_index(
+                "docs", dimension=8, metric="dotproduct", cloud="gcp", region="us-central1", tags={"t": "1"}
+            )
+            body = _sent_json(mock, "POST", f"{CONTROLLER}/indexes")
+    assert body == {
+        "name": "docs",
+        "metric": "dotproduct",
+        "spec": {"serverless": {"cloud": "gcp", "region": "us-central1"}},
+        "deletion_protection": "disabled",
+        "vector_type": "dense",
+        "dimension": 8,
+        "tags": {"t": "1"},
+    }
+
+
+async def test_create_index_checks_dimension_before_sending(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses(), pytest.raises(UsageError, match="dimension"):
+            await client.control.create_index("docs")
+        with aioresponses(), pytest.raises(UsageError, match="sparse"):
+            await client.control.create_index("docs", dimension=3, vector_type="sparse")
+    assert client.stats.total_requests == 0
+
+
+async def test_configure_index_sends_only_what_changes(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.patch(f"{CONTROLLER}/indexes/docs", status=202, payload={"name": "docs"})
+            await client.control.configure_index("docs", tags={"old": ""}, embed={"model": "m"})
+            body = _sent_json(mock, "PATCH", f"{CONTROLLER}/indexes/docs")
+        assert body == {"tags": {"old": ""}, "embed": {"model": "m"}}
+        with pytest.raises(UsageError, match="at least one"):
+            await client.control.configure_index("docs")
+
+
+async def test_list_backups_follows_pagination(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(
+                f"{CONTROLLER}/indexes/docs/backups?limit=2",
+                payload={"data": [{"backup_id": "b1"}, {"backup_id": "b2"}], "pagination": {"next": "p2"}},
+            )
+            mock.get(
+                f"{CONTROLLER}/indexes/docs/backups?limit=2&paginationToken=p2",
+                payload={"data": [{"backup_id": "b3"}]},
+            )
+            backups = await client.control.list_backups(index_name="docs", limit=2)
+    assert [b["backup_id"] for b in backups] == ["b1", "b2", "b3"]
+
+
+async def test_project_backups_and_restore_jobs_use_their_paths(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(f"{CONTROLLER}/backups?limit=10", payload={"data": []})
+            mock.get(f"{CONTROLLER}/restore-jobs?limit=3", payload={"data": [{"restore_job_id": "r"}]})
+            assert (await client.control.list_backups_page())["data"] == []
+            jobs = await client.control.list_restore_jobs_page(limit=3)
+        assert jobs["data"][0]["restore_job_id"] == "r"
+        with pytest.raises(UsageError, match="between 1 and 100"):
+            await client.control.list_backups_page(limit=500)
+
+
+async def test_wait_until_index_ready_polls_on_the_clock(
+    make_client: MakeClient, clock: InstantClock
+) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            for state in ("Initializing", "Initializing"):
+                mock.get(f"{CONTROLLER}/indexes/docs", payload={"status": {"ready": False, "state": state}})
+            mock.get(f"{CONTROLLER}/indexes/docs", payload={"host": "h", "status": {"ready": True}})
+            ready = await client.control.wait_until_index_ready("docs", timeout=60, poll_interval=5)
+    assert ready["host"] == "h"
+    assert clock.sleeps == [5, 5]
+
+
+async def test_waits_time_out_with_a_clear_error(make_client: MakeClient, clock: InstantClock) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(f"{CONTROLLER}/backups/b1", payload={"status": "Pending"}, repeat=True)
+            with pytest.raises(WaitTimeoutError, match=r"backup 'b1'.*Pending.*10 s"):
+                await client.control.wait_until_backup_ready("b1", timeout=10, poll_interval=3)
+    assert clock.sleeps == [3, 3, 3, 1]
+
+
+async def test_waits_stop_on_a_failed_state(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(f"{CONTROLLER}/restore-jobs/r1", payload={"status": "Failed"})
+            with pytest.raises(ResourceFailedError, match="Failed"):
+                await client.control.wait_until_restore_done("r1")
+            mock.get(
+                f"{CONTROLLER}/indexes/x",
+                payload={"status": {"ready": False, "state": "InitializationFailed"}},
+            )
+            with pytest.raises(ResourceFailedError, match="InitializationFailed"):
+                await client.control.wait_until_index_ready("x")
+
+
+async def test_index_by_name_resolves_once_and_normalizes_the_host(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(
+                f"{CONTROLLER}/indexes/docs", payload={"name": "docs", "host": "docs-abc.svc.pinecone.io"}
+            )
+            first = await client.index(name="docs")
+            second = await client.index(name="docs")
+        assert first is second
+        assert first.host == "https://docs-abc.svc.pinecone.io"
+        assert client.stats.requests["describe_index"] == 1
+
+
+async def test_client_must_be_entered_before_use(make_client: MakeClient) -> None:
+    client = make_client()
+    with pytest.raises(UsageError, match="async with"):
+        client.control  # noqa: B018
+    with pytest.raises(UsageError, match="async with"):
+        client.index_at("http://x.test")
+
+
+async def test_stats_subscribers_can_unsubscribe_and_cannot_break_requests(make_client: MakeClient) -> None:
+    seen: list[str] = []
+
+    def broken(_: Any) -> None:
+        raise RuntimeError("progress bar bug")
+
+    async with make_client() as client:
+        unsubscribe = client.subscribe(lambda event: seen.append(event.kind))
+        client.subscribe(broken)
+        with aioresponses() as mock:
+            mock.get(re.compile(r".*/indexes$"), payload={"indexes": []}, repeat=True)
+            await client.control.list_indexes()
+            unsubscribe()
+            await client.control.list_indexes()
+    assert seen == ["completed"]
+
+
+# --- a real socket ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[tuple[str, list[web.Request], list[bytes]]]:
+    seen: list[web.Request] = []
+    bodies: list[bytes] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request)
+        bodies.append(await request.read())
+        if request.path == "/vectors/fetch":
+            return web.json_response({"vectors": {}, "namespace": "ns"})
+        return web.json_response({"upsertedCount": 1} if request.path == "/vectors/upsert" else {})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", seen, bodies
+    await runner.cleanup()
+
+
+async def test_headers_urls_and_bodies_on_the_wire(
+    echo_server: tuple[str, list[web.Request], list[bytes]],
+) -> None:
+    from bulkops.models import Record
+
+    url, seen, bodies = echo_server
+    async with Client(API_KEY, url, limits="none") as client:
+        index = client.index_at(url)
+        await index.fetch(["doc#1", "a b"], namespace="ns")
+        await index.delete_ids(["x"], namespace="")
+        await index.upsert([Record("r", [1.0])], namespace="")
+    fetch, delete, upsert = seen
+    assert fetch.headers["Api-Key"] == API_KEY
+    assert fetch.headers["X-Pinecone-Api-Version"] == "2025-10"
+    assert fetch.headers["User-Agent"].startswith("bulkops/")
+    assert fetch.raw_path == "/vectors/fetch?ids=doc%231&ids=a%20b&namespace=ns"
+    assert fetch.query.getall("ids") == ["doc#1", "a b"]
+    assert delete.headers["Content-Type"] == "application/json"
+    assert orjson.loads(bodies[1]) == {"namespace": "", "ids": ["x"]}
+    assert orjson.loads(bodies[2]) == {"vectors": [{"id": "r", "values": [1.0]}]}
+    assert upsert.method == "POST"
