@@ -78,6 +78,7 @@ class Point:
     baseline_budget_s: float | None = None  # a shorter stop for the SDK baselines (a steady loop)
     contenders: tuple[Contender, ...] = CONTENDERS
     groups: tuple[str, ...] = ("table",)  # which figures the point feeds: table, latency, concurrency
+    reps: int | None = None  # repetitions of this point (None: the suite's)
 
     def budget_for(self, contender: Contender) -> float:
         if contender != "bulkops" and self.baseline_budget_s is not None:

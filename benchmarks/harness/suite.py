@@ -32,11 +32,11 @@ def _order(contenders: Sequence[Contender], rep: int) -> list[Contender]:
 
 def run_points(points: Sequence[Point], *, reps: int, work_dir: Path, log: Log) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    total = sum(len(point.contenders) for point in points) * reps
+    total = sum(len(point.contenders) * (point.reps or reps) for point in points)
     done = 0
     for point_id, point in enumerate(points):
         template = seeding.ensure_template(point.dataset, point.scenario, work_dir / "templates", log=log)
-        for rep in range(reps):
+        for rep in range(point.reps or reps):
             for contender in _order(point.contenders, rep):
                 done += 1
                 row = _one_run(point_id, point, contender, rep, template, work_dir / "runs")

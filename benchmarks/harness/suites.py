@@ -2,8 +2,8 @@
 
 ``full`` (~10 minutes here): the latency sweep of purge by prefix (0, 10, 25, 50, 100 ms), a concurrency
 sweep at 25 ms (bulkops's list chains vs the SDK's requests in flight), and one cell per other scenario
-at 25 ms, three repetitions each. ``quick`` (< 2 min): the same figures with less data, fewer points
-and one repetition — a smoke run, not a measurement.
+at 25 ms; three repetitions each (two for the concurrency sweep). ``quick`` (< 2 min): the same
+figures with less data, fewer points and one repetition — a smoke run, not a measurement.
 
 The SDK baselines stop after ``baseline_budget_s``: their loops are steady from the first request, so a
 few seconds measure their rate; bulkops runs to completion (or ``budget_s``), ramp-up and the purge's
@@ -38,6 +38,7 @@ def _points(
     concurrencies: Sequence[int],
     budget_s: float,
     baseline_budget_s: float,
+    concurrency_reps: int | None = None,
 ) -> list[Point]:
     """Latency sweep + concurrency sweep of purge by prefix, and one cell per other scenario at 25 ms."""
     points = [
@@ -61,6 +62,7 @@ def _points(
             baseline_budget_s=baseline_budget_s,
             contenders=("bulkops", "sdk-async"),
             groups=("concurrency",),
+            reps=concurrency_reps,
         )
         for concurrency in concurrencies
     ]
@@ -79,7 +81,8 @@ def _full() -> Suite:
         latencies=LATENCIES_MS,
         concurrencies=CONCURRENCIES,
         budget_s=15.0,
-        baseline_budget_s=4.0,
+        baseline_budget_s=3.0,
+        concurrency_reps=2,
     )
     return Suite("full", tuple(points), reps=3)
 
@@ -115,6 +118,8 @@ def build_suite(
             for p in points
             if any(c in contenders for c in p.contenders)
         ]
+    if reps is not None:  # an explicit --reps applies to every point
+        points = [replace(p, reps=None) for p in points]
     if scale != 1.0:
         points = [
             replace(
