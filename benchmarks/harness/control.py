@@ -1,4 +1,4 @@
-"""The few control-plane and data-plane calls the harness itself makes (stdlib HTTP, API 2025-04)."""
+"""The one control-plane call the harness makes itself: where an index is served (stdlib HTTP)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import orjson
 
 from benchmarks.harness.spec import API_KEY
 
-__all__ = ["create_index", "describe_index_host", "upsert"]
+__all__ = ["describe_index_host"]
 
 _HEADERS = {"Api-Key": API_KEY, "Content-Type": "application/json", "X-Pinecone-Api-Version": "2025-04"}
 
@@ -26,25 +26,6 @@ def _call(method: str, url: str, body: Any = None) -> Any:
     return orjson.loads(raw) if raw.strip() else None
 
 
-def create_index(control_url: str, name: str, dimension: int) -> None:
-    _call(
-        "POST",
-        control_url.rstrip("/") + "/indexes",
-        {
-            "name": name,
-            "dimension": dimension,
-            "metric": "cosine",
-            "spec": {"serverless": {"cloud": "aws", "region": "us-east-1"}},
-            "deletion_protection": "disabled",
-        },
-    )
-
-
 def describe_index_host(control_url: str, name: str) -> str:
     host = str(_call("GET", control_url.rstrip("/") + f"/indexes/{name}")["host"])
     return host if "://" in host else "http://" + host
-
-
-def upsert(host: str, vectors: list[dict[str, Any]], namespace: str) -> int:
-    doc = _call("POST", host.rstrip("/") + "/vectors/upsert", {"vectors": vectors, "namespace": namespace})
-    return int(doc["upsertedCount"])
