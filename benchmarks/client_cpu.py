@@ -143,7 +143,9 @@ def _sdk_sync_rows(url: str, host: str, calls: int, dimension: int) -> list[Row]
         ),
         _measure_sync(name, "delete 1000 ids", calls, lambda: index.delete(ids=ids, namespace=NAMESPACE)),
     ]
-    index.close() if hasattr(index, "close") else None
+    close = getattr(index, "close", None)
+    if close is not None:
+        close()
     return rows
 
 
@@ -178,9 +180,8 @@ async def _sdk_async_rows(url: str, host: str, calls: int, dimension: int) -> li
 def _report(rows: list[Row]) -> None:
     print(f"{'client':28} {'operation':38} {'calls':>6} {'CPU ms/call':>12} {'wall ms/call':>13}")
     for row in rows:
-        print(
-            f"{row.client:28} {row.operation:38} {row.calls:6d} {row.cpu_ms_per_call:12.3f} {row.wall_ms_per_call:13.3f}"
-        )
+        cpu, wall = row.cpu_ms_per_call, row.wall_ms_per_call
+        print(f"{row.client:28} {row.operation:38} {row.calls:6d} {cpu:12.3f} {wall:13.3f}")
     print()
     ours = {r.operation: r for r in rows if r.client == "bulkops (none)"}
     for sdk in sorted({r.client for r in rows if r.client.startswith("pinecone")}):
