@@ -15,9 +15,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.models import Record
@@ -55,7 +55,7 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
-def make_middleware(plane: Plane, api_key: str | None) -> Any:
+def make_middleware(plane: Plane, api_key: str | None) -> Middleware:
     """Key check, Pinecone-shaped errors, and the promise that nothing escapes as a crash."""
 
     @web.middleware
@@ -100,7 +100,8 @@ class IndexRuntime:
 
 
 async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # A short shutdown grace: a stalled request (fault injection) must not hold up closing the server.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
