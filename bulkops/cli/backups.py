@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from bulkops.cli.common import as_dict, open_client, parse_pairs
+from bulkops.cli.common import WAIT_POLL_SECONDS, as_dict, open_client, parse_pairs
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.cli.indexes import protection
@@ -56,7 +56,9 @@ def create(settings: Settings, backup_name: str | None, description: str | None,
         async with open_client(settings) as client:
             model = await client.control.create_backup(index, name=backup_name, description=description)
             if wait:
-                model = await client.control.wait_until_backup_ready(as_dict(model)["backup_id"])
+                model = await client.control.wait_until_backup_ready(
+                    as_dict(model)["backup_id"], poll_interval=WAIT_POLL_SECONDS
+                )
             return model
 
     settings.out.record(as_dict(run_async(go)), title="backup")
@@ -159,7 +161,9 @@ def restore(
                 )
             )
             if wait:
-                job = await client.control.wait_until_restore_done(started["restore_job_id"])
+                job = await client.control.wait_until_restore_done(
+                    started["restore_job_id"], poll_interval=WAIT_POLL_SECONDS
+                )
                 return as_dict(job)
             return started
 

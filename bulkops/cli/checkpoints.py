@@ -17,7 +17,7 @@ from typing import Any
 import click
 import orjson
 
-from bulkops.cli.confirm import confirm_destructive, yes_option
+from bulkops.cli.confirm import confirm_destructive
 from bulkops.cli.context import Settings, global_options, pass_settings
 from bulkops.cli.inputs import check_ids_file
 from bulkops.cli.runner import KINDS, JobRequest, load_invocation, run_job
@@ -93,6 +93,9 @@ def status(settings: Settings, checkpoint: str) -> None:
     if invocation is not None:
         doc["command"] = invocation["args"]
     if not view.finished:
+        if invocation is not None:  # the same command the interrupted run printed
+            settings.controller_host = settings.controller_host or invocation.get("controller_host")
+            settings.limits = settings.limits or invocation.get("limits")
         doc["resume with"] = settings.command_line("resume", str(view.path.absolute()))
     if settings.json:
         doc["state"] = {k: v for k, v in view.state.items() if k != "report"}
@@ -109,7 +112,7 @@ def status(settings: Settings, checkpoint: str) -> None:
     metavar="PATH",
     help="The IDs file of a purge whose checkpoint was written by a library call (the CLI records it).",
 )
-@yes_option
+@click.option("--yes", "-y", is_flag=True, help="Resume a library-made purge without asking.")
 @global_options(with_env=False)
 @pass_settings
 def resume(settings: Settings, checkpoint: str, ids_file: str | None, yes: bool) -> None:
@@ -129,7 +132,9 @@ def resume(settings: Settings, checkpoint: str, ids_file: str | None, yes: bool)
         settings.limits = settings.limits or invocation.get("limits")
     else:
         args = _args_from_spec(view, ids_file)
-    if view.kind == "purge" and not view.finished:
+    if view.kind == "purge" and not view.finished and invocation is None:
+        # A purge started from the CLI was confirmed (or --yes'd) when it began; one rebuilt from a
+        # library call's checkpoint was never shown to anyone here, so ask.
         ns = args.get("namespace") or "__default__"
         what = args.get("prefix") or args.get("ids_file") or args.get("filter") or "every record"
         confirm_destructive(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bulkops.api import Client
 
 __all__ = [
+    "WAIT_POLL_SECONDS",
     "as_dict",
     "open_client",
     "open_data_plane",
@@ -28,6 +29,10 @@ __all__ = [
     "parse_pairs",
     "wire_namespace",
 ]
+
+# How often --wait polls the control plane. Backups and restores on Pinecone take minutes, but the
+# control plane has no documented rate limit and a person is watching: half a second keeps it snappy.
+WAIT_POLL_SECONDS = 0.5
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import click
 
-from bulkops.cli.common import as_dict, open_client, parse_pairs
+from bulkops.cli.common import WAIT_POLL_SECONDS, as_dict, open_client, parse_pairs
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.errors import UsageError
@@ -100,7 +100,7 @@ def create(
                 tags=tag_map or None,
             )
             if wait:
-                model = await client.control.wait_until_index_ready(name)
+                model = await client.control.wait_until_index_ready(name, poll_interval=WAIT_POLL_SECONDS)
             return model
 
     settings.out.record(index_row(run_async(go)), title=f"created index {name}")

@@ -6,6 +6,7 @@ errors, Ctrl-C — is printed the same way (one line on stderr) and exits with t
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -13,8 +14,39 @@ import click
 from bulkops import __version__
 from bulkops.cli.context import Settings, global_options
 
+# Each command is imported only when it runs (or for --help): ``bulkops indexes list`` should not pay
+# for importing the local server or the benchmark harness. name -> "module:attribute".
+COMMANDS: dict[str, str] = {
+    "indexes": "bulkops.cli.indexes:indexes",
+    "backups": "bulkops.cli.backups:backups",
+    "restore-jobs": "bulkops.cli.backups:restore_jobs",
+    "namespaces": "bulkops.cli.namespaces:namespaces",
+    "purge": "bulkops.cli.jobs:purge",
+    "export": "bulkops.cli.jobs:export",
+    "import": "bulkops.cli.jobs:import_",
+    "resume": "bulkops.cli.checkpoints:resume",
+    "status": "bulkops.cli.checkpoints:status",
+    "demo": "bulkops.cli.demo:demo",
+    "bench": "bulkops.cli.bench:bench",
+    "serve": "bulkops.cli.serve:serve",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module the first time the command is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, _, attribute = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bulkops")
 @global_options(with_env=True)
 @click.pass_context
@@ -25,32 +57,6 @@ def cli(ctx: click.Context) -> None:
     130 interrupted (the checkpoint is flushed and the resume command printed).
     """
     ctx.ensure_object(Settings)
-
-
-def _register() -> None:
-    """Attach every command. Imports stay here so ``bulkops --help`` does not load the whole library."""
-    from bulkops.cli import backups, bench, checkpoints, demo, indexes, jobs, namespaces
-
-    for command in (
-        indexes.indexes,
-        backups.backups,
-        backups.restore_jobs,
-        namespaces.namespaces,
-        jobs.purge,
-        jobs.export,
-        jobs.import_,
-        checkpoints.resume,
-        checkpoints.status,
-        demo.demo,
-        bench.bench,
-    ):
-        cli.add_command(command)
-    from bulkops.cli.serve import serve
-
-    cli.add_command(serve)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,196 @@
+"""Happy paths of the job commands (import, export, purge, status, resume) and Ctrl-C then resume."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from tests.cli.conftest import Cli, bulkops_executable, write_jsonl
+
+TENANTS = {"acme#": 600, "globex#": 500, "initech#": 400}
+
+
+@pytest.fixture(scope="module")
+def seeded(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Index ``jobs`` with namespace ``docs``: three tenants' records (1,500), via ``bulkops import``."""
+    work = tmp_path_factory.mktemp("seed")
+    ids = [f"{tenant}{n:05d}" for tenant, count in TENANTS.items() for n in range(count)]
+    source = write_jsonl(work / "seed.jsonl", ids)
+    cli.ok("indexes", "create", "jobs", "--dimension", "4", "-q")
+    report = cli.json("import", "--index", "jobs", "-n", "docs", "--input", str(source))
+    assert report["upserted"] == len(ids)
+    assert report["rejected"] == 0
+    assert report["namespaces"] == {"docs": len(ids)}
+    return "jobs"
+
+
+def _count(cli: Cli, index: str, namespace: str) -> int:
+    rows: Any = cli.json("namespaces", "list", "--index", index)
+    return sum(int(r["record_count"]) for r in rows if r["name"] == namespace)
+
+
+def test_export_jsonl_by_prefix_and_parquet_whole_namespace(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    target = tmp_path / "acme.jsonl"
+    report = cli.json("export", "--index", seeded, "-n", "docs", "--prefix", "acme#", "--output", str(target))
+    assert report["exported"] == TENANTS["acme#"]
+    lines = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+    assert sorted(doc["id"] for doc in lines) == [f"acme#{n:05d}" for n in range(TENANTS["acme#"])]
+    assert all(len(doc["values"]) == 4 for doc in lines)
+    assert report["checkpoint"] == str(target) + ".checkpoint"
+
+    parquet = tmp_path / "docs.parquet"
+    human = cli.ok("export", "--index", seeded, "-n", "docs", "--output", str(parquet))
+    assert "exported" in human.stdout
+    assert "1500" in human.stdout
+    table = pq.read_table(parquet)
+    assert table.num_rows == sum(TENANTS.values())
+    assert {"id", "values", "metadata"} <= set(table.column_names)
+
+
+def test_export_ids_file(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("initech#00001\ninitech#00002\n\nnot-there\n")
+    target = tmp_path / "some.jsonl"
+    report = cli.json(
+        "export", "--index", seeded, "-n", "docs", "--ids-file", str(ids), "--output", str(target)
+    )
+    assert report["exported"] == 2
+    assert report["missing"] == 1
+
+
+def test_purge_dry_run_changes_nothing(cli: Cli, seeded: str) -> None:
+    report = cli.json("purge", "--index", seeded, "-n", "docs", "--prefix", "globex#", "--dry-run")
+    assert report["dry_run"] is True
+    assert report["would_delete"] == TENANTS["globex#"]
+    assert len(report["sample"]) > 0
+    assert all(i.startswith("globex#") for i in report["sample"])
+    assert _count(cli, seeded, "docs") == sum(TENANTS.values())
+
+
+def test_import_purge_by_ids_filter_and_all(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("indexes", "create", "jobs2", "--dimension", "4", "-q")
+    source = write_jsonl(tmp_path / "x.jsonl", [f"x-{n:04d}" for n in range(200)], tag="keep")
+    cli.ok("import", "--index", "jobs2", "-n", "a", "--input", str(source), "-q")
+    other = write_jsonl(tmp_path / "y.jsonl", [f"y-{n:04d}" for n in range(100)], tag="drop")
+    cli.ok("import", "--index", "jobs2", "-n", "a", "--input", str(other), "-q")
+
+    ids = tmp_path / "ids.txt"
+    ids.write_text("".join(f"x-{n:04d}\n" for n in range(50)))
+    report = cli.json(
+        "purge", "--index", "jobs2", "-n", "a", "--ids-file", str(ids), "--yes", "--verify-delay", "0"
+    )
+    assert report["deleted"] == 50
+    assert report["verification"]["remaining"] == 0
+    assert _count(cli, "jobs2", "a") == 250
+
+    report = cli.json(
+        "purge", "--index", "jobs2", "-n", "a", "--filter", '{"tag": {"$eq": "drop"}}', "--yes",
+        "--verify-delay", "0",
+    )  # fmt: skip
+    assert report["verification"]["remaining"] == 0
+    assert _count(cli, "jobs2", "a") == 150
+
+    human = cli.ok("purge", "--index", "jobs2", "-n", "a", "--all", "--yes", "--verify-delay", "0")
+    assert "verification" in human.stdout
+    assert "ok" in human.stdout
+    assert _count(cli, "jobs2", "a") == 0
+
+
+def test_purge_prefix_with_backup_then_status(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("indexes", "create", "jobs3", "--dimension", "4", "-q")
+    source = write_jsonl(
+        tmp_path / "s.jsonl", [f"{t}{n:04d}" for t in ("keep#", "gone#") for n in range(300)]
+    )
+    cli.ok("import", "--index", "jobs3", "-n", "p", "--input", str(source), "-q")
+    checkpoint = tmp_path / "purge.ckpt"
+    report = cli.json(
+        "purge", "--index", "jobs3", "-n", "p", "--prefix", "gone#", "--backup-first", "--yes",
+        "--max-delete", "1000", "--checkpoint", str(checkpoint), "--verify-delay", "0",
+    )  # fmt: skip
+    assert report["deleted"] == 300
+    assert report["backup_id"]
+    assert report["verification"]["remaining"] == 0
+    backup: Any = cli.json("backups", "describe", report["backup_id"])
+    assert backup["record_count"] == 600
+    assert _count(cli, "jobs3", "p") == 300
+
+    status: Any = cli.json("status", str(checkpoint))
+    assert status["kind"] == "purge"
+    assert status["status"] == "finished"
+    assert status["spec"]["prefix"] == "gone#"
+    assert status["counters"]["deleted"] == 300
+    assert "resume with" not in status
+
+
+def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
+    """Ctrl-C mid-purge: exit 130 and the exact resume command; running it finishes the job exactly."""
+    cli.ok("indexes", "create", "jobs4", "--dimension", "4", "-q")
+    keep = [f"keep#{n:05d}" for n in range(300)]
+    gone = [f"gone#{n:05d}" for n in range(3000)]
+    cli.ok(
+        "import",
+        "--index",
+        "jobs4",
+        "-n",
+        "s",
+        "--input",
+        str(write_jsonl(tmp_path / "s.jsonl", keep + gone)),
+    )
+    # 10 list requests/s x 100 IDs: the 3,000 IDs take ~3 s, time enough to interrupt after ~1 s.
+    slow = tmp_path / "slow.json"
+    slow.write_bytes(
+        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 10}]})
+    )
+    checkpoint = tmp_path / "sigint.ckpt"
+    args = ["--limits", str(slow), "purge", "--index", "jobs4", "-n", "s", "--prefix", "gone#", "--yes"]
+    args += ["--checkpoint", str(checkpoint), "--verify-delay", "0"]
+    proc = subprocess.Popen(
+        [bulkops_executable(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+        cwd=cli.home,
+    )
+    time.sleep(2.0)  # startup (~0.5-1 s on a busy machine) plus some deleting
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert any("interrupted" in line for line in lines), stderr
+    command = lines[-1].strip()
+    assert command.startswith("bulkops ")
+    assert command.endswith(f"resume {checkpoint}")
+    assert "--limits" in command
+    remaining = _count(cli, "jobs4", "s")
+    assert 300 <= remaining < 3300, "the purge was interrupted midway"
+
+    status: Any = cli.json("status", str(checkpoint))
+    assert status["status"].startswith("unfinished")
+    assert status["resume with"] == command
+
+    resumed = cli.run(*command.split()[1:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed" in resumed.stdout
+    assert "ok: 0 targeted records remain" in resumed.stdout
+    assert _count(cli, "jobs4", "s") == 300
+    exported = tmp_path / "left.jsonl"
+    cli.ok("export", "--index", "jobs4", "-n", "s", "--output", str(exported), "-q")
+    assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
+
+
+def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    target = tmp_path / "again.jsonl"
+    cli.ok("export", "--index", seeded, "-n", "docs", "--prefix", "initech#", "--output", str(target), "-q")
+    before = target.read_bytes()
+    report = cli.json("resume", str(target) + ".checkpoint")
+    assert report["resumed"] is True
+    assert report["exported"] == TENANTS["initech#"]
+    assert target.read_bytes() == before
