@@ -11,6 +11,7 @@ a server's request-line limit applies to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -34,8 +35,12 @@ FETCH_PATH = "/vectors/fetch"
 _DEFAULT_MAX_URL_BYTES = 8000
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+
+
 def _q(value: str) -> str:
-    return quote(value, safe="")
+    # Most IDs need no escaping; the regex check is several times cheaper than quote() (profiled).
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 def encode_query(params: Iterable[tuple[str, str]]) -> str:
@@ -140,7 +145,10 @@ def parse_list(doc: Mapping[str, Any]) -> IdPage:
 
 def parse_fetch(doc: Mapping[str, Any]) -> dict[str, Record]:
     vectors = doc.get("vectors") or {}
-    return {str(key): Record.from_wire({"id": key, **value}) for key, value in vectors.items()}
+    return {
+        str(key): Record.from_wire(value if "id" in value else {"id": key, **value})
+        for key, value in vectors.items()
+    }
 
 
 def parse_fetch_by_metadata(doc: Mapping[str, Any]) -> FetchPage:
