@@ -44,12 +44,9 @@ def _read_units(records: int) -> int:
 async def upsert(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     raw = await request.read()
-    if len(raw) > MAX_UPSERT_BYTES:
-        raise ApiProblem(
-            413,
-            f"Request size {len(raw)} bytes exceeds the maximum supported size of {MAX_UPSERT_BYTES} bytes "
-            "(2 MB) per upsert: send fewer or smaller vectors per request.",
-        )
+    if len(raw) > MAX_UPSERT_BYTES:  # Pinecone answers 400 (not 413), sizes in whole MB
+        megabytes = -(-len(raw) // (1024 * 1024))
+        raise ApiProblem(400, f"Request size {megabytes}MB exceeds the maximum supported size of 2MB")
     doc = await read_json_object(request, plane="data")
     ns, _ = namespace_of(doc.get("namespace"), api_version(request))
     vectors = doc.get("vectors")

@@ -112,8 +112,8 @@ CASES: list[tuple[str, str, str, Any, Any, dict[str, str] | None, int, str]] = [
         {"vectors": _vectors(999, metadata=BIG_META)},
         None,
         None,
-        413,
-        "2 MB",
+        400,
+        "Request size 3MB exceeds the maximum supported size of 2MB",
     ),
     (
         "data",
