@@ -36,7 +36,7 @@ __all__ = ["LocalServer", "serve_local"]
 
 log = logging.getLogger("bulkops.server")
 
-MAX_BODY_BYTES = 64 * 1024 * 1024  # we answer oversize upserts ourselves (413 naming the 2 MB limit)
+MAX_BODY_BYTES = 64 * 1024 * 1024  # so we answer oversize upserts ourselves, with Pinecone's 400
 MAX_LINE_BYTES = 4 * 1024 * 1024  # fetch puts up to 1000 IDs of 512 characters in the query string
 _HANDLER_ARGS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
 
