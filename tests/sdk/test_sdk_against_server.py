@@ -140,3 +140,25 @@ def test_backups_and_restore(pc: Pinecone, server: ServerThread) -> None:
     pc.delete_backup(backup_id=backup.backup_id)
     with pytest.raises(NotFoundError):
         pc.describe_backup(backup_id=backup.backup_id)
+
+
+async def test_async_sdk_in_the_servers_own_loop() -> None:
+    from pinecone import AsyncPinecone
+
+    from bulkops.server import serve_local
+
+    async with serve_local(ServerConfig()) as server, AsyncPinecone(api_key="k", host=server.url) as apc:
+        await apc.create_index(
+            "aio", dimension=2, metric="cosine", spec=ServerlessSpec(cloud="aws", region="us-east-1")
+        )
+        async with apc.IndexAsyncio(host=server.index_host("aio")) as index:
+            assert (
+                await index.upsert(vectors=[("x", [1.0, 2.0]), ("y", [3.0, 4.0])], namespace="n")
+            ).upserted_count == 2
+            page = await index.list_paginated(namespace="n", limit=1)
+            assert [v.id for v in page.vectors] == ["x"]
+            assert page.pagination is not None
+            fetched = await index.fetch(ids=["y"], namespace="n")
+            assert fetched.vectors["y"].values == [3.0, 4.0]
+            await index.delete(ids=["x"], namespace="n")
+        assert server.ids("aio", "n") == ["y"]
