@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
 
 from bulkops.api import Client, RequestEvent, split_fetch_batches
@@ -15,7 +16,7 @@ from bulkops.errors import (
     NotFoundError,
     RetryExhaustedError,
 )
-from bulkops.limits.profiles import PROFILES
+from bulkops.limits.profiles import PROFILES, Limit
 from bulkops.limits.retry import RetryPolicy
 from bulkops.models import Record
 from bulkops.server import ServerConfig, parse_faults, serve_local
@@ -201,3 +202,45 @@ async def test_server_limits_and_client_limits_agree() -> None:
                 await index.describe_index_stats()
             assert client.stats.total_rate_limited == 0
             assert client.stats.wait_seconds > 0.1  # 30 at 100/s after a burst of 10
+
+
+async def test_concurrent_workers_share_one_pace_and_get_no_429() -> None:
+    async with serve_local(ServerConfig(api_key=API_KEY, limits=PROFILES["default"])) as server:
+        await server.create_index_direct("shared", dimension=4)
+        await server.seed("shared", "ns", records(20))
+        async with Client(API_KEY, server.url, limits="default") as client:
+            index = await client.index(name="shared")
+
+            async def worker() -> None:
+                for _ in range(6):
+                    await index.fetch(["doc-0001"], namespace="ns")
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(10):
+                    tg.start_soon(worker)
+            stats = client.stats
+    assert stats.succeeded["fetch"] == 60
+    assert stats.total_rate_limited == 0
+
+
+async def test_a_server_stricter_than_the_profile_is_learned_from_its_429s() -> None:
+    strict_fetch = PROFILES["default"].with_overrides([Limit("fetch", "index", "requests", 40)])
+    async with serve_local(ServerConfig(api_key=API_KEY, limits=strict_fetch)) as server:
+        await server.create_index_direct("tight", dimension=4)
+        await server.seed("tight", "ns", records(20))
+        retry = RetryPolicy(max_attempts=10, base_delay=0.02, max_delay=0.2)
+        async with Client(API_KEY, server.url, limits="default", retry=retry) as client:
+            index = await client.index(name="tight")
+
+            async def worker() -> None:
+                for _ in range(8):
+                    await index.fetch(["doc-0001"], namespace="ns")
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(10):
+                    tg.start_soon(worker)
+            stats = client.stats
+    assert stats.succeeded["fetch"] == 80
+    assert sum(stats.failed.values()) == 0
+    assert stats.rate_limited["fetch"] > 0
+    assert stats.rates["fetch/index:tight/requests"] < 100  # cut from the profile's 100/s
