@@ -30,19 +30,20 @@ class ServerThread:
     def __enter__(self) -> ServerThread:
         self._thread.start()
         self._server = LocalServer(self.config)
-        self._call(self._server.start())
+        self.run(self._server.start())
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._server is not None:
-            self._call(self._server.close())
+            self.run(self._server.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
 
-    def _call(self, coro: Coroutine[Any, Any, _T]) -> _T:
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coro`` on the server's loop and wait for its result (e.g. direct store access)."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=120)
 
     async def _sync(self, fn: Any, *args: Any) -> Any:
@@ -58,23 +59,23 @@ class ServerThread:
         return self.server.url
 
     def index_host(self, name: str) -> str:
-        return str(self._call(self._sync(self.server.index_host, name)))
+        return str(self.run(self._sync(self.server.index_host, name)))
 
     def create_index_direct(
         self, name: str, dimension: int | None = 8, metric: str = "cosine", **kw: Any
     ) -> str:
-        return self._call(self.server.create_index_direct(name, dimension, metric, **kw))
+        return self.run(self.server.create_index_direct(name, dimension, metric, **kw))
 
     def seed(self, index: str, namespace: str, records: Iterable[Record]) -> int:
-        return self._call(self.server.seed(index, namespace, records))
+        return self.run(self.server.seed(index, namespace, records))
 
     def ids(self, index: str, namespace: str = "") -> list[str]:
-        result: list[str] = self._call(self._sync(self.server.ids, index, namespace))
+        result: list[str] = self.run(self._sync(self.server.ids, index, namespace))
         return result
 
     def get_records(self, index: str, namespace: str, ids: Iterable[str]) -> list[Record]:
-        result: list[Record] = self._call(self._sync(self.server.get_records, index, namespace, list(ids)))
+        result: list[Record] = self.run(self._sync(self.server.get_records, index, namespace, list(ids)))
         return result
 
     def count(self, index: str, namespace: str = "") -> int:
-        return int(self._call(self._sync(self.server.count, index, namespace)))
+        return int(self.run(self._sync(self.server.count, index, namespace)))
