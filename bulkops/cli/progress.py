@@ -7,6 +7,7 @@ cost one attribute read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +33,15 @@ class JobProgress:
     """A context manager. The job's progress callback calls :meth:`update`; :meth:`on_request` is
     subscribed to the client's statistics for the 429 and retry counters."""
 
-    def __init__(self, out: Output, description: str, *, total: int | None = None) -> None:
+    def __init__(
+        self,
+        out: Output,
+        description: str,
+        *,
+        total: int | None = None,
+        on_first: Callable[[], None] | None = None,
+    ) -> None:
+        self._on_first = on_first
         self._enabled = out.interactive
         self._description = description
         self._total = total
@@ -76,6 +85,9 @@ class JobProgress:
     def update(self, *, done: int, total: int | None = None, phase: str | None = None) -> None:
         """Move the bar to ``done`` records (cumulative over resumed runs); ``total`` when known."""
         now = SYSTEM_CLOCK.now()
+        if self._on_first is not None:
+            callback, self._on_first = self._on_first, None
+            callback()
         if self._base is None:
             self._base = (now, done)  # rate counts this run only, not what a resumed run inherited
         if self._progress is None or self._task is None:

@@ -77,22 +77,36 @@ def sidecar_path(checkpoint: Path) -> Path:
     return checkpoint.with_name(checkpoint.name + ".cli.json")
 
 
-def _save_invocation(settings: Settings, request: JobRequest) -> None:
-    """Record the command beside a checkpoint that does not exist yet (a new job)."""
-    assert request.checkpoint is not None
-    if request.checkpoint.exists():
-        return  # resuming (or a mismatch the library will refuse): keep what the job recorded
-    request.checkpoint.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    doc = {
-        "kind": request.kind,
-        "args": request.args,
-        "controller_host": settings.controller_host,
-        "limits": settings.limits,
-    }
-    path = sidecar_path(request.checkpoint)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+class _Invocation:
+    """Writes ``<checkpoint>.cli.json`` once the library has created the checkpoint of a *new* job.
+
+    Not before: a job that fails before its checkpoint exists (wrong key, unknown index) leaves no
+    file behind, and a checkpoint that belongs to another job (which the library refuses) keeps its
+    own record. Called from the first progress event (so a kill -9 later still finds it) and when
+    the run ends, whichever way.
+    """
+
+    def __init__(self, settings: Settings, request: JobRequest) -> None:
+        self.settings = settings
+        self.request = request
+        self.fresh = request.checkpoint is not None and not request.checkpoint.exists()
+        self.done = False
+
+    def record(self) -> None:
+        checkpoint = self.request.checkpoint
+        if self.done or not self.fresh or checkpoint is None or not checkpoint.exists():
+            return
+        self.done = True
+        doc = {
+            "kind": self.request.kind,
+            "args": self.request.args,
+            "controller_host": self.settings.controller_host,
+            "limits": self.settings.limits,
+        }
+        path = sidecar_path(checkpoint)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
 def load_invocation(checkpoint: Path) -> dict[str, Any] | None:
@@ -115,27 +129,32 @@ def run_job(settings: Settings, request: JobRequest) -> None:
     """Run the job and print its report; exit 3 when partial, 130 on Ctrl-C (resume command printed)."""
     out = settings.out
     if request.checkpoint is not None:
-        verb = "resuming from" if request.checkpoint.exists() else "checkpoint:"
-        out.info(f"{verb} {request.checkpoint}")
-        _save_invocation(settings, request)
-    view = JobProgress(out, f"{request.kind} {request.target}", total=request.total)
+        request.checkpoint.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    invocation = _Invocation(settings, request)
+    view = JobProgress(
+        out, f"{request.kind} {request.target}", total=request.total, on_first=invocation.record
+    )
     stats: dict[str, Any] = {}
     try:
         with view:
             report = run_async(lambda: _execute(settings, request, view, stats))
     except KeyboardInterrupt:
+        invocation.record()
         _interrupted(settings, request)
         raise click.exceptions.Exit(EXIT_CODES["interrupted"]) from None
     except VerificationError as exc:
+        invocation.record()
         partial = getattr(exc, "report", None)
         if partial is not None:
             show_report(settings, request, partial, stats)
         raise
     except Exception as exc:
+        invocation.record()
         partial = getattr(exc, "report", None)  # RecordRejectedError carries what was imported
         if partial is not None:
             show_report(settings, request, partial, stats)
         raise
+    invocation.record()
     show_report(settings, request, report, stats)
     if getattr(report, "rejected", 0):
         out.warn(f"{report.rejected} records were rejected (see the report)")

@@ -1,0 +1,188 @@
+"""Bad input: one clear line on stderr, nothing on stdout, the documented exit code, nothing changed."""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.cli.conftest import API_KEY, Cli, write_jsonl
+
+USAGE, ERROR = 2, 1
+
+
+@dataclass
+class World:
+    cli: Cli
+    work: Path
+    export_checkpoint: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def snapshot(self) -> Any:
+        """Everything a bad command could have changed on the server (read over plain HTTP: fast)."""
+        indexes = _get(self.cli.controller + "/indexes")["indexes"]
+        host = next(i["host"] for i in indexes if i["name"] == "bad")
+        namespaces = _get(host + "/namespaces")["namespaces"]
+        ids = _get(host + "/vectors/list?namespace=ns&limit=1000")["vectors"]
+        return (
+            sorted((i["name"], i["deletion_protection"], str(i.get("tags"))) for i in indexes),
+            sorted((n["name"], n["record_count"]) for n in namespaces),
+            [v["id"] for v in ids],
+            len(_get(self.cli.controller + "/backups?limit=100")["data"]),
+        )
+
+
+def _get(url: str) -> Any:
+    request = urllib.request.Request(url, headers={"Api-Key": API_KEY, "X-Pinecone-Api-Version": "2025-10"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return orjson.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
+    work = tmp_path_factory.mktemp("bad")
+    cli.ok("indexes", "create", "bad", "--dimension", "4", "-q")
+    data = write_jsonl(work / "data.jsonl", [f"{t}#{n:03d}" for t in "ab" for n in range(100)])
+    cli.ok("import", "--index", "bad", "-n", "ns", "--input", str(data), "-q")
+    cli.ok("indexes", "create", "locked", "--dimension", "4", "--deletion-protection", "enabled", "-q")
+    export_to = work / "a.jsonl"
+    cli.ok("export", "--index", "bad", "-n", "ns", "--prefix", "a#", "--output", str(export_to), "-q")
+    long_ids = work / "long-ids.txt"
+    long_ids.write_text("a#001\n" + "x" * 513 + "\n")
+    return World(cli, work, Path(str(export_to) + ".checkpoint"), {"long_ids": long_ids, "data": data})
+
+
+# (case id, argv, extra env, exit code, words the one-line message must contain)
+CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
+    (
+        "wrong key",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--yes"],
+        {"PINECONE_API_KEY": "not-the-key"},
+        ERROR,
+        ["api key", "--api-key"],
+    ),
+    ("no key", ["indexes", "list"], {"PINECONE_API_KEY": ""}, USAGE, ["no api key", "PINECONE_API_KEY"]),
+    (
+        "unknown index",
+        ["purge", "--index", "nope", "-n", "ns", "--prefix", "a#", "--yes"],
+        {},
+        ERROR,
+        ["not found", "nope"],
+    ),
+    (
+        "malformed filter JSON",
+        ["purge", "--index", "bad", "-n", "ns", "--filter", '{"tag": ', "--yes"],
+        {},
+        USAGE,
+        ["--filter", "not valid JSON"],
+    ),
+    (
+        "prefix with spaces",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a #", "--yes"],
+        {},
+        USAGE,
+        ["--prefix", "spaces"],
+    ),
+    (
+        "ID over 512 characters",
+        ["purge", "--index", "bad", "-n", "ns", "--ids-file", "{long_ids}", "--yes"],
+        {},
+        USAGE,
+        ["line 2", "513", "512"],
+    ),
+    (
+        "missing IDs file",
+        ["purge", "--index", "bad", "-n", "ns", "--ids-file", "{work}/no-such-ids.txt", "--yes"],
+        {},
+        USAGE,
+        ["--ids-file", "no such file"],
+    ),
+    (
+        "checkpoint of another job",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "b#", "--yes", "--checkpoint", "{export_ckpt}"],
+        {},
+        USAGE,
+        ["different job", "export"],
+    ),
+    (
+        "unwritable output path",
+        ["export", "--index", "bad", "-n", "ns", "--output", "/proc/bulkops-test.jsonl"],
+        {},
+        USAGE,
+        ["--output", "cannot write"],
+    ),
+    (
+        "output with an unknown format",
+        ["export", "--index", "bad", "-n", "ns", "--output", "{work}/out.csv"],
+        {},
+        USAGE,
+        [".jsonl or .parquet"],
+    ),
+    (
+        "deleting a protected index",
+        ["indexes", "delete", "locked", "--yes"],
+        {},
+        ERROR,
+        ["deletion protection"],
+    ),
+    (
+        "destructive without a terminal or --yes",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#"],
+        {},
+        USAGE,
+        ["--yes", "no terminal"],
+    ),
+    (
+        "two selectors",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--all", "--yes"],
+        {},
+        USAGE,
+        ["exactly one of"],
+    ),
+    ("no index", ["export", "--output", "{work}/x.jsonl"], {}, USAGE, ["--index NAME or --host URL"]),
+    ("unknown limit profile", ["--limits", "turbo", "indexes", "list"], {}, USAGE, ["turbo"]),
+    (
+        "missing import input",
+        ["import", "--index", "bad", "--input", "{work}/nothing.jsonl"],
+        {},
+        USAGE,
+        ["no such"],
+    ),
+    ("unknown option", ["purge", "--bogus"], {}, USAGE, ["--bogus"]),
+    ("configure without a change", ["indexes", "configure", "bad"], {}, USAGE, ["nothing to change"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "env", "code", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_cleanly(
+    world: World, argv: list[str], env: dict[str, str], code: int, words: list[str]
+) -> None:
+    cli = world.cli
+    before = world.snapshot()
+    sidecar = Path(str(world.export_checkpoint) + ".cli.json").read_bytes()
+    values = {
+        "long_ids": str(world.files["long_ids"]),
+        "work": str(world.work),
+        "export_ckpt": str(world.export_checkpoint),
+    }
+    args = [
+        values.get(arg.strip("{}"), arg) if arg.startswith("{") and arg.endswith("}") else arg for arg in argv
+    ]
+    args = [arg.replace("{work}", values["work"]) for arg in args]
+    result = cli.run(*args, env=cli.env(**env))
+
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    message = lines[0]
+    assert message.startswith("error: ")
+    for word in words:
+        assert word.lower() in message.lower(), message
+    assert "Traceback" not in result.stderr
+    assert world.snapshot() == before
+    assert Path(str(world.export_checkpoint) + ".cli.json").read_bytes() == sidecar
