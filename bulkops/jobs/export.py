@@ -54,7 +54,7 @@ __all__ = ["ExportProgress", "ExportReport", "IndexInfo", "export", "open_datapl
 
 LIST_PAGE_IDS = 100
 FILTER_PAGE_LIMIT = 1000
-_PAGE_QUEUE_IDS = 8 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
+_PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
 _MAX_FETCH_WORKERS = 16
 _COMMIT_INTERVAL = 5.0  # seconds between commits for JSONL (Parquet commits when a part is full)
 
@@ -467,7 +467,7 @@ class _ExportRun:
         queue = _PageQueue(
             self.clock, capacity=_PAGE_QUEUE_IDS, min_ids=MAX_IDS_PER_REQUEST // 2, linger=0.02
         )
-        page_send, page_recv = anyio.create_memory_object_stream[Page](16)
+        page_send, page_recv = anyio.create_memory_object_stream[Page](64)
         done_send, done_recv = anyio.create_memory_object_stream[_Fetched](_MAX_FETCH_WORKERS)
         limiter = anyio.CapacityLimiter(self._workers_wanted())
 
