@@ -18,7 +18,7 @@ __all__ = ["LatencyTracker", "RateMeter", "in_flight_for"]
 class LatencyTracker:
     """A sliding window of request latencies; :attr:`service_time` is its low percentile."""
 
-    def __init__(self, window: int = 64, percentile: float = 0.2, initial: float = 0.05) -> None:
+    def __init__(self, window: int = 256, percentile: float = 0.05, initial: float = 0.05) -> None:
         self._samples: deque[float] = deque(maxlen=window)
         self._percentile = percentile
         self._initial = initial

@@ -9,6 +9,8 @@ Pages of one chain are sent in order; chains interleave freely.
 from __future__ import annotations
 
 import bisect
+import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
-from bulkops.engine.fanout import Chain, carve
+from bulkops.engine.fanout import MAX_CHAR, Chain, carve
 from bulkops.errors import UsageError
 from bulkops.models import validate_record_id
 
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 LIST_PAGE_LIMIT = 100
+STEM_PAGES_PER_PROBE = 0.25  # see ListSource._worth_carving
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class ListSource:
         target_chains: int | None = None,
         max_chains: int = 64,
         page_limit: int = LIST_PAGE_LIMIT,
+        min_stem_pages: int = 8,
         on_carve: OnCarve | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -98,6 +102,7 @@ class ListSource:
         self._target = target_chains
         self._max_chains = max(1, max_chains)
         self._page_limit = page_limit
+        self._min_stem_pages = max(1, min_stem_pages)
         self._on_carve = on_carve
         self._clock = clock
         self._latency = LatencyTracker()
@@ -120,6 +125,25 @@ class ListSource:
             return self._target
         return in_flight_for(self._list_rate, self._latency.service_time, maximum=self._max_chains)
 
+    def _worth_carving(self, chain: Chain, recent: deque[str]) -> bool:
+        """Whether the next level's siblings are likely big enough to pay for probing them.
+
+        Carving a level costs one list request per sibling above the current character (up to 126),
+        most of them empty for typical IDs. It pays only when siblings hold many pages. Siblings tend
+        to look alike, so the chain must first have walked, inside its current sibling
+        (``L[:level+1]``), at least ``min_stem_pages`` pages and a quarter as many pages as the carve
+        would cost requests. Tests that force ``target_chains`` skip the rule.
+        """
+        if self._target is not None:
+            return True
+        last_id = recent[-1]
+        level = chain.level
+        probes = MAX_CHAR - ord(last_id[level]) if level < len(last_id) else MAX_CHAR
+        needed = max(self._min_stem_pages, math.ceil(probes * STEM_PAGES_PER_PROBE))
+        if len(recent) < needed:
+            return False
+        return recent[-needed][: level + 1] == last_id[: level + 1] and len(last_id) > level
+
     def _wants_more_chains(self) -> bool:
         """Fewer chains than Little's law asks for, and the list budget is not used up already."""
         if self._running >= self.target:
@@ -140,6 +164,7 @@ class ListSource:
         try:
             async with send:
                 token = chain.position
+                recent: deque[str] = deque(maxlen=MAX_CHAR)
                 while True:
                     async with self._limiter:
                         started = self._clock.now()
@@ -155,7 +180,8 @@ class ListSource:
                     ids = result.ids
                     cut = ids if chain.bound is None else ids[: bisect.bisect_left(ids, chain.bound)]
                     last = len(cut) < len(ids) or not result.next_token
-                    if not last and ids and self._wants_more_chains():
+                    recent.append(ids[-1] if ids else "")
+                    if not last and ids and self._worth_carving(chain, recent) and self._wants_more_chains():
                         last = self._carve(tg, chain, ids[-1], send)
                     await send.send(Page(chain.id, cut, None if last else result.next_token, last))
                     if last:
