@@ -5,6 +5,9 @@ records/s (1000 IDs per request, dimension 128). The server runs as a child proc
     /tmp/venv/bin/python benchmarks/server_throughput.py [--records 100000] [--seconds 5] [--workers 8]
 
 The documented Pinecone limits it must comfortably exceed: list 200 req/s, fetch 100 req/s per index.
+Besides the achieved rates (which depend on what else runs on the box), it reports the server
+process's CPU time per request and the rate that implies for one free core: the figure that does
+not move when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import numpy as np
 import orjson
+import psutil
 from yarl import URL
 
 from bulkops.server.process import ServerProcess
@@ -35,6 +39,11 @@ async def _load(http: aiohttp.ClientSession, host: str, records: int) -> None:
         body = orjson.dumps({"vectors": vectors, "namespace": "bench"}, option=orjson.OPT_SERIALIZE_NUMPY)
         async with http.post(f"{host}/vectors/upsert", data=body, headers=HEADERS) as response:
             assert response.status == 200, await response.text()
+
+
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
 
 
 async def _run_for(
@@ -92,16 +101,24 @@ async def main(records: int, seconds: float, workers: int, in_memory: bool) -> N
                         body = await response.read()
                     return body.count(b'{"id":"')
 
+                proc = psutil.Process(server.pid)
+                cpu0 = _cpu(proc)
                 lists, listed, list_s = await _run_for(seconds, workers, list_page)
+                cpu1 = _cpu(proc)
                 fetches, fetched, fetch_s = await _run_for(seconds, workers, fetch_batch)
+                cpu2 = _cpu(proc)
     print(f"storage: {'memory' if in_memory else 'SQLite WAL data dir'}; records: {records}; dim {DIM}; "
           f"workers: {workers}; {seconds:g} s per phase")  # fmt: skip
     print(f"load (upsert 1000/request): {records / load_s:,.0f} records/s")
     list_rate, fetch_rate = lists / list_s, fetches / fetch_s
     print(f"list  (limit 100): {list_rate:,.0f} pages/s ({listed / list_s:,.0f} IDs/s)")
     print(f"      vs documented 200 req/s per index: x{list_rate / 200:.1f}")
+    list_cpu = (cpu1 - cpu0) / lists
+    print(f"      server CPU {list_cpu * 1000:.2f} ms/page -> {1 / list_cpu:,.0f} pages/s per free core")
     print(f"fetch (1000 IDs): {fetch_rate:,.1f} req/s = {fetched / fetch_s:,.0f} records/s")
     print(f"      vs documented 100 req/s per index: x{fetch_rate / 100:.2f}")
+    fetch_cpu = (cpu2 - cpu1) / fetches
+    print(f"      server CPU {fetch_cpu * 1000:.2f} ms/request -> {1 / fetch_cpu:,.0f} req/s per free core")
 
 
 if __name__ == "__main__":

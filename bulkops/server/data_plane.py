@@ -13,7 +13,7 @@ import orjson
 from aiohttp import web
 
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES
-from bulkops.server.codec import dense_array, encode_record, sparse_json, wire_vector
+from bulkops.server.codec import dense_array, encode_record, sparse_json
 from bulkops.server.context import (
     CONTEXT,
     DEFAULT_ALIAS,
@@ -73,8 +73,8 @@ async def fetch(request: web.Request) -> web.Response:
             400, f"Cannot fetch {len(ids)} ids in one request; the maximum is {MAX_IDS_PER_REQUEST}."
         )
     await ctx.admission.admit("fetch", ctx.meta.name, ns)
-    found = ctx.store.get(ns, ids, ctx.visible_now(), with_json=True)
-    vectors = {r.id: wire_vector(r) for r in found}
+    found = ctx.store.get_json(ns, ids, ctx.visible_now())
+    vectors = {record_id: orjson.Fragment(text) for record_id, text in found}
     return json_response(
         {"vectors": vectors, "namespace": echo, "usage": {"readUnits": _read_units(len(found))}}
     )
@@ -178,9 +178,9 @@ async def fetch_by_metadata(request: web.Request) -> web.Response:
     await ctx.admission.admit("fetch_by_metadata", ctx.meta.name, ns)
     ids = await _matching_ids(ctx, ns, predicate, after=after, limit=limit + 1)
     page = ids[:limit]
-    found = {r.id: r for r in ctx.store.get(ns, page, None, with_json=True)}
+    found = dict(ctx.store.get_json(ns, page, None))
     body: dict[str, Any] = {
-        "vectors": {i: wire_vector(found[i]) for i in page if i in found},
+        "vectors": {i: orjson.Fragment(found[i]) for i in page if i in found},
         "namespace": echo,
         "usage": {"readUnits": _read_units(len(page))},
     }

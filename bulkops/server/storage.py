@@ -9,8 +9,9 @@ is durable against process death). Deletes under a consistency lag are soft: the
 ``dead_at`` and stays visible to list/fetch until then; counts exclude it at once.
 
 Formatting floats as JSON is the most expensive part of a fetch (about 3.7 ms per 1000 x 128
-values), so each store keeps an in-memory cache of the values' JSON text per record, filled on
-write and on first fetch, invalidated on update/delete, bounded by ``JSON_CACHE_BYTES``.
+values), so each store keeps an in-memory cache of every record's answer JSON (the vector object a
+fetch returns), filled on write and on first fetch, dropped on any change to the record, bounded by
+``JSON_CACHE_BYTES``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -45,11 +46,19 @@ class StoredRecord(NamedTuple):
     values: bytes | None
     sparse: bytes | None
     metadata: bytes | None
-    values_json: bytes | None = None  # the values as JSON text, when known (never persisted)
 
 
-def values_json(values: bytes) -> bytes:
-    return orjson.dumps(np.frombuffer(values, dtype=np.float32), option=orjson.OPT_SERIALIZE_NUMPY)
+def record_json(record_id: str, values: bytes | None, sparse: bytes | None, metadata: bytes | None) -> bytes:
+    """The vector object fetch answers with: ``{"id", "values", "sparseValues"?, "metadata"?}``."""
+    doc: dict[str, object] = {
+        "id": record_id,
+        "values": np.frombuffer(values, dtype=np.float32) if values is not None else [],
+    }
+    if sparse is not None:
+        doc["sparseValues"] = orjson.Fragment(sparse)
+    if metadata is not None:
+        doc["metadata"] = orjson.Fragment(metadata)
+    return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -157,8 +166,7 @@ class IndexStore:
             )
         self._forget(ns, (r.id for r in batch))
         for r in batch:
-            if r.values is not None:
-                self._remember(ns, r.id, r.values_json or values_json(r.values))
+            self._remember(ns, r.id, record_json(r.id, r.values, r.sparse, r.metadata))
         return len(rows)
 
     def update(
@@ -172,8 +180,7 @@ class IndexStore:
                 params.append(value)
         if not sets:
             return self.get(ns, [record_id], now=None) != []
-        if values is not None:
-            self._forget(ns, [record_id])
+        self._forget(ns, [record_id])
         cur = self._db.execute(
             f"UPDATE records SET {', '.join(sets)} WHERE ns = ? AND id = ? AND dead_at IS NULL",
             (*params, ns, record_id),
@@ -181,6 +188,7 @@ class IndexStore:
         return cur.rowcount == 1
 
     def set_metadata_many(self, ns: str, rows: Sequence[tuple[str, bytes]]) -> None:
+        self._forget(ns, [record_id for record_id, _ in rows])
         with self._transaction():
             self._db.executemany(
                 "UPDATE records SET meta = ? WHERE ns = ? AND id = ?", [(m, ns, i) for i, m in rows]
@@ -226,32 +234,32 @@ class IndexStore:
         return cur.rowcount
 
     # -- reads ------------------------------------------------------------------------------
-    def get(
-        self, ns: str, ids: Sequence[str], now: float | None, *, with_json: bool = False
-    ) -> list[StoredRecord]:
-        """Visible records among ``ids`` (missing ones left out), in the order SQLite finds them.
+    def get(self, ns: str, ids: Sequence[str], now: float | None) -> list[StoredRecord]:
+        """Visible records among ``ids`` (missing ones left out), in the order SQLite finds them."""
+        return [StoredRecord(*row) for row in self._select(ns, "id, vals, sparse, meta", ids, now)]
 
-        ``with_json`` also fills ``values_json`` (from the cache, or formatted and cached now)."""
+    def get_json(self, ns: str, ids: Sequence[str], now: float | None) -> list[tuple[str, bytes]]:
+        """(id, answer JSON) of the visible records among ``ids``: from the cache, else built and cached."""
+        visible = [row[0] for row in self._select(ns, "id", ids, now)]
+        cache = self._json.get(ns, {})
+        built: dict[str, bytes] = {}
+        missing = [record_id for record_id in visible if record_id not in cache]
+        if missing:
+            for record_id, values, sparse, meta in self._select(ns, "id, vals, sparse, meta", missing, now):
+                built[record_id] = record_json(record_id, values, sparse, meta)
+                self._remember(ns, record_id, built[record_id])
+            cache = self._json.get(ns, {})
+        return [(record_id, cache.get(record_id) or built[record_id]) for record_id in visible]
+
+    def _select(self, ns: str, columns: str, ids: Sequence[str], now: float | None) -> list[Any]:
         visible = _LIVE if now is not None else "dead_at IS NULL"
-        rows: list[tuple[str, bytes | None, bytes | None, bytes | None]] = []
+        rows: list[Any] = []
         for chunk in _chunks(list(dict.fromkeys(ids))):
             marks = ",".join("?" * len(chunk))
             params: tuple[object, ...] = (ns, *chunk) if now is None else (ns, *chunk, now)
-            sql = f"SELECT id, vals, sparse, meta FROM records WHERE ns = ? AND id IN ({marks}) AND {visible}"
+            sql = f"SELECT {columns} FROM records WHERE ns = ? AND id IN ({marks}) AND {visible}"
             rows.extend(self._db.execute(sql, params))
-        if not with_json:
-            return [StoredRecord(*row) for row in rows]
-        cache = self._json.get(ns) or {}
-        found = []
-        for record_id, values, sparse, meta in rows:
-            text = None
-            if values is not None:
-                text = cache.get(record_id)
-                if text is None:
-                    text = values_json(values)
-                    self._remember(ns, record_id, text)
-            found.append(StoredRecord(record_id, values, sparse, meta, text))
-        return found
+        return rows
 
     def list_ids(self, ns: str, prefix: str, after: str | None, limit: int, now: float) -> list[str]:
         """Up to ``limit`` visible IDs starting with ``prefix`` and greater than ``after``, bitwise order."""

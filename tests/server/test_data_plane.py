@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from bulkops.models import Record
 from bulkops.server import LocalServer
@@ -297,3 +298,37 @@ async def test_filter_scans_span_many_pages(server: LocalServer, http: aiohttp.C
     assert status == 200
     remaining = server.ids("idx", "big")
     assert remaining == [f"r{i:05d}" for i in range(0, 12_001, 2)]
+
+
+async def test_fetch_never_serves_stale_metadata(server: LocalServer, http: aiohttp.ClientSession) -> None:
+    host = await _index(server)
+
+    async def metadata() -> object:
+        _, body = await call(http, "GET", f"{host}/vectors/fetch", params={"ids": "id-001"})
+        return body["vectors"]["id-001"].get("metadata")
+
+    await call(http, "POST", f"{host}/vectors/upsert", json={"vectors": [_vec(1, a=1)]})
+    assert await metadata() == {"a": 1}
+    await call(http, "POST", f"{host}/vectors/update", json={"id": "id-001", "setMetadata": {"b": 2}})
+    assert await metadata() == {"a": 1, "b": 2}
+    await call(
+        http,
+        "POST",
+        f"{host}/vectors/update",
+        json={"filter": {"a": 1}, "setMetadata": {"c": "x"}},
+        headers=V2510,
+    )
+    assert await metadata() == {"a": 1, "b": 2, "c": "x"}
+
+
+async def test_fetch_works_past_the_answer_cache_budget(
+    server: LocalServer, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bulkops.server.storage.JSON_CACHE_BYTES", 200)
+    host = await _index(server)
+    await call(http, "POST", f"{host}/vectors/upsert", json={"vectors": [_vec(i) for i in range(10)]})
+    _, body = await call(
+        http, "GET", f"{host}/vectors/fetch", params=[("ids", f"id-{i:03d}") for i in range(10)]
+    )
+    assert sorted(body["vectors"]) == [f"id-{i:03d}" for i in range(10)]
+    assert body["vectors"]["id-009"]["values"] == [9.0, 1.0, 0.0, 0.5]
