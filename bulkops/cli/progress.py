@@ -101,6 +101,14 @@ class JobProgress:
             fields["description"] = f"{self._description} ({phase})"
         self._progress.update(self._task, completed=done, total=total, **fields)
 
+    def set_total(self, total: int | None) -> None:
+        """The number of records the job will handle, once known (bar and ETA)."""
+        if total is None:
+            return
+        self._total = total
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, total=total)
+
     def on_request(self, event: RequestEvent) -> None:
         """The client's statistics hook: count 429s and retries for the bar."""
         if event.kind == "rate_limited":

@@ -200,6 +200,8 @@ async def _execute(settings: Settings, request: JobRequest, view: JobProgress, s
                     progress=lambda p: view.update(done=p.deleted, phase=p.phase),
                 )
             dp = await open_data_plane_at(client, index=args.get("index"), host=args.get("host"))
+            if request.total is None and settings.out.interactive:  # only a bar needs it
+                view.set_total(await _known_total(request, dp))
             if request.kind == "export":
                 return await bulkops.export(
                     to=str(args["output"]),
@@ -233,6 +235,29 @@ async def _execute(settings: Settings, request: JobRequest, view: JobProgress, s
                 rate_limited=snapshot.total_rate_limited,
                 retries=snapshot.total_retries,
             )
+
+
+async def _known_total(request: JobRequest, dp: Any) -> int | None:
+    """Records the job will handle when that is cheap to know: a whole-namespace export (one stats
+    call) or an import (its manifest). Best effort: the bar simply has no total otherwise."""
+    args = request.args
+    try:
+        if request.kind == "import":
+            from bulkops.sinks.manifest import read_manifest
+
+            manifest = read_manifest(str(args["input"]))
+            return manifest.total if manifest is not None else None
+        if request.kind == "export" and not any(args.get(k) for k in ("prefix", "ids_file", "filter")):
+            stats = await dp.describe_index_stats()
+            namespaces = stats.get("namespaces") or {}
+            if args.get("all_namespaces"):
+                return int(stats.get("totalVectorCount") or 0)
+            wanted = args.get("namespace") or ""
+            entry = namespaces.get(wanted) or (namespaces.get("__default__") if not wanted else None) or {}
+            return int(entry.get("vectorCount", 0)) or None
+    except Exception:  # a progress bar is never worth failing a job for
+        return None
+    return None
 
 
 # --- the report ----------------------------------------------------------------------------------------
