@@ -103,7 +103,7 @@ async def _child_bulkops(url: str, prefix: str, out: str) -> dict[str, Any]:
     distinct = _distinct_ids(out)
     return {
         "exported": report.exported,
-        "distinct_ids_in_file": len(distinct),
+        "distinct_ids_in_file": distinct,
         "records_per_second": round(report.records_per_second, 1),
         "rate_vs_bound": round(report.records_per_second / BOUND, 4),
         "requests": dict(report.requests),
