@@ -244,3 +244,29 @@ async def test_a_server_stricter_than_the_profile_is_learned_from_its_429s() -> 
     assert sum(stats.failed.values()) == 0
     assert stats.rate_limited["fetch"] > 0
     assert stats.rates["fetch/index:tight/requests"] < 100  # cut from the profile's 100/s
+
+
+async def test_metadata_operations_and_namespace_deletion(server: Any) -> None:
+    await server.create_index_direct("meta", dimension=4)
+    tagged = [
+        Record(f"m{i}", [1.0, 0.0, 0.0, 0.0], metadata={"genre": "a" if i % 2 else "b"}) for i in range(10)
+    ]
+    await server.seed("meta", "ns", tagged)
+    async with Client(API_KEY, server.url) as client:
+        index = await client.index(name="meta")
+        first = await index.fetch_by_metadata({"genre": {"$eq": "a"}}, namespace="ns", limit=3)
+        assert len(first.records) == 3
+        assert all(r.metadata == {"genre": "a"} for r in first.records)
+        assert first.next_token is not None
+        rest = await index.fetch_by_metadata(
+            {"genre": {"$eq": "a"}}, namespace="ns", limit=10, token=first.next_token
+        )
+        assert {r.id for r in first.records} | {r.id for r in rest.records} == {
+            f"m{i}" for i in range(1, 10, 2)
+        }
+        await index.delete_by_filter({"genre": {"$eq": "a"}}, namespace="ns")
+        assert server.count("meta", "ns") == 5
+        await index.delete_namespace("ns")
+        with pytest.raises(NotFoundError):
+            await index.describe_namespace("ns")
+        assert client.stats.requests["delete_by_metadata"] == 1
