@@ -55,17 +55,21 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
-def make_middleware(plane: Plane, api_key: str | None) -> Middleware:
+def make_middleware(plane: Plane, api_key: str | None, admission: Admission | None = None) -> Middleware:
     """Key check, Pinecone-shaped errors, and the promise that nothing escapes as a crash."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if admission is not None:
+            admission.begin_request()
         try:
             if api_key is not None:
                 given = request.headers.get("Api-Key", "")
                 if not hmac.compare_digest(given.encode(), api_key.encode()):
                     raise ApiProblem(401, "Invalid API key.")
             response = await handler(request)
+            if admission is not None:
+                await admission.after_work()
         except ApiProblem as problem:
             response = problem_response(problem, plane)
         except InjectedReset:
@@ -154,7 +158,7 @@ class LocalServer:
     async def _open(self, meta: IndexMeta, store: IndexStore) -> IndexRuntime:
         context = IndexContext(meta, store, self.config, self.clock, self.admission)
         app = web.Application(
-            middlewares=[make_middleware("data", self.config.api_key)],
+            middlewares=[make_middleware("data", self.config.api_key, self.admission)],
             client_max_size=MAX_BODY_BYTES,
             handler_args=_HANDLER_ARGS,
         )

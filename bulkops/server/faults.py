@@ -2,13 +2,15 @@
 
 Spec grammar (comma-separated rules)::
 
-    KIND[@OPERATION]:PROBABILITY     e.g.  500:0.02   reset@fetch:0.1
-    KIND[@OPERATION]#N[#N...]        e.g.  503@list#2   reset#5#6
+    [after-]KIND[@OPERATION]:PROBABILITY     e.g.  500:0.02   reset@fetch:0.1
+    [after-]KIND[@OPERATION]#N[#N...]        e.g.  503@list#2   reset#5#6   after-reset@upsert#3
 
 KIND is ``500``, ``503``, ``429`` (a spurious rate-limit answer), ``reset`` (the connection is
 reset without an answer) or ``stall`` / ``stall=SECONDS`` (the answer is held back; 30 s unless
 given). OPERATION is one of ``bulkops.limits.profiles.OPERATIONS``; without it the rule applies to
-every data-plane request, and ``#N`` counts all of them (1-based).
+every data-plane request, and ``#N`` counts all of them (1-based). With ``after-`` the request
+does its work first (the write is committed) and then the answer is replaced or lost: the case
+where a client must not assume that an error means nothing happened.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ __all__ = ["FaultInjector", "FaultKind", "FaultRule", "parse_faults"]
 FaultKind = Literal["500", "503", "429", "reset", "stall"]
 _KINDS: tuple[str, ...] = ("500", "503", "429", "reset", "stall")
 _RULE_RE = re.compile(
-    r"^(?P<kind>500|503|429|reset|stall)(?:=(?P<secs>\d+(?:\.\d+)?))?(?:@(?P<op>[a-z_]+))?"
+    r"^(?P<after>after-)?(?P<kind>500|503|429|reset|stall)(?:=(?P<secs>\d+(?:\.\d+)?))?(?:@(?P<op>[a-z_]+))?"
     r"(?::(?P<prob>\d*\.?\d+)|(?P<nth>(?:#\d+)+))$"
 )
 DEFAULT_STALL_SECONDS = 30.0
@@ -42,6 +44,7 @@ class FaultRule:
     probability: float | None = None
     nth: frozenset[int] = frozenset()
     stall_seconds: float = DEFAULT_STALL_SECONDS
+    after: bool = False  # inject once the work is done (committed), not instead of it
 
 
 def parse_faults(spec: str | None) -> tuple[FaultRule, ...]:
@@ -55,7 +58,8 @@ def parse_faults(spec: str | None) -> tuple[FaultRule, ...]:
         if not match:
             raise UsageError(
                 f"fault rule {text!r} is not valid: use KIND[@OPERATION]:PROBABILITY or "
-                f"KIND[@OPERATION]#N, KIND one of {', '.join(_KINDS)} (stall=SECONDS allowed)"
+                f"KIND[@OPERATION]#N, optionally prefixed after-, KIND one of {', '.join(_KINDS)} "
+                "(stall=SECONDS allowed)"
             )
         operation = match["op"]
         if operation is not None and operation not in OPERATIONS:
@@ -68,7 +72,7 @@ def parse_faults(spec: str | None) -> tuple[FaultRule, ...]:
         nth = frozenset(int(n) for n in match["nth"].split("#") if n) if match["nth"] else frozenset()
         secs = float(match["secs"]) if match["secs"] else DEFAULT_STALL_SECONDS
         kind: FaultKind = match["kind"]  # type: ignore[assignment]
-        rules.append(FaultRule(kind, operation, probability, nth, secs))
+        rules.append(FaultRule(kind, operation, probability, nth, secs, after=bool(match["after"])))
     return tuple(rules)
 
 

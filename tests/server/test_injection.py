@@ -136,6 +136,31 @@ async def test_scripted_faults_5xx_spurious_429_and_reset(start: Start, http: ai
         assert list(body["vectors"]) == ["r1"]
 
 
+async def test_after_faults_do_the_work_then_lose_or_replace_the_answer(
+    start: Start, http: aiohttp.ClientSession
+) -> None:
+    async with start(faults=parse_faults("after-500@delete#1,after-reset@upsert#1")) as server:
+        host = await _seeded(server)
+        status, body = await call(
+            http, "POST", f"{host}/vectors/delete", json={"ids": ["r1"], "namespace": "ns"}
+        )
+        assert (status, body["code"]) == (500, 13)
+        assert server.ids("idx", "ns") == ["r0", "r2", "r3", "r4"]  # deleted all the same
+        port = int(host.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        payload = b'{"vectors":[{"id":"new","values":[1.0,2.0]}],"namespace":"ns"}'
+        head = (
+            "POST /vectors/upsert HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        writer.write(head.encode() + payload)
+        await writer.drain()
+        with pytest.raises(ConnectionResetError):
+            await reader.read(1000)
+        writer.close()
+        assert "new" in server.ids("idx", "ns")  # written, though the answer was lost
+
+
 async def test_probabilistic_faults_repeat_with_the_same_seed(
     start: Start, http: aiohttp.ClientSession
 ) -> None:
