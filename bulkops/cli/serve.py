@@ -33,7 +33,11 @@ from bulkops.server.process import READY_PREFIX
 @click.option(
     "--latency", default="", help="MS[:JITTER_MS], plus OPERATION=MS[:JITTER_MS] overrides, comma-separated."
 )
-@click.option("--faults", default="", help="e.g. '500:0.01,reset@fetch:0.05,503@list#3' (see docs).")
+@click.option(
+    "--faults",
+    default="",
+    help="e.g. '500:0.01,reset@fetch:0.05,503@list#3,after-reset@upsert#2' (docs/architecture.md).",
+)
 @click.option("--consistency-lag", default=0.0, type=float, help="Deleted records stay visible this many ms.")
 @click.option(
     "--list-page-max", default=DEFAULT_LIST_PAGE_MAX, show_default=True, type=int, help="Cap on list limit."
