@@ -42,8 +42,9 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page, read_ids_file
+from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page
 from bulkops.errors import UsageError
+from bulkops.jobs.ids_input import IdsInput, prepare_ids
 from bulkops.limits.profiles import Profile, load_profile
 from bulkops.models import MAX_IDS_PER_REQUEST, Record
 from bulkops.sinks.base import RecordSink, SinkPosition
@@ -334,8 +335,7 @@ class _Spec:
     namespaces: list[str] | None
     all_namespaces: bool
     prefix: str | None
-    ids: Iterable[str] | None
-    ids_file: Path | None
+    ids: IdsInput | None
     filter: Mapping[str, Any] | None
     include_values: bool
     include_metadata: bool
@@ -344,7 +344,7 @@ class _Spec:
     def kind(self) -> str:
         if self.filter is not None:
             return "filter"
-        if self.ids is not None or self.ids_file is not None:
+        if self.ids is not None:
             return "ids"
         return "prefix"
 
@@ -437,9 +437,8 @@ class _ExportRun:
 
     def _source(self, namespace: str, chains: list[Chain]) -> IdSource:
         if self.spec.kind == "ids":
-            ids = read_ids_file(self.spec.ids_file) if self.spec.ids_file else self.spec.ids
-            assert ids is not None
-            return IdsSource(ids, chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
+            assert self.spec.ids is not None
+            return IdsSource(self.spec.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
         return ListSource(
             self.dp,
             namespace=namespace,
@@ -635,9 +634,7 @@ async def export(
             "all_namespaces": all_namespaces,
             "source": spec.kind,
             "prefix": prefix,
-            "ids_file": str(spec.ids_file)
-            if spec.ids_file
-            else ("<iterable>" if spec.ids is not None else None),
+            "ids": {"source": spec.ids.source, "sha256": spec.ids.digest} if spec.ids else None,
             "filter": spec.filter,
             "to": str(output),
             "format": fmt,
@@ -745,22 +742,16 @@ def _validate(
     fmt = "parquet" if output.suffix == ".parquet" else "jsonl"
     if fmt == "jsonl" and output.is_dir():
         raise UsageError(f"{output} is a directory; JSONL exports go to a file (or name it *.parquet)")
-    ids_file: Path | None = None
-    ids_iter: Iterable[str] | None = None
-    if isinstance(ids, (str, Path)):
-        ids_file = Path(ids).absolute()
-        if not ids_file.is_file():
-            raise UsageError(f"IDs file {ids_file} does not exist")
-    elif ids is not None:
-        # Several namespaces walk the same IDs again: keep them (a file is simply read again).
-        several = all_namespaces or (namespaces is not None and len(list(namespaces)) > 1)
-        ids_iter = list(ids) if several else ids
+    # Validated in full before anything is sent, re-readable for each namespace, fingerprinted so
+    # that a checkpoint is tied to exactly these IDs.
+    ids_input = (
+        prepare_ids(Path(ids).absolute() if isinstance(ids, str | Path) else ids) if ids is not None else None
+    )
     spec = _Spec(
         namespaces=[namespace] if namespace is not None else (list(namespaces) if namespaces else None),
         all_namespaces=all_namespaces,
         prefix=prefix,
-        ids=ids_iter,
-        ids_file=ids_file,
+        ids=ids_input,
         filter=dict(filter) if filter is not None else None,
         include_values=include_values,
         include_metadata=include_metadata,
