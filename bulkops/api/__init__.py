@@ -20,7 +20,7 @@ from bulkops.api.controlplane import (
 from bulkops.api.dataplane import DataPlaneClient
 from bulkops.api.protocols import DataPlane
 from bulkops.api.stats import RequestEvent, RequestStats
-from bulkops.api.transport import AiohttpTransport, HttpResponse, Transport
+from bulkops.api.transport import AiohttpTransport, HttpResponse, MockTransport, SentRequest, Transport
 from bulkops.api.wire import split_fetch_batches
 
 __all__ = [
@@ -33,10 +33,12 @@ __all__ = [
     "DataPlaneClient",
     "HttpResponse",
     "IndexModel",
+    "MockTransport",
     "RequestEvent",
     "RequestStats",
     "ResourceFailedError",
     "RestoreJobModel",
+    "SentRequest",
     "Transport",
     "WaitTimeoutError",
     "normalize_host",

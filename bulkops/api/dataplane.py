@@ -13,7 +13,7 @@ and raising :mod:`bulkops.errors`. Two methods may send more than one request, o
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulkops.api.executor import Call, RequestExecutor
 from bulkops.api.transport import HttpResponse
@@ -236,3 +236,9 @@ class DataPlaneClient:
 def _require_filter(filter: Mapping[str, Any]) -> None:
     if not isinstance(filter, Mapping) or not filter:
         raise UsageError('a metadata filter must be a non-empty mapping, e.g. {"genre": {"$eq": "drama"}}')
+
+
+if TYPE_CHECKING:
+    from bulkops.api.protocols import DataPlane
+
+    _conforms: type[DataPlane] = DataPlaneClient  # mypy proves the client implements the protocol

@@ -11,8 +11,8 @@ to aiohttp as ``yarl.URL(..., encoded=True)`` and sent byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
@@ -20,7 +20,7 @@ import yarl
 
 from bulkops.errors import RequestTimeoutError, TransportError, redact
 
-__all__ = ["AiohttpTransport", "HttpResponse", "Transport"]
+__all__ = ["AiohttpTransport", "HttpResponse", "MockTransport", "Transport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +102,44 @@ class AiohttpTransport:
 def _where(url: str) -> str:
     """The URL without its query string: logs and errors need the endpoint, not 1000 IDs."""
     return url.split("?", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """What a :class:`MockTransport` was asked to send."""
+
+    method: str
+    url: str
+    body: bytes | None
+    timeout: float | None
+
+
+Handler = Callable[[SentRequest], "HttpResponse | BaseException | Awaitable[HttpResponse | BaseException]"]
+
+
+@dataclass
+class MockTransport:
+    """A transport for tests: ``handler(request)`` returns the answer (or an exception to raise).
+
+    Every request is recorded in :attr:`sent`. Pair it with :class:`bulkops.clock.FakeClock` to test
+    pacing and retries with exact times and no network.
+    """
+
+    handler: Handler
+    sent: list[SentRequest] = field(default_factory=list)
+    closed: bool = False
+
+    async def send(
+        self, method: str, url: str, *, body: bytes | None = None, timeout: float | None = None
+    ) -> HttpResponse:
+        request = SentRequest(method, url, body, timeout)
+        self.sent.append(request)
+        answer = self.handler(request)
+        if not isinstance(answer, HttpResponse | BaseException):
+            answer = await answer
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    async def aclose(self) -> None:
+        self.closed = True
