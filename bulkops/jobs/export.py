@@ -740,6 +740,8 @@ def _validate(
         raise UsageError("commit_every must be at least 1")
     output = Path(to).absolute()
     fmt = "parquet" if output.suffix == ".parquet" else "jsonl"
+    if not output.parent.is_dir():
+        raise UsageError(f"the folder of {output} does not exist; create it or choose another path")
     if fmt == "jsonl" and output.is_dir():
         raise UsageError(f"{output} is a directory; JSONL exports go to a file (or name it *.parquet)")
     # Validated in full before anything is sent, re-readable for each namespace, fingerprinted so

@@ -195,6 +195,8 @@ async def test_guards(server: LocalServer, tmp_path: Path) -> None:
         await bulkops.export(host=host, prefix="a", filter={"a": 1}, to=out, api_key=KEY)
     with pytest.raises(UsageError, match="exactly one of index"):
         await bulkops.export(to=out, api_key=KEY)
+    with pytest.raises(UsageError, match="does not exist"):
+        await bulkops.export(host=host, to=tmp_path / "no-such-dir" / "x.jsonl", api_key=KEY)
     assert not out.exists()
 
     first = await bulkops.export(host=host, namespace="ns", to=out, api_key=KEY, limits="none")
