@@ -86,7 +86,7 @@ async def test_a_429_naming_the_namespace_halves_its_pace_and_the_retry_waits_re
     # request books, so the hold puts that one at 1.0; the retry, back after its 1 s wait, books the
     # next slot at the new 2/s pace: 1.5.
     assert a_times == [0.0, pytest.approx(1.0), pytest.approx(1.5)]
-    assert rates["delete/namespace:a/requests"] == pytest.approx(2.0)
+    assert 2.0 < rates["delete/namespace:a/requests"] < 2.01  # halved, plus a sliver regrown since
     assert rates["delete/namespace:b/requests"] == 4.0
 
 
