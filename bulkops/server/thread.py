@@ -29,8 +29,14 @@ class ServerThread:
 
     def __enter__(self) -> ServerThread:
         self._thread.start()
-        self._server = LocalServer(self.config)
-        self.run(self._server.start())
+        server = LocalServer(self.config)
+        try:
+            self.run(server.start())
+        except BaseException:
+            self.run(server.close())
+            self._stop_loop()
+            raise
+        self._server = server
         return self
 
     def __exit__(
@@ -38,6 +44,9 @@ class ServerThread:
     ) -> None:
         if self._server is not None:
             self.run(self._server.close())
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
