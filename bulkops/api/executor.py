@@ -97,7 +97,10 @@ class RequestExecutor:
                     call.operation, namespace=call.namespace, records=call.records, size=size
                 )
                 self.stats.wait_seconds += waited
-            timeout = self._attempt_timeout(call, attempt)
+            try:
+                timeout = self._attempt_timeout(call, attempt)
+            except RetryExhaustedError as exc:
+                raise self._give_up(call, exc, attempt, None) from None
             started = self.clock.now()
             self.stats.requests[call.operation] += 1
             self.stats.bytes_sent += size
@@ -249,7 +252,7 @@ class RequestExecutor:
                 error=_label(error),
             )
         )
-        if not retryable or self.policy.max_attempts == 1:
+        if isinstance(error, RetryExhaustedError) or not retryable or self.policy.max_attempts == 1:
             return error  # nothing was retried: the error itself says it all
         reason = self._exhaustion_reason(attempt)
         message = redact(

@@ -252,6 +252,7 @@ async def test_nothing_is_sent_after_the_deadline(make_client: MakeClient, clock
         with aioresponses(), pytest.raises(RetryExhaustedError, match="deadline passed"):
             await client.index_at(INDEX_HOST).delete_ids(["a"], namespace="ns")
         assert client.stats.total_requests == 0
+        assert client.stats.failed["delete"] == 1
 
 
 async def test_connection_errors_are_retried(make_client: MakeClient) -> None:
