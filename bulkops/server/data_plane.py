@@ -221,7 +221,9 @@ async def update(request: web.Request) -> web.Response:
     blob = None
     if values is not None:
         array = dense_array(values, "values")
-        if ctx.meta.dimension is not None and len(array) != ctx.meta.dimension:
+        if ctx.meta.dimension is None:
+            raise ApiProblem(400, "Sparse index: send sparseValues only; dense values are not allowed.")
+        if len(array) != ctx.meta.dimension:
             raise ApiProblem(
                 400,
                 f"Vector dimension {len(array)} does not match the dimension of the index "
