@@ -76,6 +76,9 @@ async def test_2026_07_create_body_for_dense_and_sparse(
         http, "POST", f"{host}/vectors/upsert", json={"vectors": [{"id": "c", "values": [1.0]}]}
     )
     assert status == 400
+    status, body = await call(http, "POST", f"{host}/vectors/update", json={"id": "a", "values": [1.0]})
+    assert status == 400
+    assert "Sparse index" in body["message"]
 
 
 def test_server_thread_helpers_from_a_sync_caller() -> None:
