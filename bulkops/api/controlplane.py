@@ -144,7 +144,9 @@ class ControlPlaneClient:
             body=dumps(body) if body is not None else None,
         )
         response = await self._executor.run(call)
-        return loads(response.body)
+        if method == "DELETE":
+            return {}  # 202 with an empty (or non-JSON) body; nothing to read
+        return loads(response.body, status=response.status, operation=operation)
 
     # --- indexes ------------------------------------------------------------------------------------
 

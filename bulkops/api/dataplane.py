@@ -83,9 +83,9 @@ class DataPlaneClient:
         )
         return await self._executor.run(call)
 
-    async def _json(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        response = await self._send(*args, **kwargs)
-        return loads(response.body)
+    async def _json(self, operation: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        response = await self._send(operation, *args, **kwargs)
+        return loads(response.body, status=response.status, operation=operation)
 
     # --- list ---------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import orjson
 
-from bulkops.errors import UsageError
+from bulkops.errors import ApiError, UsageError
 from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
 
 __all__ = [
@@ -118,13 +118,21 @@ def dumps(doc: Mapping[str, Any]) -> bytes:
     return orjson.dumps(doc)
 
 
-def loads(body: bytes) -> dict[str, Any]:
-    """An answer's JSON object; an empty body is ``{}`` (some servers answer deletes that way)."""
+def loads(body: bytes, *, status: int = 200, operation: str = "request") -> dict[str, Any]:
+    """A 2xx answer's JSON object; an empty body is ``{}`` (some servers answer deletes that way).
+
+    Anything else (HTML from a proxy, a bare string) is an :class:`~bulkops.errors.ApiError` naming the
+    operation, not a JSON exception from deep inside the client.
+    """
     if not body.strip():
         return {}
-    doc = orjson.loads(body)
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        doc = None
     if not isinstance(doc, dict):
-        raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+        snippet = body[:200].decode("utf-8", errors="replace")
+        raise ApiError(status, f"the answer to {operation} is not a JSON object: {snippet!r}")
     return doc
 
 

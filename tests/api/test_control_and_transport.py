@@ -213,3 +213,15 @@ async def test_headers_urls_and_bodies_on_the_wire(
     assert orjson.loads(bodies[1]) == {"namespace": "", "ids": ["x"]}
     assert orjson.loads(bodies[2]) == {"vectors": [{"id": "r", "values": [1.0]}]}
     assert upsert.method == "POST"
+
+
+async def test_a_non_json_success_body_is_a_clear_api_error(make_client: MakeClient) -> None:
+    from bulkops.errors import ApiError
+
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.get(f"{CONTROLLER}/indexes", status=200, body=b"<html>captive portal</html>")
+            mock.delete(f"{CONTROLLER}/indexes/docs", status=202, body=b"Accepted")
+            with pytest.raises(ApiError, match=r"list_indexes is not a JSON object.*captive portal"):
+                await client.control.list_indexes()
+            await client.control.delete_index("docs")  # a 202's body is never read
