@@ -101,6 +101,8 @@ class CreateIndexFromBackupResponse(TypedDict):
     index_id: str
 
 
+# A lost answer to these may hide a success; repeating them could make a second backup or restore.
+_NOT_IDEMPOTENT = {"create_index", "create_backup", "create_index_from_backup"}
 _INDEX_FAILED = {"InitializationFailed", "Terminating", "Disabled"}
 _DONE = {"ready", "completed", "succeeded"}
 _FAILED = {"failed", "cancelled", "canceled", "error"}
@@ -142,6 +144,7 @@ class ControlPlaneClient:
             method=method,
             url=self.host + path,
             body=dumps(body) if body is not None else None,
+            idempotent=operation not in _NOT_IDEMPOTENT,
         )
         response = await self._executor.run(call)
         if method == "DELETE":

@@ -57,7 +57,7 @@ class Call:
     """Records the request carries (IDs to delete, vectors to upsert) — the limiter's record weight."""
     limiter: ScopedLimiter | None = None
     idempotent: bool = True
-    """Every bulkops request is idempotent; a False here turns retries off for the call."""
+    """Data-plane requests are idempotent. Control-plane creates are not: they are retried only on 429."""
 
 
 class RequestExecutor:

@@ -48,13 +48,17 @@ class RetryPolicy:
             raise ValueError("delays must be >= 0")
 
     def is_retryable(self, error: BaseException, *, idempotent: bool = True) -> bool:
-        """Whether ``error`` may be retried at all (ignoring attempts, budget and deadline)."""
-        if not idempotent:
-            return False
-        if isinstance(error, TransportError):
-            return self.retry_transport_errors
+        """Whether ``error`` may be retried at all (ignoring attempts, budget and deadline).
+
+        A non-idempotent request (a control-plane create) is retried only after a 429: the server
+        refused it without acting. After a 5xx or a lost connection it may have been carried out.
+        """
         if isinstance(error, RateLimitedError) and _is_monthly_quota(error.message):
             return False  # waiting seconds will not bring back a monthly quota
+        if not idempotent:
+            return isinstance(error, RateLimitedError) and error.status in self.retryable_statuses
+        if isinstance(error, TransportError):
+            return self.retry_transport_errors
         if isinstance(error, ApiError):
             return error.status in self.retryable_statuses
         return False

@@ -225,3 +225,18 @@ async def test_a_non_json_success_body_is_a_clear_api_error(make_client: MakeCli
             with pytest.raises(ApiError, match=r"list_indexes is not a JSON object.*captive portal"):
                 await client.control.list_indexes()
             await client.control.delete_index("docs")  # a 202's body is never read
+
+
+async def test_creates_are_retried_after_429_but_never_after_a_5xx(make_client: MakeClient) -> None:
+    from bulkops.errors import ServerError
+
+    url = f"{CONTROLLER}/indexes/docs/backups"
+    async with make_client() as client:
+        with aioresponses() as mock:
+            mock.post(url, status=429, body=b"Too Many Requests")
+            mock.post(url, status=201, payload={"backup_id": "b1"})
+            assert (await client.control.create_backup("docs"))["backup_id"] == "b1"
+            mock.post(url, status=500, body=b"oops", repeat=True)
+            with pytest.raises(ServerError):
+                await client.control.create_backup("docs")
+        assert client.stats.requests["create_backup"] == 3

@@ -100,3 +100,9 @@ def test_budget_stops_retries_after_half_the_tokens_and_refills_with_successes()
     for _ in range(100):
         budget.record_failure()
     assert budget.tokens == 0
+
+
+def test_non_idempotent_requests_are_retried_only_after_429() -> None:
+    policy = RetryPolicy()
+    assert policy.is_retryable(RateLimitedError(429, "slow down"), idempotent=False)
+    assert not policy.is_retryable(TransportError("reset"), idempotent=False)
