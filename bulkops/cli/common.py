@@ -7,6 +7,7 @@ nothing changes.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,9 @@ from bulkops.cli.context import Settings
 from bulkops.errors import UsageError
 
 if TYPE_CHECKING:
-    from bulkops.api import Client
+    from bulkops.api import Client, RequestEvent
+
+log = logging.getLogger("bulkops.cli")
 
 __all__ = [
     "WAIT_POLL_SECONDS",
@@ -47,7 +50,19 @@ async def open_client(settings: Settings) -> AsyncIterator[Client]:
     async with Client(
         api_key=settings.api_key, controller_host=settings.controller_host, limits=profile
     ) as client:
+        if settings.verbose:
+            client.subscribe(_log_request)
         yield client
+
+
+def _log_request(event: RequestEvent) -> None:
+    """--verbose: one line per request answered, throttled or given up (the key is redacted)."""
+    if event.kind == "retry":
+        return  # the client logs its retries itself
+    detail = f" after {event.elapsed * 1000:.0f} ms" if event.elapsed else ""
+    status = f" HTTP {event.status}" if event.status is not None else ""
+    error = f": {event.error}" if event.error else ""
+    log.debug("%s %s (attempt %d)%s%s%s", event.operation, event.kind, event.attempt, status, detail, error)
 
 
 async def open_data_plane(client: Client, settings: Settings) -> Any:

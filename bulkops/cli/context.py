@@ -12,12 +12,13 @@ import logging
 import shlex
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from bulkops.cli.output import Output
-from bulkops.errors import UsageError, redact
+from bulkops.errors import UsageError
 
 __all__ = ["Settings", "global_options", "pass_settings", "run_async"]
 
@@ -58,9 +59,16 @@ class Settings:
         args: list[str] = []
         if self.controller_host:
             args += ["--controller-host", self.controller_host]
-        if self.limits:
-            args += ["--limits", self.limits]
+        limits = self.limits_spec()
+        if limits:
+            args += ["--limits", limits]
         return args
+
+    def limits_spec(self) -> str | None:
+        """--limits as it should be recorded: a profile file by its absolute path (any directory works)."""
+        if self.limits and Path(self.limits).is_file():
+            return str(Path(self.limits).absolute())
+        return self.limits
 
     def command_line(self, *words: str) -> str:
         """A copy-pasteable ``bulkops ...`` command using these settings."""
@@ -157,7 +165,7 @@ class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._settings = settings
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self._settings.api_key)
+        return self._settings.out.redact(super().format(record))
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

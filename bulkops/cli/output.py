@@ -30,6 +30,7 @@ from bulkops.errors import (
 __all__ = ["Output", "exit_code_for", "one_line"]
 
 Row = Mapping[str, Any]
+MIN_REDACTED_KEY = 8  # Pinecone keys are ~70 characters; test keys in tests/cli are longer than this
 
 
 def one_line(text: str) -> str:
@@ -75,7 +76,7 @@ class Output:
         self.stderr = Console(stderr=True, soft_wrap=True)
         if not self.stdout.is_terminal:
             # Piped output is read by scripts and people pasting reports: never cut a value short.
-            self.stdout = Console(width=max(self.stdout.width, 160))
+            self.stdout = Console(width=max(self.stdout.width, 240))
 
     # -- results (stdout) ---------------------------------------------------------------------------
     def document(self, doc: Any) -> None:
@@ -144,6 +145,9 @@ class Output:
         return exit_code_for(exc)
 
     def redact(self, text: str) -> str:
+        # Real keys are long; a short placeholder ("local") would blank out ordinary words and paths.
+        if self.secret is None or len(self.secret) < MIN_REDACTED_KEY:
+            return text
         return redact(text, self.secret)
 
     @property

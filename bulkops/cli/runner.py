@@ -101,7 +101,7 @@ class _Invocation:
             "kind": self.request.kind,
             "args": self.request.args,
             "controller_host": self.settings.controller_host,
-            "limits": self.settings.limits,
+            "limits": self.settings.limits_spec(),
         }
         path = sidecar_path(checkpoint)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -308,11 +308,13 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         rows["namespaces"] = ", ".join(ns or "__default__" for ns in doc.get("namespaces") or [])
         if doc.get("dry_run"):
             rows["would delete"] = doc.get("would_delete")
-            rows["sample"] = ", ".join(doc.get("sample") or []) or "(none)"
+            sample = list(doc.get("sample") or [])
+            rows["sample"] = ", ".join(sample[:5]) + (", …" if len(sample) > 5 else "") or "(none)"
         else:
             rows["deleted"] = doc.get("deleted")
         rows["listed"] = doc.get("listed")
-        rows["rate"] = _rate(doc.get("ids_per_second")) + " IDs"
+        if not doc.get("dry_run"):
+            rows["rate"] = _rate(doc.get("ids_per_second")) + " IDs"
     elif kind == "export":
         rows["output"] = doc.get("output")
         rows["format"] = doc.get("format")
@@ -332,7 +334,7 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             f"{ns or '__default__'}: {n:,}" for ns, n in (doc.get("namespaces") or {}).items()
         )
         rows["rate"] = _rate(doc.get("records_per_second")) + " records"
-    if doc.get("bound") is not None:
+    if doc.get("bound") is not None and not doc.get("dry_run"):
         rows["documented bound"] = _rate(doc.get("bound"))
         rows["rate ÷ bound"] = _pct(doc.get("rate_vs_bound"))
     rows["elapsed"] = f"{float(doc.get('elapsed') or 0):.1f} s"

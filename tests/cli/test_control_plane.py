@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Cli, write_jsonl
+from tests.cli.conftest import API_KEY, Cli, write_jsonl
 
 
 def _names(rows: Any) -> list[str]:
@@ -125,3 +125,12 @@ def test_global_options_work_before_and_after_the_command(cli: Cli) -> None:
     after = cli.ok("indexes", "list", "--json").stdout
     assert before == after
     assert before.lstrip().startswith("[")
+
+
+def test_verbose_logs_requests_and_never_the_key(cli: Cli) -> None:
+    """--verbose logs each request; the key (given on the command line here) is in no output."""
+    result = cli.ok("--verbose", "--api-key", API_KEY, "indexes", "list")
+    assert "list_indexes completed" in result.stderr
+    failed = cli.run("--verbose", "--api-key", API_KEY, "--host", "http://127.0.0.1:9", "namespaces", "list")
+    assert failed.returncode == 1
+    assert "127.0.0.1:9" in failed.stderr  # the traceback and the error line are there; the key is not
