@@ -27,7 +27,7 @@ from bulkops.api.wire import (
     parse_fetch,
     parse_fetch_by_metadata,
     parse_list,
-    split_fetch_batches,
+    plan_fetches,
 )
 from bulkops.errors import RequestTooLargeError, UsageError
 from bulkops.limits.scoped import ScopedLimiter
@@ -120,15 +120,16 @@ class DataPlaneClient:
         if isinstance(ids, str):
             raise UsageError("fetch takes a sequence of IDs, not a single string")
         found: dict[str, Record] = {}
-        for batch in split_fetch_batches(ids, namespace, self.max_fetch_url_bytes):
-            await self._fetch_splitting(batch, namespace, found)
+        for batch, target in plan_fetches(ids, namespace, self.max_fetch_url_bytes):
+            await self._fetch_splitting(batch, namespace, found, target)
         return found
 
-    async def _fetch_splitting(self, ids: Sequence[str], namespace: str, into: dict[str, Record]) -> None:
+    async def _fetch_splitting(
+        self, ids: Sequence[str], namespace: str, into: dict[str, Record], target: str | None = None
+    ) -> None:
         try:
-            doc = await self._json(
-                "fetch", "GET", fetch_target(ids, namespace), namespace=namespace, records=len(ids)
-            )
+            target = target or fetch_target(ids, namespace)
+            doc = await self._json("fetch", "GET", target, namespace=namespace, records=len(ids))
         except RequestTooLargeError:
             if len(ids) < 2:
                 raise

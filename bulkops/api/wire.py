@@ -68,23 +68,38 @@ def split_fetch_batches(
     Order is kept. An ID too long to fit any budget alone still gets a batch of its own (the server will
     answer 414 and the caller reports it) rather than being dropped silently.
     """
+    return [batch for batch, _ in plan_fetches(ids, namespace, max_url_bytes, max_ids=max_ids)]
+
+
+def plan_fetches(
+    ids: Sequence[str],
+    namespace: str,
+    max_url_bytes: int = _DEFAULT_MAX_URL_BYTES,
+    *,
+    max_ids: int = MAX_IDS_PER_REQUEST,
+) -> list[tuple[list[str], str]]:
+    """:func:`split_fetch_batches` with each batch's encoded target, escaping every ID once."""
     if max_ids < 1:
         raise UsageError(f"max_ids must be at least 1, not {max_ids}")
-    base = len(FETCH_PATH) + 1 + (len("&namespace=") + len(_q(namespace)) if namespace else 0)
-    batches: list[list[str]] = []
+    suffix = f"&namespace={_q(namespace)}" if namespace else ""
+    base = len(FETCH_PATH) + 1 + len(suffix)
+    planned: list[tuple[list[str], str]] = []
     current: list[str] = []
+    encoded: list[str] = []
     used = base
     for record_id in ids:
-        cost = len("ids=") + len(_q(record_id)) + (1 if current else 0)
+        piece = "ids=" + _q(record_id)
+        cost = len(piece) + (1 if current else 0)
         if current and (len(current) >= max_ids or used + cost > max_url_bytes):
-            batches.append(current)
-            current, used = [], base
+            planned.append((current, f"{FETCH_PATH}?{'&'.join(encoded)}{suffix}"))
+            current, encoded, used = [], [], base
             cost -= 1
         current.append(record_id)
+        encoded.append(piece)
         used += cost
     if current:
-        batches.append(current)
-    return batches
+        planned.append((current, f"{FETCH_PATH}?{'&'.join(encoded)}{suffix}"))
+    return planned
 
 
 def list_target(namespace: str, prefix: str | None, limit: int | None, token: str | None) -> str:

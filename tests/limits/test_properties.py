@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkops.api.wire import fetch_target, split_fetch_batches
+from bulkops.api.wire import fetch_target, plan_fetches, split_fetch_batches
 from bulkops.clock import FakeClock
 from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
 
@@ -56,3 +56,6 @@ def test_fetch_batches_fit_keep_order_and_lose_nothing(
     for batch in batches:
         assert 1 <= len(batch) <= max_ids
         assert len(fetch_target(batch, namespace)) <= budget or len(batch) == 1
+    planned = plan_fetches(ids, namespace, budget, max_ids=max_ids)
+    assert [batch for batch, _ in planned] == batches
+    assert all(target == fetch_target(batch, namespace) for batch, target in planned)
