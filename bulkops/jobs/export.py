@@ -56,7 +56,7 @@ __all__ = ["ExportProgress", "ExportReport", "IndexInfo", "export", "open_datapl
 LIST_PAGE_IDS = 100
 FILTER_PAGE_LIMIT = 1000
 _PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
-_MAX_FETCH_WORKERS = 16
+_MAX_FETCH_WORKERS = 8
 _COMMIT_INTERVAL = 5.0  # seconds between commits for JSONL (Parquet commits when a part is full)
 
 
@@ -382,6 +382,7 @@ class _ExportRun:
         self.started = clock.now()
         self.last_commit = self.started
         self.fetch_latency = LatencyTracker()
+        self.ids_per_fetch = float(MAX_IDS_PER_REQUEST // 2)  # running mean of IDs per fetch batch
         self.format = detect_format(sink.path)
         self._pending_exported = 0  # written since the last commit, not yet in the counters
         self._pending_missing = 0
@@ -451,11 +452,18 @@ class _ExportRun:
         )
 
     def _workers_wanted(self) -> int:
+        """Fetches in flight: Little's law on the fetch rate the job can use, not the fetch limit.
+
+        Listing feeds at most ``list rate × 100`` IDs/s, i.e. that many ÷ (IDs per batch) fetches/s;
+        more fetches in flight than that only hold more records in memory.
+        """
         if self.fetch_workers is not None:
             return self.fetch_workers
-        return in_flight_for(
-            self.fetch_rate, self.fetch_latency.service_time, minimum=2, maximum=_MAX_FETCH_WORKERS
-        )
+        rate = self.fetch_rate
+        if self.spec.kind == "prefix" and self.list_rate:
+            needed = self.list_rate * LIST_PAGE_IDS / max(1.0, self.ids_per_fetch)
+            rate = min(rate, needed) if rate else needed
+        return in_flight_for(rate, self.fetch_latency.service_time, minimum=2, maximum=_MAX_FETCH_WORKERS)
 
     async def export_by_ids(self, namespace: str) -> None:
         chains = self.cp.chains(namespace)
@@ -467,7 +475,7 @@ class _ExportRun:
             self.clock, capacity=_PAGE_QUEUE_IDS, min_ids=MAX_IDS_PER_REQUEST // 2, linger=0.02
         )
         page_send, page_recv = anyio.create_memory_object_stream[Page](64)
-        done_send, done_recv = anyio.create_memory_object_stream[_Fetched](_MAX_FETCH_WORKERS)
+        done_send, done_recv = anyio.create_memory_object_stream[_Fetched](2)
         limiter = anyio.CapacityLimiter(self._workers_wanted())
 
         async def pump() -> None:
@@ -491,6 +499,7 @@ class _ExportRun:
                             started = self.clock.now()
                             records = await self.dp.fetch(ids, namespace=namespace)
                             self.fetch_latency.observe(self.clock.now() - started)
+                            self.ids_per_fetch = 0.9 * self.ids_per_fetch + 0.1 * len(ids)
                     limiter.total_tokens = self._workers_wanted()
                     await send.send(_Fetched(tuple(slices), records))
 
