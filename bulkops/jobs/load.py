@@ -38,6 +38,7 @@ from bulkops.limits.profiles import Profile
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES, Record
 from bulkops.sinks.base import ReadItem, SinkPosition
 from bulkops.sinks.formats import open_reader
+from bulkops.sinks.manifest import Manifest
 
 __all__ = ["LoadProgress", "LoadReport", "RecordRejectedError", "Rejection", "load"]
 
@@ -343,6 +344,8 @@ async def load(
             finished = cp.get("report")
             if finished is not None:
                 return _report_from_json(finished)
+            if manifest is not None:
+                await _check_target(dp, manifest, source)
             run = _LoadRun(
                 dp,
                 cp,
@@ -379,6 +382,24 @@ async def load(
             with cp.step() as step:
                 step.set("report", _report_to_json(report))
             return report
+
+
+async def _check_target(dp: DataPlane, manifest: Manifest, source: Path) -> None:
+    """Refuse an import every record of which the index would reject (nothing is sent but a stats call)."""
+    if not manifest.include_values and manifest.index.get("vector_type", "dense") == "dense":
+        raise UsageError(
+            f"{source} was exported without values (include_values=False); it cannot be upserted"
+        )
+    want = manifest.index.get("dimension")
+    try:
+        have = (await dp.describe_index_stats()).get("dimension")
+    except BulkopsError:
+        return  # the upserts will tell
+    if want and have and int(want) != int(have):
+        raise UsageError(
+            f"{source} holds vectors of dimension {want} but the target index has dimension {have}; "
+            "import into an index of the same dimension"
+        )
 
 
 def _validate(

@@ -193,3 +193,27 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(tmp_path: Path)
         await bulkops.load(
             from_=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, batch_size=5000
         )
+
+
+async def test_an_export_the_target_would_reject_entirely_is_refused_up_front(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    await server.seed("src", "ns", make_records(100, seed=26))
+    await server.create_index_direct("wide16", dimension=16)
+    out = tmp_path / "e.jsonl"
+    await bulkops.export(host=server.index_host("src"), namespace="ns", to=out, api_key=KEY, limits="none")
+    with pytest.raises(UsageError, match="dimension 8 but the target index has dimension 16"):
+        await bulkops.load(from_=out, host=server.index_host("wide16"), api_key=KEY, limits="none")
+    assert server.count("wide16", "ns") == 0
+
+    bare = tmp_path / "bare.jsonl"
+    await bulkops.export(
+        host=server.index_host("src"),
+        namespace="ns",
+        to=bare,
+        api_key=KEY,
+        limits="none",
+        include_values=False,
+    )
+    with pytest.raises(UsageError, match="without values"):
+        await bulkops.load(from_=bare, host=server.index_host("dst"), api_key=KEY, limits="none")
