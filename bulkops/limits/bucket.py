@@ -20,6 +20,11 @@ Adaptive rate (AIMD): :meth:`AdaptiveBucket.on_rate_limited` multiplies the rate
 (at most once per ``cooldown`` seconds, because one overload produces a burst of 429s from requests
 already in flight), never below ``floor``; :meth:`AdaptiveBucket.on_success` adds back
 ``ceiling * elapsed / regrow_seconds`` so a full recovery takes ``regrow_seconds`` of successful traffic.
+
+A cut or a hold (Retry-After) also applies to requests already queued: it bumps ``generation`` and
+drops the slots booked ahead at the old pace; a waiter that wakes to find its reservation from an older
+generation books again (see :meth:`bulkops.limits.scoped.ScopedLimiter.acquire`). Without this, a deep
+queue booked at the old rate would keep hammering the server for seconds after the 429.
 """
 
 from __future__ import annotations
@@ -62,12 +67,23 @@ class Reservation:
     release_at: float
     tat_before: float
     tat_after: float
+    generation: int = 0
 
 
 class AdaptiveBucket:
     """One scope's bucket: ``ceiling`` units per second at most, currently ``rate``."""
 
-    __slots__ = ("_clock", "_last_cut", "_last_grow", "_tat", "ceiling", "rate", "tuning")
+    __slots__ = (
+        "_clock",
+        "_hold_until",
+        "_last_cut",
+        "_last_grow",
+        "_tat",
+        "ceiling",
+        "generation",
+        "rate",
+        "tuning",
+    )
 
     def __init__(self, ceiling: float, *, clock: Clock, tuning: AdaptiveTuning | None = None) -> None:
         if ceiling <= 0:
@@ -78,6 +94,9 @@ class AdaptiveBucket:
         self._clock = clock
         now = clock.now()
         self._tat = now
+        self._hold_until = float("-inf")
+        self.generation = 0
+        """Bumped by every cut and hold: a waiter whose reservation is older must book again."""
         self._last_cut = float("-inf")
         self._last_grow = now
 
@@ -97,17 +116,19 @@ class AdaptiveBucket:
         release = max(now, before - self.tolerance)
         after = max(before, now) + max(0.0, weight) / self.rate
         self._tat = after
-        return Reservation(release, before, after)
+        return Reservation(release, before, after, self.generation)
 
     def cancel(self, reservation: Reservation) -> None:
         """Give back a reservation that was never used, if nothing was booked after it."""
-        if self._tat == reservation.tat_after:
+        if self._tat == reservation.tat_after and self.generation == reservation.generation:
             self._tat = reservation.tat_before
 
     def hold(self, seconds: float) -> None:
         """Admit nothing for ``seconds`` (the server's Retry-After for this scope)."""
         if seconds > 0:
-            self._tat = max(self._tat, self._clock.now() + seconds + self.tolerance)
+            self._hold_until = max(self._hold_until, self._clock.now() + seconds)
+            self._tat = max(self._tat, self._hold_until + self.tolerance)
+            self.generation += 1
 
     def on_rate_limited(self) -> bool:
         """A 429 named this scope: cut the rate. Returns False when inside the cooldown (no cut)."""
@@ -115,6 +136,11 @@ class AdaptiveBucket:
         if now - self._last_cut < self.tuning.cooldown:
             return False
         self.rate = max(self.floor, self.rate * self.tuning.decrease)
+        # Forget slots booked ahead at the old pace (their waiters book again, see generation), but
+        # keep any hold and count one request as just sent.
+        start = max(now, self._hold_until + self.tolerance)
+        self._tat = min(self._tat, start + 1.0 / self.rate)
+        self.generation += 1
         self._last_cut = now
         self._last_grow = now
         return True

@@ -9,6 +9,9 @@ profile's rows: index-scoped rows get one bucket, namespace-scoped rows one buck
 index), waiting on the clock for each in turn. Booking one at a time rather than all at the latest
 time keeps a slow namespace from holding back other namespaces in the shared index bucket.
 
+A waiter that wakes to find its bucket cut or held since it booked (the bucket's ``generation``
+moved) books again, so a 429 slows requests already queued, not only new ones.
+
 A 429 names the operation and scope it hit (see :func:`bulkops.limits.profiles.parse_rate_limit_message`);
 :meth:`ScopedLimiter.on_rate_limited` cuts exactly that bucket. A 429 naming a limit the profile does
 not know creates a learned bucket (its ceiling read from the message when it says one); a 429 naming
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 import anyio
 
 from bulkops.clock import Clock
-from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning, Reservation
+from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
 from bulkops.limits.profiles import OPERATIONS, NamedLimit, Profile, ScopeKind, Unit
 
 __all__ = ["ScopeKey", "ScopedLimiter"]
@@ -97,19 +100,23 @@ class ScopedLimiter:
         """Wait until every applicable bucket admits the request; returns the seconds waited."""
         start = self._clock.now()
         for _, bucket, weight in self.applicable(operation, namespace=namespace, records=records, size=size):
-            reservation = bucket.reserve(weight)
-            await self._wait(bucket, reservation)
+            await self._pass(bucket, weight)
         return self._clock.now() - start
 
-    async def _wait(self, bucket: AdaptiveBucket, reservation: Reservation) -> None:
-        delay = reservation.release_at - self._clock.now()
-        if delay <= 0:
-            return
-        try:
-            await self._clock.sleep(delay)
-        except anyio.get_cancelled_exc_class():
-            bucket.cancel(reservation)
-            raise
+    async def _pass(self, bucket: AdaptiveBucket, weight: float) -> None:
+        """Book ``bucket`` and sleep until the slot; book again if a 429 cut or held it meanwhile."""
+        while True:
+            reservation = bucket.reserve(weight)
+            delay = reservation.release_at - self._clock.now()
+            if delay <= 0:
+                return
+            try:
+                await self._clock.sleep(delay)
+            except anyio.get_cancelled_exc_class():
+                bucket.cancel(reservation)
+                raise
+            if bucket.generation == reservation.generation:
+                return
 
     def on_success(self, operation: str, *, namespace: str, records: int = 0, size: int = 0) -> None:
         for _, bucket, _ in self.applicable(operation, namespace=namespace, records=records, size=size):

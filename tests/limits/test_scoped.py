@@ -224,3 +224,42 @@ async def test_cancelled_waiter_returns_its_slot() -> None:
         tg.cancel_scope.cancel()
     await acquire_on_fake_time(scoped, clock, "fetch")
     assert clock.now() == pytest.approx(1.0)
+
+
+async def test_requests_already_queued_slow_down_after_a_cut() -> None:
+    clock = FakeClock()
+    scoped = limiter(Limit("fetch", "index", "requests", 10), clock=clock)
+    sent: list[float] = []
+
+    async def one() -> None:
+        await scoped.acquire("fetch", namespace="")
+        sent.append(clock.now())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(one)  # booked at 0, 0.1, 0.2, 0.3, 0.4
+        await clock.advance(0.05)
+        scoped.on_rate_limited("fetch", namespace="", named=None)  # 10/s -> 5/s at t=0.05
+        await clock.run_until_idle()
+    # the first left at 0; the others wake at their old slots, see the cut and book again at 5/s
+    assert sent == pytest.approx([0.0, 0.25, 0.45, 0.65, 0.85])
+
+
+async def test_requests_already_queued_wait_out_a_retry_after_hold() -> None:
+    clock = FakeClock()
+    scoped = limiter(Limit("fetch", "index", "requests", 10), clock=clock)
+    sent: list[float] = []
+
+    async def one() -> None:
+        await scoped.acquire("fetch", namespace="")
+        sent.append(clock.now())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(one)
+        await clock.advance(0.05)
+        bucket = scoped.bucket(ScopeKey("fetch", "index", "idx", "requests"))
+        assert bucket is not None
+        bucket.hold(1.0)
+        await clock.run_until_idle()
+    assert sent == pytest.approx([0.0, 1.05, 1.15])
