@@ -121,7 +121,7 @@ class RequestExecutor:
                     return response
                 error = error_from_response(
                     response.status,
-                    response.body,
+                    self._redacted(response.body),
                     response.headers,
                     method=call.method,
                     url=call.url.split("?", 1)[0],
@@ -157,6 +157,12 @@ class RequestExecutor:
                 )
             )
             await self.clock.sleep(delay)
+
+    def _redacted(self, body: bytes) -> bytes:
+        """An error body with the API key removed (a proxy may echo request headers back)."""
+        if self._secret and self._secret.encode() in body:
+            return body.replace(self._secret.encode(), b"***")
+        return body
 
     def _attempt_timeout(self, call: Call, attempt: int) -> float:
         if self.deadline_at is None:

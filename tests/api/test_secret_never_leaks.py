@@ -90,3 +90,15 @@ async def test_a_key_that_ends_up_in_a_transport_message_is_redacted() -> None:
     texts = _texts_of(caught.value)
     assert any("***" in text for text in texts)
     assert not [text for text in texts if API_KEY in text]
+
+
+async def test_an_error_body_echoing_the_key_is_redacted() -> None:
+    from bulkops.errors import AuthenticationError
+
+    async with Client(API_KEY, "http://ctl.test:1") as client:
+        with aioresponses() as mock:
+            mock.get("http://ctl.test:1/indexes", status=401, body=f"bad header Api-Key: {API_KEY}".encode())
+            with pytest.raises(AuthenticationError) as caught:
+                await client.control.list_indexes()
+    assert "Api-Key: ***" in caught.value.message
+    assert not [text for text in _texts_of(caught.value) if API_KEY in text]
