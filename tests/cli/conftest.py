@@ -10,9 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -70,8 +72,22 @@ class Cli:
         assert result.returncode == 0, f"bulkops {' '.join(args)} -> {result.returncode}\n{result.stderr}"
         return result
 
-    def json(self, *args: str, **kwargs: object) -> object:
+    def json(self, *args: str, **kwargs: object) -> Any:
         return orjson.loads(self.ok("--json", *args, **kwargs).stdout)
+
+    def http(self, url: str) -> Any:
+        """Read the server directly (no subprocess): fast checks of what a command changed."""
+        headers = {"Api-Key": API_KEY, "X-Pinecone-Api-Version": "2025-10"}
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as answer:
+            return orjson.loads(answer.read())
+
+    def host_of(self, index: str) -> str:
+        return str(self.http(f"{self.controller}/indexes/{index}")["host"])
+
+    def count(self, index: str, namespace: str) -> int:
+        """Records in ``namespace`` of ``index`` (0 if the namespace does not exist)."""
+        rows = self.http(self.host_of(index) + "/namespaces")["namespaces"]
+        return sum(int(r["record_count"]) for r in rows if r["name"] == namespace)
 
 
 @pytest.fixture(scope="module")

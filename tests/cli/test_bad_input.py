@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from tests.cli.conftest import API_KEY, Cli, write_jsonl
+from tests.cli.conftest import Cli, write_jsonl
 
 USAGE, ERROR = 2, 1
 
@@ -24,22 +22,16 @@ class World:
 
     def snapshot(self) -> Any:
         """Everything a bad command could have changed on the server (read over plain HTTP: fast)."""
-        indexes = _get(self.cli.controller + "/indexes")["indexes"]
+        indexes = self.cli.http(self.cli.controller + "/indexes")["indexes"]
         host = next(i["host"] for i in indexes if i["name"] == "bad")
-        namespaces = _get(host + "/namespaces")["namespaces"]
-        ids = _get(host + "/vectors/list?namespace=ns&limit=1000")["vectors"]
+        namespaces = self.cli.http(host + "/namespaces")["namespaces"]
+        ids = self.cli.http(host + "/vectors/list?namespace=ns&limit=1000")["vectors"]
         return (
             sorted((i["name"], i["deletion_protection"], str(i.get("tags"))) for i in indexes),
             sorted((n["name"], n["record_count"]) for n in namespaces),
             [v["id"] for v in ids],
-            len(_get(self.cli.controller + "/backups?limit=100")["data"]),
+            len(self.cli.http(self.cli.controller + "/backups?limit=100")["data"]),
         )
-
-
-def _get(url: str) -> Any:
-    request = urllib.request.Request(url, headers={"Api-Key": API_KEY, "X-Pinecone-Api-Version": "2025-10"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return orjson.loads(answer.read())
 
 
 @pytest.fixture(scope="module")

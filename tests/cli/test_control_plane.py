@@ -72,7 +72,7 @@ def test_backups_restore_and_restore_jobs(cli: Cli, tmp_path: Path) -> None:
 
     backups = [
         cli.json("backups", "create", "--index", "cp-src", "--name", f"nightly-{n}", "--description", "test")
-        for n in range(3)
+        for n in range(2)
     ]
     for backup in backups:
         assert backup["status"] == "Ready"
@@ -82,7 +82,7 @@ def test_backups_restore_and_restore_jobs(cli: Cli, tmp_path: Path) -> None:
     ids = sorted(b["backup_id"] for b in backups)
     listed = cli.json("backups", "list", "--index", "cp-src")
     assert sorted(b["backup_id"] for b in listed) == ids
-    assert len(cli.json("backups", "list", "--index", "cp-src", "--limit", "2")) == 2
+    assert len(cli.json("backups", "list", "--index", "cp-src", "--limit", "1")) == 1
     project = cli.json("backups", "list")
     assert set(ids) <= {b["backup_id"] for b in project}
 
@@ -96,8 +96,7 @@ def test_backups_restore_and_restore_jobs(cli: Cli, tmp_path: Path) -> None:
     jobs = cli.json("restore-jobs", "list")
     assert job["restore_job_id"] in {j["restore_job_id"] for j in jobs}
     assert cli.json("restore-jobs", "describe", job["restore_job_id"])["backup_id"] == ids[0]
-    namespaces = cli.json("namespaces", "list", "--index", "cp-restored")
-    assert [(n["name"], n["record_count"]) for n in namespaces] == [("ns", 300)]
+    assert cli.count("cp-restored", "ns") == 300
 
     cli.ok("backups", "delete", ids[1], "--yes")
     assert ids[1] not in {b["backup_id"] for b in cli.json("backups", "list", "--index", "cp-src")}
@@ -131,6 +130,6 @@ def test_verbose_logs_requests_and_never_the_key(cli: Cli) -> None:
     """--verbose logs each request; the key (given on the command line here) is in no output."""
     result = cli.ok("--verbose", "--api-key", API_KEY, "indexes", "list")
     assert "list_indexes completed" in result.stderr
-    failed = cli.run("--verbose", "--api-key", API_KEY, "--host", "http://127.0.0.1:9", "namespaces", "list")
+    failed = cli.run("--verbose", "--api-key", API_KEY, "namespaces", "list", "--index", "no-such-index")
     assert failed.returncode == 1
-    assert "127.0.0.1:9" in failed.stderr  # the traceback and the error line are there; the key is not
+    assert "describe_index failed" in failed.stderr  # the log line, traceback and error are there; no key

@@ -32,8 +32,7 @@ def seeded(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _count(cli: Cli, index: str, namespace: str) -> int:
-    rows: Any = cli.json("namespaces", "list", "--index", index)
-    return sum(int(r["record_count"]) for r in rows if r["name"] == namespace)
+    return cli.count(index, namespace)
 
 
 def test_export_jsonl_by_prefix_and_parquet_whole_namespace(cli: Cli, seeded: str, tmp_path: Path) -> None:
@@ -159,7 +158,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
         env=cli.env(),
         cwd=cli.home,
     )
-    time.sleep(2.0)  # startup (~0.5-1 s on a busy machine) plus some deleting
+    _wait_for_deletes(checkpoint, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -184,6 +183,23 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     exported = tmp_path / "left.jsonl"
     cli.ok("export", "--index", "jobs4", "-n", "s", "--output", str(exported), "-q")
     assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
+
+
+def _wait_for_deletes(checkpoint: Path, proc: subprocess.Popen[str]) -> None:
+    """Until the running purge has recorded deletes in its checkpoint (read-only, safe while it runs)."""
+    from bulkops.cli.checkpoints import read_checkpoint
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the purge ended before it could be interrupted"
+        if checkpoint.exists():
+            try:
+                if read_checkpoint(checkpoint).counters.get("deleted", 0) > 0:
+                    return
+            except Exception:  # the file is being created: try again
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the purge recorded no delete within 60 s")
 
 
 def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tmp_path: Path) -> None:
