@@ -210,10 +210,11 @@ def _plot(path: Path, summary: Sequence[dict[str, Any]], axis: str) -> Path | No
                 ax.axhline(bound, color="black", linestyle="--", linewidth=1.2)
                 ax.annotate(
                     f"documented bound {bound:,.0f}/s",
-                    xy=(0.01, bound),
+                    xy=(0.99, bound),
                     xycoords=("axes fraction", "data"),
-                    xytext=(0, 4),
+                    xytext=(0, -12),
                     textcoords="offset points",
+                    ha="right",
                     fontsize=9,
                 )
             else:
@@ -239,7 +240,7 @@ def _plot(path: Path, summary: Sequence[dict[str, Any]], axis: str) -> Path | No
         ax.set_ylim(bottom=0, top=max(top, *(b for b in bounds if b <= 3 * top), 1) * 1.15)
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="center right", fontsize=9)
+        ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
