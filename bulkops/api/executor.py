@@ -117,7 +117,7 @@ class RequestExecutor:
                 self.stats.statuses[response.status] += 1
                 status = response.status
                 if 200 <= response.status < 300:
-                    self._succeeded(call, attempt, started, size)
+                    self._succeeded(call, attempt, started, size, response.status)
                     return response
                 error = error_from_response(
                     response.status,
@@ -174,7 +174,7 @@ class RequestExecutor:
             )
         return min(self.timeout, remaining)
 
-    def _succeeded(self, call: Call, attempt: int, started: float, size: int) -> None:
+    def _succeeded(self, call: Call, attempt: int, started: float, size: int, status: int) -> None:
         self.stats.succeeded[call.operation] += 1
         self.stats.records += call.records
         self.budget.record_success()
@@ -185,7 +185,7 @@ class RequestExecutor:
                 "completed",
                 call.operation,
                 attempt,
-                status=200,
+                status=status,
                 elapsed=self.clock.now() - started,
                 records=call.records,
             )

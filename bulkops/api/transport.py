@@ -18,7 +18,7 @@ from typing import Protocol
 import aiohttp
 import yarl
 
-from bulkops.errors import RequestTimeoutError, TransportError, redact
+from bulkops.errors import RequestTimeoutError, TransportError, UsageError, redact
 
 __all__ = ["AiohttpTransport", "HttpResponse", "MockTransport", "Transport"]
 
@@ -66,6 +66,8 @@ class AiohttpTransport:
     async def send(
         self, method: str, url: str, *, body: bytes | None = None, timeout: float | None = None
     ) -> HttpResponse:
+        if self._session.closed:
+            raise UsageError("the Client was closed: use clients only inside its `async with` block")
         extra = {"Content-Type": "application/json"} if body is not None else None
         try:
             async with self._session.request(

@@ -240,3 +240,14 @@ async def test_creates_are_retried_after_429_but_never_after_a_5xx(make_client: 
             with pytest.raises(ServerError):
                 await client.control.create_backup("docs")
         assert client.stats.requests["create_backup"] == 3
+
+
+async def test_a_data_plane_client_used_after_close_says_so(
+    echo_server: tuple[str, list[web.Request], list[bytes]],
+) -> None:
+    url, _, _ = echo_server
+    async with Client(API_KEY, url, limits="none") as client:
+        index = client.index_at(url)
+        await index.delete_all(namespace="ns")
+    with pytest.raises(UsageError, match="closed"):
+        await index.delete_all(namespace="ns")
