@@ -172,7 +172,7 @@ class ControlPlaneClient:
         name: str,
         *,
         dimension: int | None = None,
-        metric: str = "cosine",
+        metric: str | None = None,
         cloud: str = "aws",
         region: str = "us-east-1",
         deletion_protection: Literal["enabled", "disabled"] = "disabled",
@@ -180,11 +180,14 @@ class ControlPlaneClient:
         vector_type: Literal["dense", "sparse"] = "dense",
     ) -> IndexModel:
         """``POST /indexes`` for a serverless index. Dense indexes need ``dimension``; sparse ones use
-        ``dotproduct``. Returns at once; use :meth:`wait_until_index_ready` to wait."""
+        ``dotproduct`` (the default metric for them; ``cosine`` for dense). Returns at once; use
+        :meth:`wait_until_index_ready` to wait."""
         if vector_type == "dense" and dimension is None:
             raise UsageError("a dense index needs a dimension (e.g. dimension=1536)")
         if vector_type == "sparse" and dimension is not None:
             raise UsageError("a sparse index takes no dimension")
+        if metric is None:
+            metric = "dotproduct" if vector_type == "sparse" else "cosine"
         body: dict[str, Any] = {
             "name": name,
             "metric": metric,

@@ -270,3 +270,10 @@ async def test_metadata_operations_and_namespace_deletion(server: Any) -> None:
         with pytest.raises(NotFoundError):
             await index.describe_namespace("ns")
         assert client.stats.requests["delete_by_metadata"] == 1
+
+
+async def test_sparse_index_defaults_to_dotproduct(server: Any) -> None:
+    async with Client(API_KEY, server.url) as client:
+        created = await client.control.create_index("sparse", vector_type="sparse")
+        assert created["metric"] == "dotproduct"
+        assert created["vector_type"] == "sparse"
