@@ -1,7 +1,8 @@
-"""aioresponses 0.7.9 predates aiohttp 3.14's required ``stream_writer`` argument of ClientResponse.
+"""Fixtures for the client tests: a client factory on an instant clock, and an aioresponses shim.
 
-This shim gives the mocked responses a stand-in writer, so aioresponses works with the installed aiohttp.
-Remove it once aioresponses builds responses the 3.14 way.
+aioresponses 0.7.9 predates aiohttp 3.14's required ``stream_writer`` argument of ClientResponse; the
+shim below gives mocked responses a stand-in writer. Remove it once aioresponses builds responses the
+3.14 way.
 """
 
 from __future__ import annotations
