@@ -30,6 +30,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="templates and run copies")
     p.add_argument("--scenario", action="append", choices=SCENARIOS, default=[], help="repeatable")
     p.add_argument("--contender", action="append", choices=CONTENDERS, default=[], help="repeatable")
+    p.add_argument(
+        "--group",
+        action="append",
+        choices=("table", "latency", "concurrency"),
+        default=[],
+        help="only the points of this figure (repeatable)",
+    )
+    p.add_argument("--latency", action="append", type=float, default=[], help="only this latency, ms")
     p.add_argument("--reps", type=int, default=None, help="repetitions per cell (default: suite's)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply every data set's size")
     return p
@@ -45,11 +53,13 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks
         quick=args.quick,
         scenarios=args.scenario,
         contenders=args.contender,
+        groups=args.group,
+        latencies=args.latency,
         reps=args.reps,
         scale=args.scale,
     )
     if not chosen.points:
-        parser().error("no benchmark point matches the --scenario/--contender filters")
+        parser().error("no benchmark point matches the --scenario/--contender/--group/--latency filters")
 
     def log(message: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)

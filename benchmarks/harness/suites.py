@@ -106,14 +106,20 @@ def build_suite(
     quick: bool = False,
     scenarios: Sequence[str] = (),
     contenders: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    latencies: Sequence[float] = (),
     reps: int | None = None,
     scale: float = 1.0,
 ) -> Suite:
-    """The chosen suite, filtered to ``scenarios``/``contenders`` and scaled (``scale`` × records)."""
+    """The chosen suite, filtered (scenario, contender, figure group, latency) and scaled (× records)."""
     suite = _quick() if quick else _full()
     points = list(suite.points)
     if scenarios:
         points = [p for p in points if p.scenario in scenarios]
+    if groups:
+        points = [p for p in points if set(p.groups) & set(groups)]
+    if latencies:
+        points = [p for p in points if p.latency_ms in latencies]
     if contenders:
         points = [
             replace(p, contenders=tuple(c for c in p.contenders if c in contenders))
@@ -122,7 +128,7 @@ def build_suite(
         ]
     if reps is not None:  # an explicit --reps applies to every point
         points = [replace(p, reps=None) for p in points]
-    if scale != 1.0:
+    if scale != 1.0:  # bigger data takes longer: the time budgets grow with it
         points = [
             replace(
                 p,
@@ -131,6 +137,7 @@ def build_suite(
                     records=max(2, round(p.dataset.records * scale)),
                     target=max(1, round(p.dataset.target * scale)),
                 ),
+                budget_s=p.budget_s * max(1.0, scale),
             )
             for p in points
         ]

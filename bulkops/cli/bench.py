@@ -37,6 +37,14 @@ def _checkout_root() -> Path:
 @click.option("--work-dir", type=click.Path(path_type=Path), help="Templates and per-run data copies.")
 @click.option("--scenario", "scenarios", multiple=True, type=click.Choice(_SCENARIOS), help="Repeatable.")
 @click.option("--contender", "contenders", multiple=True, type=click.Choice(_CONTENDERS), help="Repeatable.")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    type=click.Choice(("table", "latency", "concurrency")),
+    help="Only the points of this figure. Repeatable.",
+)
+@click.option("--latency", "latencies", multiple=True, type=float, help="Only this latency (ms). Repeatable.")
 @click.option("--reps", type=click.IntRange(min=1), help="Repetitions per cell (default: the suite's).")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="Multiply every data set's size.")
 @click.pass_context
@@ -47,6 +55,8 @@ def bench(
     work_dir: Path | None,
     scenarios: tuple[str, ...],
     contenders: tuple[str, ...],
+    groups: tuple[str, ...],
+    latencies: tuple[float, ...],
     reps: int | None,
     scale: float | None,
 ) -> None:
@@ -63,6 +73,10 @@ def bench(
         argv += ["--scenario", scenario]
     for contender in contenders:
         argv += ["--contender", contender]
+    for group in groups:
+        argv += ["--group", group]
+    for latency in latencies:
+        argv += ["--latency", f"{latency:g}"]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     harness = importlib.import_module("benchmarks.harness.cli")
