@@ -378,10 +378,12 @@ def _summary(out: Output, steps: list[Step], facts: dict[str, Any], total: float
         bound = facts.get("list_bound")
         if bound:
             out.stdout.print(
-                f"Export and purge list IDs, so Pinecone's default limits (list: 200 requests/s per index "
-                f"× 100 IDs) cap them at {bound:,.0f} IDs/s; the sizes above are chosen for that. "
-                "Rates for purge are over its delete phase. Against real Pinecone: set PINECONE_API_KEY "
-                "and use the same commands without a local server (see README)."
+                "Export and purge list IDs: Pinecone's default limits (list 200 requests/s per index\n"
+                f"x 100 IDs) cap them at {bound:,.0f} IDs/s, so the exported namespace and the purged\n"
+                "prefix are sized for a few seconds each. Purge rates are over its delete phase.\n"
+                "Against real Pinecone: set PINECONE_API_KEY and run the same commands without a\n"
+                "local server (see the README).",
+                highlight=False,
             )
         out.stdout.print("[bold green]demo ok[/bold green]" if ok else "[bold red]demo FAILED[/bold red]")
     if not ok:

@@ -170,7 +170,8 @@ def delete(settings: Settings, name: str, yes: bool) -> None:
 
                 raise DeletionProtectedError(
                     403,
-                    f"index {name} has deletion protection enabled; nothing was deleted",
+                    f"index {name} has deletion protection enabled; nothing was deleted. To delete it, run "
+                    f"`bulkops indexes configure {name} --deletion-protection disabled` first",
                     code="FORBIDDEN",
                 )
             stats = await _record_count(client, model)

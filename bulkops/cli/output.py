@@ -138,7 +138,7 @@ class Output:
         else:
             message = f"unexpected {type(exc).__name__}: {exc}"
         hint = _hint_for(exc)
-        if hint:
+        if hint and "`bulkops " not in message:  # the message may already say exactly what to run
             message = f"{message.rstrip('.')}; {hint}"
         # markup=False: messages quote user input such as filters with [brackets].
         self.stderr.print(f"error: {one_line(self.redact(message))}", markup=False, highlight=False)
