@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -116,25 +118,52 @@ def _sdk(url: str, seconds: float) -> dict[str, Any]:
     }
 
 
+def _seed_in_child(data_dir: Path, total: int, target: int) -> None:
+    """Seed in a child process, so this process's memory figures are the purge's alone."""
+    code = "import sys, anyio; from benchmarks.purge_prefix import _seed; "
+    code += "anyio.run(_seed, __import__('pathlib').Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))"
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code, str(data_dir), str(total), str(target)], check=True, cwd=root)
+
+
 def _peak_rss_watch(pid: int, stop: threading.Event, out: list[int]) -> None:
     import psutil
 
     proc = psutil.Process(pid)
-    while not stop.wait(0.5):
+    out.append(proc.memory_info().rss)
+    while not stop.wait(0.2):
         out.append(proc.memory_info().rss)
 
 
 def run(
-    *, total: int = 1_000_000, target: int = 500_000, latency_ms: float = 25.0, sdk_seconds: float = 60.0
+    *,
+    total: int = 1_000_000,
+    target: int = 500_000,
+    latency_ms: float = 25.0,
+    sdk_seconds: float = 60.0,
+    seeded: Path | None = None,
 ) -> dict[str, Any]:
-    """Seed, run bulkops then the SDK loop against one ``bulkops serve`` child; return the figures."""
+    """Seed, run bulkops then the SDK loop against one ``bulkops serve`` child; return the figures.
+
+    ``seeded``: a data directory seeded earlier with the same ``total``/``target`` (copied, not used
+    in place; it is created on first use), to skip the seeding on repeated runs.
+    """
     import os
 
     from bulkops.server.process import ServerProcess
 
     workdir = Path(tempfile.mkdtemp(prefix="purge-bench-"))
     try:
-        seed_seconds = anyio.run(_seed, workdir / "data", total, target)
+        if seeded is not None:
+            started = time.perf_counter()
+            if not seeded.exists():
+                _seed_in_child(seeded, total, target)
+            shutil.copytree(seeded, workdir / "data")
+            seed_seconds = time.perf_counter() - started
+        else:
+            started = time.perf_counter()
+            _seed_in_child(workdir / "data", total, target)
+            seed_seconds = time.perf_counter() - started
         args = ["--data-dir", str(workdir / "data"), "--latency", f"{latency_ms:g}", "--limits", "default"]
         rss: list[int] = []
         stop = threading.Event()
@@ -153,7 +182,8 @@ def run(
             "bound_ids_per_second": BOUND_IDS_PER_SECOND,
             "seed_seconds": round(seed_seconds, 1),
             "bulkops": ours,
-            "bulkops_peak_rss_mb": round(max(rss, default=0) / 2**20, 1),
+            "bulkops_process_rss_mb_before": round(rss[0] / 2**20, 1) if rss else None,
+            "bulkops_process_peak_rss_mb": round(max(rss, default=0) / 2**20, 1),
             "sdk": sdk,
             "bulkops_vs_bound": ours["rate_vs_bound"],
             "bulkops_vs_sdk": round(speedup, 2) if speedup else None,
@@ -170,8 +200,15 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=500_000)
     parser.add_argument("--latency", type=float, default=25.0)
     parser.add_argument("--sdk-seconds", type=float, default=60.0)
+    parser.add_argument("--seeded", type=Path, default=None, help="reuse (copy) a seeded data directory")
     args = parser.parse_args()
-    result = run(total=args.total, target=args.target, latency_ms=args.latency, sdk_seconds=args.sdk_seconds)
+    result = run(
+        total=args.total,
+        target=args.target,
+        latency_ms=args.latency,
+        sdk_seconds=args.sdk_seconds,
+        seeded=args.seeded,
+    )
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 

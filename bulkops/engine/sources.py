@@ -106,10 +106,14 @@ class ListSource:
         self._on_carve = on_carve
         self._clock = clock
         self._latency = LatencyTracker()
+        self._typical = LatencyTracker(window=64, percentile=0.5)
         self._achieved = RateMeter()
         self._running = 0
+        self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
         self.requests = 0
+        self.carved = 0  # chains created by carving (each costs at least one list request)
+        self.saturation = 0.9  # carve only while the achieved list rate is below this share of it
 
     @property
     def chains(self) -> list[Chain]:
@@ -145,13 +149,22 @@ class ListSource:
         return recent[-needed][: level + 1] == last_id[: level + 1] and len(last_id) > level
 
     def _wants_more_chains(self) -> bool:
-        """Fewer chains than Little's law asks for, and the list budget is not used up already."""
+        """Fewer chains than Little's law asks for, and the list budget is not used up already.
+
+        Used up: the chains that are walking (a first page with more to come; probes of possibly empty
+        children do not count) can already issue ``saturation × list_rate`` requests per second at the
+        median latency (which includes any queueing in the limiter, so when the budget is used up this
+        estimate is the budget), or the achieved rate over the last second is there.
+        """
         if self._running >= self.target:
             return False
         if self._target is not None or self._list_rate is None:
             return True
+        wanted = self.saturation * self._list_rate
+        if self._walkers / self._typical.service_time >= wanted:
+            return False
         achieved = self._achieved.rate(self._clock.now())
-        return achieved is None or achieved < 0.9 * self._list_rate
+        return achieved is None or achieved < wanted
 
     async def run(self, send: MemoryObjectSendStream[Page]) -> None:
         async with send, anyio.create_task_group() as tg:
@@ -165,6 +178,7 @@ class ListSource:
             async with send:
                 token = chain.position
                 recent: deque[str] = deque(maxlen=MAX_CHAR)
+                walking = False
                 while True:
                     async with self._limiter:
                         started = self._clock.now()
@@ -175,12 +189,16 @@ class ListSource:
                             token=token,
                         )
                         self._latency.observe(self._clock.now() - started)
+                        self._typical.observe(self._clock.now() - started)
                         self._achieved.mark(self._clock.now())
                         self.requests += 1
                     ids = result.ids
                     cut = ids if chain.bound is None else ids[: bisect.bisect_left(ids, chain.bound)]
                     last = len(cut) < len(ids) or not result.next_token
                     recent.append(ids[-1] if ids else "")
+                    if not last and not walking:
+                        walking = True
+                        self._walkers += 1
                     if not last and ids and self._worth_carving(chain, recent) and self._wants_more_chains():
                         last = self._carve(tg, chain, ids[-1], send)
                     await send.send(Page(chain.id, cut, None if last else result.next_token, last))
@@ -189,6 +207,8 @@ class ListSource:
                     token = result.next_token
         finally:
             self._running -= 1
+            if walking:
+                self._walkers -= 1
 
     def _carve(self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]) -> bool:
         """Hand the next level of ``chain`` to new chains; True if the parent has nothing left."""
@@ -197,6 +217,7 @@ class ListSource:
             return False
         children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(cut.children)]
         self._next_id += len(children)
+        self.carved += len(children)
         chain.bound, chain.level = cut.bound, cut.level
         if self._on_carve is not None:
             self._on_carve(chain, children)
