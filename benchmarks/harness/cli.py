@@ -26,7 +26,12 @@ def parser() -> argparse.ArgumentParser:
         description="bulkops vs the documented bound and the official SDK, on the local server.",
     )
     p.add_argument("--quick", action="store_true", help="small data, 1 repetition (< 2 min)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.json/.md and PNGs go")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"results.json/.md and PNGs (default {DEFAULT_OUT}; --quick: WORK_DIR/results-quick)",
+    )
     p.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="templates and run copies")
     p.add_argument("--scenario", action="append", choices=SCENARIOS, default=[], help="repeatable")
     p.add_argument("--contender", action="append", choices=CONTENDERS, default=[], help="repeatable")
@@ -45,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks") -> int:
     args = parser().parse_args(argv)
+    if args.out is None:  # a smoke run must not overwrite the committed snapshot
+        args.out = args.work_dir / "results-quick" if args.quick else DEFAULT_OUT
     if args.reps is not None and args.reps < 1:
         parser().error("--reps must be at least 1")
     if args.scale <= 0:
