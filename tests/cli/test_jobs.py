@@ -210,3 +210,20 @@ def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tm
     assert report["resumed"] is True
     assert report["exported"] == TENANTS["initech#"]
     assert target.read_bytes() == before
+
+
+def test_rejected_records_exit_3_with_their_line(cli: Cli, tmp_path: Path) -> None:
+    """Exit 3 (partial): the server rejects one record (wrong dimension); the report names its line."""
+    cli.ok("indexes", "create", "jobs5", "--dimension", "4", "-q")
+    source = write_jsonl(tmp_path / "r.jsonl", [f"ok-{n}" for n in range(20)])
+    with source.open("ab") as handle:
+        handle.write(orjson.dumps({"id": "too-long-vector", "values": [0.5] * 7}) + b"\n")
+    skip = cli.run(
+        "--json", "import", "--index", "jobs5", "-n", "r", "--input", str(source), "--on-error", "skip"
+    )
+    assert skip.returncode == 3, skip.stderr
+    report = orjson.loads(skip.stdout)
+    assert report["upserted"] == 20
+    assert report["rejected"] == 1
+    assert "line 21" in report["rejections"][0]["location"]
+    assert cli.count("jobs5", "r") == 20
