@@ -145,6 +145,14 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
         ["no such"],
     ),
     ("unknown option", ["purge", "--bogus"], {}, USAGE, ["--bogus"]),
+    (
+        "status of a file that is no checkpoint",
+        ["status", "{long_ids}"],
+        {},
+        USAGE,
+        ["not a bulkops checkpoint"],
+    ),
+    ("resume of a missing checkpoint", ["resume", "{work}/nothing.ckpt"], {}, USAGE, ["no such file"]),
     ("configure without a change", ["indexes", "configure", "bad"], {}, USAGE, ["nothing to change"]),
 ]
 
