@@ -112,8 +112,10 @@ def _one_run(
             processed = after - before
         else:
             assert output is not None
-            processed, row["export_lines"] = verify.count_export(output)
+            processed, row["export_lines"] = verify.count_export(output, TARGET_PREFIX)
         row.update(_measures(result, processed, bound.rate))
+        if processed > point.dataset.target and not row["error"]:  # more than was targeted: wrong
+            row["error"] = f"verification: {processed} records affected, only {point.dataset.target} targeted"
     except Exception as exc:  # one broken run is a row with an error, not a lost suite
         row["error"] = f"harness: {type(exc).__name__}: {exc}"[:600]
     finally:

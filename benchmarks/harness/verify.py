@@ -1,7 +1,7 @@
 """Count a run's outcome independently of the contender: on the server, or in the output file.
 
 purge: records that left the namespace (count before − after); import: records now in the namespace;
-export: distinct IDs in the JSONL output (a duplicate line is not extra work done).
+export: distinct target IDs in the JSONL output. More than the target is reported as a failed run.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ def namespace_count(host: str, namespace: str, *, api_key: str = API_KEY) -> int
     return int(doc.get("namespaces", {}).get(namespace, {}).get("vectorCount", 0))
 
 
-def count_export(path: Path) -> tuple[int, int]:
-    """(distinct IDs, lines) in a JSONL export file or a directory of ``*.jsonl`` parts."""
+def count_export(path: Path, prefix: str = "") -> tuple[int, int]:
+    """(distinct IDs under ``prefix``, lines) in a JSONL export file or a directory of ``*.jsonl`` parts.
+
+    An ID outside the prefix or a repeated line is not work done, so neither counts towards the rate.
+    """
     files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path] if path.exists() else []
     seen: set[str] = set()
     lines = 0
@@ -43,5 +46,7 @@ def count_export(path: Path) -> tuple[int, int]:
             for line in source:
                 if line.strip():
                     lines += 1
-                    seen.add(orjson.loads(line)["id"])
+                    record_id = orjson.loads(line)["id"]
+                    if record_id.startswith(prefix):
+                        seen.add(record_id)
     return len(seen), lines
