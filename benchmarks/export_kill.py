@@ -60,14 +60,18 @@ def run(*, records: int = 100_000, kills: int = 5, fmt: str = "jsonl", seed: int
                         "api_key": "k",
                         "commit_every": 10_000,
                     },
+                    # Listing at half the documented budget (≈10k IDs/s) so every kill lands mid-job.
+                    "limits": {"list:index:requests": 100},
                 },
                 kills=kills,
                 min_delay=0.5,
-                max_delay=2.5,
+                max_delay=2.0,
                 seed=seed,
                 timeout=900,
             )
             export_seconds = time.perf_counter() - started
+            if export_log.kills < kills:
+                raise AssertionError(f"only {export_log.kills} kills landed before the export finished")
             reader = ParquetReader(out) if fmt == "parquet" else JsonlReader(out)
             got = {}
             for item in reader:
@@ -100,6 +104,8 @@ def run(*, records: int = 100_000, kills: int = 5, fmt: str = "jsonl", seed: int
                 timeout=900,
             )
             load_seconds = time.perf_counter() - started
+            if load_log.kills < kills:
+                raise AssertionError(f"only {load_log.kills} kills landed before the import finished")
             loaded = {r.id: r for r in server.get_records("dst", "ns", server.ids("dst", "ns"))}
             assert_same_records(loaded, want)
         return {
