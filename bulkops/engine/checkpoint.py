@@ -6,7 +6,8 @@ A checkpoint belongs to one job. It holds:
   host, namespace, prefix... never the API key) with its fingerprint. Opening an existing file with a
   different kind or spec raises :class:`~bulkops.errors.CheckpointMismatchError`, naming both jobs.
 * per *scope* (a namespace, or any name the job uses), the list chains of
-  :class:`~bulkops.engine.fanout.Chain`: prefix, bound, carve level, watermark position, done. The
+  :class:`~bulkops.engine.fanout.Chain`: prefix, bound, carve level, watermark position, done,
+  delegated ranges and parent. The
   watermark is the newest list position whose batches are all acknowledged: resuming from it replays
   at most the batches that were in flight.
 * in-flight batches (their IDs), so a resumed job can redo them first.
@@ -55,7 +56,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chains (
     scope TEXT NOT NULL, id INTEGER NOT NULL, prefix TEXT NOT NULL, bound TEXT, level INTEGER NOT NULL,
-    position TEXT, done INTEGER NOT NULL, PRIMARY KEY (scope, id));
+    position TEXT, done INTEGER NOT NULL, skips BLOB, parent INTEGER, PRIMARY KEY (scope, id));
 CREATE TABLE IF NOT EXISTS in_flight (batch INTEGER PRIMARY KEY, scope TEXT NOT NULL, ids BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -88,9 +89,22 @@ class CheckpointStep:
 
     def save_chains(self, scope: str, chains: Iterable[Chain]) -> None:
         self._db.executemany(
-            "INSERT OR REPLACE INTO chains (scope, id, prefix, bound, level, position, done) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(scope, c.id, c.prefix, c.bound, c.level, c.position, int(c.done)) for c in chains],
+            "INSERT OR REPLACE INTO chains (scope, id, prefix, bound, level, position, done, skips, parent) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    scope,
+                    c.id,
+                    c.prefix,
+                    c.bound,
+                    c.level,
+                    c.position,
+                    int(c.done),
+                    orjson.dumps([list(r) for r in c.skips]) if c.skips else None,
+                    c.parent,
+                )
+                for c in chains
+            ],
         )
 
     def start_batch(self, batch: int, scope: str, ids: Sequence[str]) -> None:
@@ -114,6 +128,10 @@ class CheckpointStep:
         self._db.execute(
             "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, orjson.dumps(value))
         )
+
+
+def _ranges(blob: bytes | None) -> tuple[tuple[str, str], ...]:
+    return tuple((lo, hi) for lo, hi in orjson.loads(blob)) if blob else ()
 
 
 class Checkpoint:
@@ -200,10 +218,16 @@ class Checkpoint:
 
     def chains(self, scope: str = "") -> list[Chain]:
         rows = self._db.execute(
-            "SELECT id, prefix, bound, level, position, done FROM chains WHERE scope = ? ORDER BY id",
+            "SELECT id, prefix, bound, level, position, done, skips, parent FROM chains "
+            "WHERE scope = ? ORDER BY id",
             (scope,),
         ).fetchall()
-        return [Chain(i, p, b, lv, pos, bool(d)) for i, p, b, lv, pos, d in rows]
+        return [
+            Chain(
+                i, p, b, lv, pos, bool(d), tuple((lo, hi) for lo, hi in orjson.loads(sk)) if sk else (), par
+            )
+            for i, p, b, lv, pos, d, sk, par in rows
+        ]
 
     def in_flight(self) -> list[InFlightBatch]:
         rows = self._db.execute("SELECT batch, scope, ids FROM in_flight ORDER BY batch").fetchall()

@@ -34,7 +34,9 @@ class Chain:
     """One list walk: IDs under ``prefix`` that sort below ``bound`` (None: no bound).
 
     ``position`` is the list token to resume from (None: from the start), ``level`` the next level of
-    :func:`carve`, ``done`` whether every page of it has been handled.
+    :func:`carve`, ``done`` whether every page of it has been handled. ``skips`` and ``parent`` are
+    used by delegation (:mod:`bulkops.engine.delegation`): ID ranges ``[lo, hi)`` handed to descendant
+    chains, and the chain that handed this one out.
     """
 
     id: int
@@ -43,6 +45,8 @@ class Chain:
     level: int = -1
     position: str | None = None
     done: bool = False
+    skips: tuple[tuple[str, str], ...] = ()
+    parent: int | None = None
 
     def __post_init__(self) -> None:
         if self.level < 0:

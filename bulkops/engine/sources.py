@@ -23,6 +23,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
+from bulkops.engine.delegation import delegate, in_skips
 from bulkops.engine.fanout import MAX_CHAR, Chain, carve
 from bulkops.errors import UsageError
 from bulkops.models import validate_record_id
@@ -38,6 +39,8 @@ __all__ = [
 
 LIST_PAGE_LIMIT = 100
 STEM_PAGES_PER_PROBE = 0.25  # see ListSource._worth_carving
+DELEGATE_AFTER_PAGES = 4  # a chain shorter than this never delegates: its siblings are likely tiny
+DESCENDANT_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,11 @@ class ListSource:
     ``chains`` resumes from a checkpoint (chains marked done are skipped). New chains are carved
     (:mod:`bulkops.engine.fanout`) while fewer than ``rate × latency`` chains are running, or
     ``target_chains`` when given (tests force fan-out with it; 1 gives a plain sequential walk).
-    ``on_carve(parent, children)`` runs before the children start: the checkpoint persists them there.
+    ``on_carve(parent, children)`` runs before the children start: the checkpoint persists them there
+    (it also runs with no children when a chain's state changes, e.g. a delegating chain resumes).
+
+    ``delegate=True`` (only for jobs that delete every ID they list before the pipeline acknowledges
+    it: purge) fans out by delegation (:mod:`bulkops.engine.delegation`) instead of carving.
     """
 
     def __init__(
@@ -89,6 +96,7 @@ class ListSource:
         max_chains: int = 64,
         page_limit: int = LIST_PAGE_LIMIT,
         min_stem_pages: int = 8,
+        delegate: bool = False,
         on_carve: OnCarve | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -104,6 +112,11 @@ class ListSource:
         self._page_limit = page_limit
         self._min_stem_pages = max(1, min_stem_pages)
         self._on_carve = on_carve
+        self._delegate = delegate
+        self._children: dict[int, list[int]] = {}
+        for known in self._chains.values():
+            if known.parent is not None:
+                self._children.setdefault(known.parent, []).append(known.id)
         self._clock = clock
         self._latency = LatencyTracker()
         self._typical = LatencyTracker(window=64, percentile=0.5)
@@ -174,11 +187,12 @@ class ListSource:
                     tg.start_soon(self._walk, tg, chain, send.clone())
 
     async def _walk(self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page]) -> None:
+        walking = False
         try:
             async with send:
                 token = chain.position
                 recent: deque[str] = deque(maxlen=MAX_CHAR)
-                walking = False
+                sent_upto: str | None = None  # the highest ID this walk has sent (re-reads skip it)
                 while True:
                     async with self._limiter:
                         started = self._clock.now()
@@ -193,15 +207,35 @@ class ListSource:
                         self._achieved.mark(self._clock.now())
                         self.requests += 1
                     ids = result.ids
-                    cut = ids if chain.bound is None else ids[: bisect.bisect_left(ids, chain.bound)]
-                    last = len(cut) < len(ids) or not result.next_token
+                    kept = [i for i in ids if not in_skips(i, chain.skips)] if chain.skips else list(ids)
+                    if sent_upto is not None and kept and kept[0] <= sent_upto:
+                        kept = kept[bisect.bisect_right(kept, sent_upto) :]
+                    crossed = chain.bound is not None and bool(ids) and ids[-1] >= chain.bound
+                    if crossed:
+                        assert chain.bound is not None
+                        kept = kept[: bisect.bisect_left(kept, chain.bound)]
+                    if crossed and chain.skips and self._delegate:
+                        # Re-read this page after the wait: its position is the token that fetched it.
+                        await send.send(Page(chain.id, tuple(kept), token, False))
+                        sent_upto = kept[-1] if kept else sent_upto
+                        if walking:
+                            walking = False
+                            self._walkers -= 1
+                        await self._wait_for_descendants(chain)
+                        continue
+                    last = crossed or not result.next_token
                     recent.append(ids[-1] if ids else "")
                     if not last and not walking:
                         walking = True
                         self._walkers += 1
-                    if not last and ids and self._worth_carving(chain, recent) and self._wants_more_chains():
-                        last = self._carve(tg, chain, ids[-1], send)
-                    await send.send(Page(chain.id, cut, None if last else result.next_token, last))
+                    if not last and ids and self._wants_more_chains():
+                        if self._delegate:
+                            if len(recent) >= DELEGATE_AFTER_PAGES or self._target is not None:
+                                self._hand_out(tg, chain, ids[-1], send)
+                        elif self._worth_carving(chain, recent):
+                            last = self._carve(tg, chain, ids[-1], send)
+                    await send.send(Page(chain.id, tuple(kept), None if last else result.next_token, last))
+                    sent_upto = kept[-1] if kept else sent_upto
                     if last:
                         return
                     token = result.next_token
@@ -209,6 +243,50 @@ class ListSource:
             self._running -= 1
             if walking:
                 self._walkers -= 1
+
+    async def _wait_for_descendants(self, chain: Chain) -> None:
+        """Park ``chain`` at its bound until every chain it handed out (recursively) is done."""
+        self._running -= 1
+        try:
+            while not all(self._chains[d].done for d in self._descendants(chain.id)):
+                await self._clock.sleep(DESCENDANT_POLL_SECONDS)
+        finally:
+            self._running += 1
+        chain.bound = None
+        chain.level = len(chain.prefix)  # any level may be handed out again, outside the skips
+        if self._on_carve is not None:
+            self._on_carve(chain, [])
+
+    def _descendants(self, chain_id: int) -> list[int]:
+        out: list[int] = []
+        stack = list(self._children.get(chain_id, ()))
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(self._children.get(child, ()))
+        return out
+
+    def _hand_out(
+        self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]
+    ) -> None:
+        """Delegate the likely-populated siblings of ``last_id`` to new chains."""
+        plan = delegate(chain, last_id)
+        if plan is None:
+            return
+        children = [
+            Chain(self._next_id + i, prefix, parent=chain.id) for i, prefix in enumerate(plan.children)
+        ]
+        self._next_id += len(children)
+        self.carved += len(children)
+        chain.skips = tuple(sorted((*chain.skips, plan.skip)))
+        chain.bound, chain.level = plan.bound, plan.level
+        if self._on_carve is not None:
+            self._on_carve(chain, children)
+        self._children.setdefault(chain.id, []).extend(c.id for c in children)
+        for child in children:
+            self._chains[child.id] = child
+            self._running += 1
+            tg.start_soon(self._walk, tg, child, send.clone())
 
     def _carve(self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]) -> bool:
         """Hand the next level of ``chain`` to new chains; True if the parent has nothing left."""

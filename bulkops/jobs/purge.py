@@ -411,8 +411,15 @@ class _PurgeJob:
         self.deleting_seconds = self.clock.now() - started
 
     def _list_source(
-        self, namespace: str, journal: Checkpoint | None, chains: list[Chain] | None
+        self,
+        namespace: str,
+        journal: Checkpoint | None,
+        chains: list[Chain] | None,
+        *,
+        deleting: bool = False,
     ) -> ListSource:
+        """Fan-out listing; ``deleting``: every listed ID is deleted, so chains may delegate (cheaper)."""
+
         def persist(parent: Chain, children: list[Chain]) -> None:
             if journal is not None:
                 with journal.step() as step:
@@ -425,6 +432,7 @@ class _PurgeJob:
             chains=chains,
             list_rate=self.profile.rate("list", "index", "requests"),
             target_chains=self.target_chains,
+            delegate=deleting,
             on_carve=persist,
             clock=self.clock,
         )
@@ -434,7 +442,7 @@ class _PurgeJob:
         chains = journal.chains(namespace) if journal else None
         source: IdSource
         if self.plan.kind == "list_and_delete":
-            source = self._list_source(namespace, journal, chains)
+            source = self._list_source(namespace, journal, chains, deleting=True)
         else:
             assert self.ids_input is not None
             source = IdsSource(self.ids_input.open(), chains=chains, page_size=MAX_IDS_PER_REQUEST)

@@ -199,3 +199,76 @@ def test_failures_and_resumes_end_exact(ids: list[str], fail_every: int, target:
 
     with tempfile.TemporaryDirectory() as tmp:
         anyio.run(scenario, Path(tmp) / "c")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ids=st.lists(st.text(st.sampled_from("\x01/09Aaz\x7f5bZ"), min_size=1, max_size=6), max_size=200),
+    prefix=st.sampled_from(["", "0", "a", "9Z"]),
+    fail_every=st.integers(2, 8),
+    target=st.integers(1, 40),
+    batch=st.integers(1, 9),
+)
+def test_delegation_with_failures_and_resumes_deletes_exactly_the_prefix(
+    ids: list[str], prefix: str, fail_every: int, target: int, batch: int
+) -> None:
+    """Delegating fan-out (purge): whatever fails when, the end state is exact and nothing is sent twice
+    within one run."""
+
+    async def scenario(path: Path) -> None:
+        dp = FlakyDataPlane({"ns": ids}, fail_every=fail_every, page_cap=2)
+        keep = sorted(i for i in set(ids) if not i.startswith(prefix))
+
+        async def work(chunk: Sequence[str]) -> None:
+            assert len(set(chunk)) == len(chunk)
+            await dp.delete_ids(chunk, namespace="ns")
+
+        for _ in range(400):
+            with Checkpoint.open(path, kind="purge", spec={}) as cp:
+
+                def persist(parent: Chain, children: list[Chain], cp: Checkpoint = cp) -> None:
+                    with cp.step() as step:
+                        step.save_chains("ns", [parent, *children])
+
+                chains = cp.chains("ns")
+                source = ListSource(
+                    dp,
+                    namespace="ns",
+                    prefix=prefix,
+                    chains=chains,
+                    target_chains=target,
+                    delegate=True,
+                    on_carve=persist,
+                )
+                try:
+                    await run_pipeline(
+                        source, work, checkpoint=cp, scope="ns", batch_size=batch, max_workers=3
+                    )
+                    break
+                except* ServerError:
+                    pass
+        assert dp.namespaces["ns"] == keep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        anyio.run(scenario, Path(tmp) / "c")
+
+
+async def test_delegation_hands_out_few_chains_and_lists_each_id_once() -> None:
+    ids = [f"t#doc-{d:04d}#c{c}" for d in range(800) for c in range(5)] + ["t#", "t#zz", "t#doc-~"]
+    dp = FakeDataPlane({"ns": [*ids, "u1"]}, page_cap=20)
+    sent: list[str] = []
+
+    async def work(chunk: Sequence[str]) -> None:
+        sent.extend(chunk)
+        await dp.delete_ids(chunk, namespace="ns")
+
+    source = ListSource(dp, namespace="ns", prefix="t#", target_chains=12, delegate=True)
+    await run_pipeline(source, work, batch_size=50)
+    assert sorted(sent) == sorted(ids)
+    assert len(sent) == len(set(sent))
+    assert dp.namespaces["ns"] == ["u1"]
+
+    twin = FakeDataPlane({"ns": ids}, page_cap=20)
+    carving = ListSource(twin, namespace="ns", prefix="t#", target_chains=12)
+    await run_pipeline(carving, work, batch_size=50)
+    assert 9 <= source.carved < carving.carved / 3  # digit siblings only, not every ASCII character
