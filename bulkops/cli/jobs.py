@@ -26,7 +26,7 @@ checkpoint_option = click.option(
     type=click.Path(dir_okay=False),
     metavar="PATH",
     help="Checkpoint file (SQLite). Rerunning with the same file resumes. Default: <output>.checkpoint "
-    "(export), <input>.load-checkpoint (import), a new file under $XDG_STATE_HOME/bulkops/ (purge).",
+    "(export), a new file under $XDG_STATE_HOME/bulkops/ (purge, import).",
 )
 
 

@@ -2,9 +2,10 @@
 
 ``purge``, ``export``, ``import`` and ``resume`` all end up here, so they behave the same way:
 
-* every job has a checkpoint (``--checkpoint``, or a default: ``<output>.checkpoint`` for an export,
-  ``<input>.load-checkpoint`` for an import — the library's defaults — and a new file under
-  ``$XDG_STATE_HOME/bulkops/`` for a purge);
+* every job has a checkpoint: ``--checkpoint``, or by default ``<output>.checkpoint`` for an export
+  (the library's default: the checkpoint belongs with the file it describes) and a new file under
+  ``$XDG_STATE_HOME/bulkops/`` for a purge or an import (one input file is often imported into several
+  indexes; a checkpoint beside it would tie it to the first);
 * beside a *new* checkpoint the CLI writes ``<checkpoint>.cli.json``: the command's arguments (never the
   API key), so that ``bulkops resume CHECKPOINT`` can rerun exactly the same job. The library's own
   checkpoint spec identifies the job but does not hold everything a rerun needs (an IDs file is kept
@@ -65,9 +66,6 @@ def default_checkpoint_path(kind: str, args: Mapping[str, Any]) -> Path:
     if kind == "export":
         output = Path(str(args["output"])).absolute()
         return output.with_name(output.name + ".checkpoint")
-    if kind == "import":
-        source = Path(str(args["input"])).absolute()
-        return source.with_name(source.name + ".load-checkpoint")
     base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "bulkops"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     return base / f"{kind}-{stamp}-{os.getpid()}.checkpoint"
