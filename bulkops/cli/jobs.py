@@ -124,6 +124,7 @@ def purge(
 @click.option("--ids-file", type=str, metavar="PATH", help="Export the IDs in this file.")
 @click.option("--filter", "filter_", metavar="JSON", help="Export records matching a metadata filter.")
 @click.option("--all-namespaces", is_flag=True, help="Export every namespace (default: --namespace only).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output that is not this job's.")
 @click.option(
     "--output",
     "-o",
@@ -140,6 +141,7 @@ def export(
     ids_file: str | None,
     filter_: str | None,
     all_namespaces: bool,
+    overwrite: bool,
     output: str,
     checkpoint: str | None,
 ) -> None:
@@ -152,6 +154,7 @@ def export(
     args: dict[str, Any] = {
         "namespace": wire_namespace(settings.namespace),
         "all_namespaces": all_namespaces,
+        "overwrite": overwrite,
     }
     total: int | None = None
     if prefix is not None:
@@ -164,7 +167,16 @@ def export(
         args["filter"] = parse_filter(filter_)
     check_output_path(output)
     args["output"] = str(Path(output).absolute())
-    run_job(settings, _request(settings, "export", args, checkpoint, total=total))
+    request = _request(settings, "export", args, checkpoint, total=total)
+    assert request.checkpoint is not None
+    if Path(output).exists() and not request.checkpoint.exists() and not overwrite:
+        # Refuse here, before the library creates a checkpoint that would make a rerun "resume" into
+        # (and clobber) a file that was never this job's.
+        raise UsageError(
+            f"--output {output} already exists and no checkpoint of this export describes it; "
+            "choose another path or pass --overwrite"
+        )
+    run_job(settings, request)
 
 
 @click.command("import")

@@ -211,6 +211,7 @@ async def _execute(settings: Settings, request: JobRequest, view: JobProgress, s
                     ids=args.get("ids_file"),
                     filter=args.get("filter"),
                     checkpoint=checkpoint,
+                    overwrite=bool(args.get("overwrite")),
                     limits=client.config.limits,
                     progress=lambda p: view.update(done=p.exported, phase=p.namespace or "__default__"),
                 )

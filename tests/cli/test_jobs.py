@@ -227,3 +227,18 @@ def test_rejected_records_exit_3_with_their_line(cli: Cli, tmp_path: Path) -> No
     assert report["rejected"] == 1
     assert "line 21" in report["rejections"][0]["location"]
     assert cli.count("jobs5", "r") == 20
+
+
+def test_export_refuses_to_clobber_unless_overwrite(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    target = tmp_path / "mine.jsonl"
+    target.write_text("my own file\n")
+    args = ["export", "--index", seeded, "-n", "docs", "--prefix", "globex#", "--output", str(target)]
+    refused = cli.run(*args)
+    assert refused.returncode == 2
+    assert "already exists" in refused.stderr
+    assert target.read_text() == "my own file\n"
+    assert not Path(str(target) + ".checkpoint").exists()
+    assert cli.run(*args).returncode == 2  # still refused: no checkpoint was left to "resume"
+    report = cli.json(*args, "--overwrite")
+    assert report["exported"] == TENANTS["globex#"]
+    assert len(target.read_bytes().splitlines()) == TENANTS["globex#"]
