@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 import orjson
@@ -31,7 +31,7 @@ import orjson
 from bulkops.cli.common import open_client, open_data_plane_at
 from bulkops.cli.context import Settings, run_async
 from bulkops.cli.progress import JobProgress
-from bulkops.errors import EXIT_CODES, CheckpointError, UsageError, VerificationError
+from bulkops.errors import EXIT_CODES, BulkopsError, CheckpointError, UsageError, VerificationError
 
 __all__ = [
     "JobRequest",
@@ -140,6 +140,9 @@ def run_job(settings: Settings, request: JobRequest) -> None:
         invocation.record()
         _interrupted(settings, request)
         raise click.exceptions.Exit(EXIT_CODES["interrupted"]) from None
+    except UsageError as exc:  # the library's words for its arguments, in the CLI's words for options
+        invocation.record()
+        raise UsageError(_in_cli_words(str(exc))) from None
     except VerificationError as exc:
         invocation.record()
         partial = getattr(exc, "report", None)
@@ -151,12 +154,34 @@ def run_job(settings: Settings, request: JobRequest) -> None:
         partial = getattr(exc, "report", None)  # RecordRejectedError carries what was imported
         if partial is not None:
             show_report(settings, request, partial, stats)
+            if isinstance(exc, BulkopsError) and exc.exit_code == EXIT_CODES["partial"]:
+                raise PartialJobError(_in_cli_words(str(exc))) from None
         raise
     invocation.record()
     show_report(settings, request, report, stats)
     if getattr(report, "rejected", 0):
         out.warn(f"{report.rejected} records were rejected (see the report)")
         raise click.exceptions.Exit(EXIT_CODES["partial"])
+
+
+class PartialJobError(BulkopsError):
+    """The job stopped part-way with what it did reported (exit 3), e.g. at a rejected record."""
+
+    exit_code: ClassVar[int] = EXIT_CODES["partial"]
+
+
+_LIBRARY_TO_CLI = (
+    ("max_delete=", "--max-delete "),
+    ("Raise max_delete", "Raise --max-delete"),
+    ("pass overwrite=True", "pass --overwrite"),
+    ("on_error='skip'", "--on-error skip"),
+)
+
+
+def _in_cli_words(message: str) -> str:
+    for library, cli in _LIBRARY_TO_CLI:
+        message = message.replace(library, cli)
+    return message
 
 
 def _interrupted(settings: Settings, request: JobRequest) -> None:

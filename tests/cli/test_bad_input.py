@@ -140,7 +140,7 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
         ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--max-delete", "10", "--yes"],
         {},
         USAGE,
-        ["max_delete=10", "nothing was deleted"],
+        ["--max-delete 10", "nothing was deleted"],
     ),
     ("no index", ["export", "--output", "{work}/x.jsonl"], {}, USAGE, ["--index NAME or --host URL"]),
     ("unknown limit profile", ["--limits", "turbo", "indexes", "list"], {}, USAGE, ["turbo"]),
