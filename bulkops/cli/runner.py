@@ -189,6 +189,9 @@ def _interrupted(settings: Settings, request: JobRequest) -> None:
     if request.checkpoint is None:
         out.stderr.print("interrupted: this was a dry run; nothing was deleted", highlight=False)
         return
+    if not request.checkpoint.exists():
+        out.stderr.print("interrupted before the job started; nothing was changed", highlight=False)
+        return
     command = settings.command_line("resume", str(request.checkpoint))
     out.stderr.print(
         f"interrupted: the checkpoint {request.checkpoint} is saved. To resume, run:", highlight=False
