@@ -381,7 +381,9 @@ class _ExportRun:
         self.commits = 0
         self.started = clock.now()
         self.last_commit = self.started
-        self.fetch_latency = LatencyTracker()
+        # The median, not a low percentile: one batch of 1000 IDs may take several requests (the URL
+        # budget), and that time is service time, not queueing.
+        self.fetch_latency = LatencyTracker(percentile=0.5)
         self.ids_per_fetch = float(MAX_IDS_PER_REQUEST // 2)  # running mean of IDs per fetch batch
         self.format = detect_format(sink.path)
         self._pending_exported = 0  # written since the last commit, not yet in the counters
@@ -463,7 +465,7 @@ class _ExportRun:
         if self.spec.kind == "prefix" and self.list_rate:
             needed = self.list_rate * LIST_PAGE_IDS / max(1.0, self.ids_per_fetch)
             rate = min(rate, needed) if rate else needed
-        return in_flight_for(rate, self.fetch_latency.service_time, minimum=2, maximum=_MAX_FETCH_WORKERS)
+        return in_flight_for(rate, self.fetch_latency.service_time, minimum=4, maximum=_MAX_FETCH_WORKERS)
 
     async def export_by_ids(self, namespace: str) -> None:
         chains = self.cp.chains(namespace)
