@@ -156,7 +156,7 @@ def markdown_table(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
                     str(s["concurrency"] or "auto"),
                     s["contender"],
                     _fmt(s.get("rate")),
-                    "—" if ratio is None else f"{ratio:.0%}",
+                    "—" if ratio is None else "<1%" if ratio < 0.005 else f"{ratio:.0%}",
                     _fmt(s.get("bound")),
                     "" if s.get("bulkops_speedup") is None else f"{s['bulkops_speedup']:.1f}×",
                     _fmt(s.get("wall_s"), ".1f"),
