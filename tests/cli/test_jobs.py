@@ -157,6 +157,9 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
         text=True,
         env=cli.env(),
         cwd=cli.home,
+        # A suite started in the background of a non-interactive shell inherits SIGINT ignored; a user's
+        # terminal does not. Give the child the default disposition so Ctrl-C is what it would be.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_deletes(checkpoint, proc)
     proc.send_signal(signal.SIGINT)
