@@ -5,8 +5,9 @@ Plots (matplotlib, Agg backend, no display needed):
 - ``latency.png``      achieved rate vs injected round-trip latency, one line per contender, the
                        documented bound as a dashed line (groups containing ``latency``)
 - ``concurrency.png``  achieved rate vs client concurrency, same conventions (group ``concurrency``)
-- ``scenarios.png``    one panel per scenario (group ``table``): each contender's median rate as a bar,
-                       the documented bound as a dashed line when it is on the same scale
+- ``scenarios.png``    one panel per table cell (group ``table``): each contender's median rate as a
+                       bar (with its median 429 count when there were any), the documented bound as a
+                       dashed line when it is on the same scale
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scenarios = list(dict.fromkeys(s["scenario"] for s in cells))
-    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.4 * len(scenarios), 4.2), squeeze=False)
-    for ax, scenario in zip(axes[0], scenarios, strict=True):
-        mine = [s for s in cells if s["scenario"] == scenario]
+    panels = list(dict.fromkeys(s["point"] for s in cells))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 4.2), squeeze=False)
+    for ax, point in zip(axes[0], panels, strict=True):
+        mine = [s for s in cells if s["point"] == point]
+        scenario = mine[0]["scenario"] + ("" if mine[0]["limits"] == "default" else f" ({mine[0]['limits']})")
         names = [c for c in _STYLE if any(s["contender"] == c for s in mine)]
         rates = [next(s["rate"] for s in mine if s["contender"] == c) for c in names]
+        throttled = [next(s.get("http_429") or 0 for s in mine if s["contender"] == c) for c in names]
         ax.bar(
             range(len(names)),
             rates,
@@ -102,14 +105,15 @@ def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
                 str(_STYLE[c]["label"]).replace(" + ", "\n+ ").replace(" loop", "\nloop") for c in names
             ],
         )
-        for x, rate in enumerate(rates):
-            ax.annotate(f"{rate:,.0f}", (x, rate), ha="center", va="bottom", fontsize=8)
+        for x, (rate, n429) in enumerate(zip(rates, throttled, strict=True)):
+            label = f"{rate:,.0f}" + (f"\n{n429:,.0f} × 429" if n429 else "")
+            ax.annotate(label, (x, rate), ha="center", va="bottom", fontsize=8)
         bound = mine[0].get("bound")
         top = max(rates)
         if bound and bound <= 3 * top:
             ax.axhline(bound, color="black", linestyle="--", linewidth=1.2)
             top = max(top, bound)
-        ax.set_ylim(0, top * 1.18)
+        ax.set_ylim(0, top * 1.25)
         bound_text = f"bound {bound:,.0f}/s" if bound else "no bound"
         ax.set_title(
             f"{scenario}\n{mine[0]['target']:,} rec, {mine[0]['latency_ms']:g} ms; {bound_text}", fontsize=9

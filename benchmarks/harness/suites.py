@@ -2,8 +2,9 @@
 
 ``full`` (~10 minutes here): the latency sweep of purge by prefix (0, 10, 25, 50, 100 ms), a concurrency
 sweep at 25 ms (bulkops's list chains vs the SDK's requests in flight), and one cell per other scenario
-at 25 ms; three repetitions each (two for the concurrency sweep). ``quick`` (< 2 min): the same
-figures with less data, fewer points and one repetition — a smoke run, not a measurement.
+at 25 ms, plus purge by IDs under the ``strict`` profile; three repetitions each (two for the
+concurrency sweep). ``quick`` (< 2 min): the same figures with less data, fewer points and one
+repetition — a smoke run, not a measurement.
 
 The SDK baselines stop after ``baseline_budget_s``: their loops are steady from the first request, so a
 few seconds measure their rate; bulkops runs to completion (or ``budget_s``), ramp-up and the purge's
@@ -33,6 +34,7 @@ class Suite:
 def _points(
     purge: Dataset,
     vectors: Dataset,
+    strict: Dataset,
     *,
     latencies: Sequence[float],
     concurrencies: Sequence[int],
@@ -72,6 +74,18 @@ def _points(
         Point(scenario, vectors, latency_ms=25.0, budget_s=budget_s, baseline_budget_s=baseline_budget_s)
         for scenario in others
     ]
+    # Under the strict profile (5000 deleted records/s per namespace) the limit binds for everyone:
+    # this cell shows who paces and who collects 429s.
+    points.append(
+        Point(
+            "purge-ids",
+            strict,
+            latency_ms=25.0,
+            limits="strict",
+            budget_s=budget_s,
+            baseline_budget_s=baseline_budget_s,
+        )
+    )
     return points
 
 
@@ -79,6 +93,7 @@ def _full() -> Suite:
     points = _points(
         Dataset(records=200_000, target=100_000, dimension=8, metadata_bytes=32),
         Dataset(records=100_000, target=50_000, dimension=64, metadata_bytes=64),
+        Dataset(records=60_000, target=30_000, dimension=8, metadata_bytes=32),
         latencies=LATENCIES_MS,
         concurrencies=CONCURRENCIES,
         budget_s=15.0,
@@ -93,6 +108,7 @@ def _quick() -> Suite:
     points = _points(
         Dataset(records=40_000, target=20_000, dimension=8, metadata_bytes=32),
         Dataset(records=20_000, target=10_000, dimension=32, metadata_bytes=32),
+        Dataset(records=20_000, target=10_000, dimension=8, metadata_bytes=32),
         latencies=(0.0, 25.0, 100.0),
         concurrencies=(1, 16),
         budget_s=5.0,
