@@ -69,6 +69,7 @@ def iter_batches(dataset: Dataset, *, only_targets: bool = False) -> Iterator[li
         ]
 
 
+@functools.lru_cache(maxsize=16)
 def bytes_per_record(dataset: Dataset) -> int:
     """Mean JSON size of one record on the wire (for the upsert bytes bound and batch sizing)."""
     sample = next(iter_batches(dataset, only_targets=True))[:200]

@@ -75,7 +75,11 @@ def _job(spec: WorkerSpec) -> Callable[[], Awaitable[Any]]:
         "import": ("load", {**common, "from_": spec.input_file}),
     }[spec.scenario]
     fn = _resolve(name)
-    return lambda: fn(**_accepted(fn, kwargs))
+    accepted = _accepted(fn, kwargs)
+    knob = _CONCURRENCY_KNOB[spec.scenario]
+    if spec.concurrency is not None and knob not in accepted:  # a sweep must not silently do nothing
+        raise TypeError(f"bulkops.{name} has no {knob}= parameter to set the concurrency with")
+    return lambda: fn(**accepted)
 
 
 def _report_doc(report: Any) -> dict[str, Any]:
