@@ -13,6 +13,8 @@ from benchmarks.harness import report, suite
 from benchmarks.harness.runner import REPO_ROOT
 from benchmarks.harness.spec import CONTENDERS, SCENARIOS
 from benchmarks.harness.suites import build_suite
+from bulkops.errors import UsageError
+from bulkops.limits.profiles import load_profile
 
 __all__ = ["main", "parser"]
 
@@ -20,9 +22,9 @@ DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 DEFAULT_WORK = Path("/tmp/bulkops-bench")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks",
+        prog=prog,
         description="bulkops vs the documented bound and the official SDK, on the local server.",
     )
     p.add_argument("--quick", action="store_true", help="small data, 1 repetition (< 2 min)")
@@ -45,17 +47,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", action="append", type=float, default=[], help="only this latency, ms")
     p.add_argument("--reps", type=int, default=None, help="repetitions per cell (default: suite's)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply every data set's size")
+    p.add_argument("--dimension", type=int, default=None, help="vector dimension of every data set")
+    p.add_argument("--metadata-bytes", type=int, default=None, help="metadata padding per record")
+    p.add_argument("--limits", default=None, help="limit profile for every point: default|strict|none|FILE")
     return p
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks") -> int:
-    args = parser().parse_args(argv)
+    args = parser(prog).parse_args(argv)
     if args.out is None:  # a smoke run must not overwrite the committed snapshot
         args.out = args.work_dir / "results-quick" if args.quick else DEFAULT_OUT
     if args.reps is not None and args.reps < 1:
-        parser().error("--reps must be at least 1")
+        parser(prog).error("--reps must be at least 1")
     if args.scale <= 0:
-        parser().error("--scale must be positive")
+        parser(prog).error("--scale must be positive")
+    if args.dimension is not None and args.dimension < 1:
+        parser(prog).error("--dimension must be at least 1")
+    if args.metadata_bytes is not None and args.metadata_bytes < 0:
+        parser(prog).error("--metadata-bytes must not be negative")
+    if args.limits is not None:
+        try:
+            load_profile(args.limits)
+        except UsageError as exc:
+            parser(prog).error(str(exc))
     chosen = build_suite(
         quick=args.quick,
         scenarios=args.scenario,
@@ -64,9 +78,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m benchmarks
         latencies=args.latency,
         reps=args.reps,
         scale=args.scale,
+        dimension=args.dimension,
+        metadata_bytes=args.metadata_bytes,
+        limits=args.limits,
     )
     if not chosen.points:
-        parser().error("no benchmark point matches the --scenario/--contender/--group/--latency filters")
+        parser(prog).error("no benchmark point matches the --scenario/--contender/--group/--latency filters")
 
     def log(message: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)

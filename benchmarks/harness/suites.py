@@ -126,8 +126,14 @@ def build_suite(
     latencies: Sequence[float] = (),
     reps: int | None = None,
     scale: float = 1.0,
+    dimension: int | None = None,
+    metadata_bytes: int | None = None,
+    limits: str | None = None,
 ) -> Suite:
-    """The chosen suite, filtered (scenario, contender, figure group, latency) and scaled (× records)."""
+    """The chosen suite, filtered (scenario, contender, figure group, latency) and scaled (× records).
+
+    ``dimension``, ``metadata_bytes`` and ``limits`` replace those of every point when given.
+    """
     suite = _quick() if quick else _full()
     points = list(suite.points)
     if scenarios:
@@ -142,6 +148,12 @@ def build_suite(
             for p in points
             if any(c in contenders for c in p.contenders)
         ]
+    if dimension is not None:
+        points = [replace(p, dataset=replace(p.dataset, dimension=dimension)) for p in points]
+    if metadata_bytes is not None:
+        points = [replace(p, dataset=replace(p.dataset, metadata_bytes=metadata_bytes)) for p in points]
+    if limits is not None:
+        points = [replace(p, limits=limits) for p in points]
     if reps is not None:  # an explicit --reps applies to every point
         points = [replace(p, reps=None) for p in points]
     if scale != 1.0:  # bigger data takes longer: the time budgets grow with it

@@ -47,6 +47,9 @@ def _checkout_root() -> Path:
 @click.option("--latency", "latencies", multiple=True, type=float, help="Only this latency (ms). Repeatable.")
 @click.option("--reps", type=click.IntRange(min=1), help="Repetitions per cell (default: the suite's).")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), help="Multiply every data set's size.")
+@click.option("--dimension", type=click.IntRange(min=1), help="Vector dimension of every data set.")
+@click.option("--metadata-bytes", type=click.IntRange(min=0), help="Metadata padding per record.")
+@click.option("--limits", help="Limit profile for every point: default, strict, none or a JSON file.")
 @click.pass_context
 def bench(
     ctx: click.Context,
@@ -59,6 +62,9 @@ def bench(
     latencies: tuple[float, ...],
     reps: int | None,
     scale: float | None,
+    dimension: int | None,
+    metadata_bytes: int | None,
+    limits: str | None,
 ) -> None:
     """Benchmark bulkops against the documented bound and the official SDK on the local server.
 
@@ -66,7 +72,16 @@ def bench(
     """
     root = _checkout_root()
     argv: list[str] = ["--quick"] if quick else []
-    for flag, value in (("--out", out), ("--work-dir", work_dir), ("--reps", reps), ("--scale", scale)):
+    options = {
+        "--out": out,
+        "--work-dir": work_dir,
+        "--reps": reps,
+        "--scale": scale,
+        "--dimension": dimension,
+        "--metadata-bytes": metadata_bytes,
+        "--limits": limits,
+    }
+    for flag, value in options.items():
         if value is not None:
             argv += [flag, str(value)]
     for scenario in scenarios:

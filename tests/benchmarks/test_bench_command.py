@@ -16,9 +16,17 @@ def _exit_code(argv: list[str]) -> int:
     return int(exited.value.code or 0)
 
 
-def test_bad_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _exit_code(["bench", "--reps", "0"]) == 2
-    assert "--reps" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--reps", "0"], "--reps"),
+        (["--limits", "nope"], "unknown limit profile 'nope'"),
+        (["--scenario", "import", "--group", "latency"], "no benchmark point matches"),
+    ],
+)
+def test_bad_option_is_a_usage_error(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["bench", *argv]) == 2
+    assert says in capsys.readouterr().err
 
 
 @pytest.mark.timeout(120)
