@@ -245,3 +245,70 @@ def test_export_refuses_to_clobber_unless_overwrite(cli: Cli, seeded: str, tmp_p
     report = cli.json(*args, "--overwrite")
     assert report["exported"] == TENANTS["globex#"]
     assert len(target.read_bytes().splitlines()) == TENANTS["globex#"]
+
+
+def test_host_instead_of_index_name(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    host = cli.host_of(seeded)
+    rows = cli.json("namespaces", "list", "--host", host)
+    assert {r["name"]: r["record_count"] for r in rows} == {"docs": sum(TENANTS.values())}
+    report = cli.json("purge", "--host", host, "-n", "docs", "--prefix", "initech#", "--dry-run")
+    assert report["would_delete"] == TENANTS["initech#"]
+    both = cli.run("namespaces", "list", "--host", host, "--index", seeded)
+    assert both.returncode == 2
+    assert "not both" in both.stderr
+
+
+def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path) -> None:
+    """Ctrl-C mid-export, then the printed command: every record exactly once."""
+    cli.ok("indexes", "create", "jobs6", "--dimension", "4", "-q")
+    ids = [f"e-{n:05d}" for n in range(4000)]
+    cli.ok(
+        "import", "--index", "jobs6", "-n", "e", "--input", str(write_jsonl(tmp_path / "e.jsonl", ids)), "-q"
+    )
+    slow = tmp_path / "slow.json"
+    # 2 list requests/s: ~20 s for the 4,000 IDs, so the interrupt lands mid-job even on a busy machine.
+    slow.write_bytes(
+        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 2}]})
+    )
+    target = tmp_path / "e-out.jsonl"
+    checkpoint = Path(f"{target}.checkpoint")
+    proc = subprocess.Popen(
+        [
+            bulkops_executable(),
+            "--limits",
+            str(slow),
+            "export",
+            "--index",
+            "jobs6",
+            "-n",
+            "e",
+            "-o",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+        cwd=cli.home,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists():  # the job has started
+        assert proc.poll() is None, "the export ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # a few pages listed and fetched
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    command = stderr.strip().splitlines()[-1].strip()
+    assert command.endswith(f"resume {target}.checkpoint")
+
+    assert "--limits" in command
+    # Options given to resume win over the recorded ones: finish without the slow profile.
+    resumed = cli.run(*command.split()[1:], "--limits", "none", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert orjson.loads(resumed.stdout)["exported"] == len(ids)
+    exported = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]
+    assert sorted(exported) == ids  # each exactly once
