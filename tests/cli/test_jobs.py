@@ -312,3 +312,14 @@ def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path) -> 
     assert orjson.loads(resumed.stdout)["exported"] == len(ids)
     exported = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]
     assert sorted(exported) == ids  # each exactly once
+
+
+def test_export_by_filter(cli: Cli, seeded: str, tmp_path: Path) -> None:
+    target = tmp_path / "filtered.jsonl"
+    report = cli.json(
+        "export", "--index", seeded, "-n", "docs", "--filter", '{"n": {"$lt": 10}}', "--output", str(target)
+    )
+    assert report["exported"] == 10
+    assert sorted(orjson.loads(line)["metadata"]["n"] for line in target.read_bytes().splitlines()) == list(
+        range(10)
+    )
