@@ -61,7 +61,11 @@ def describe(settings: Settings, name: str) -> None:
 @indexes.command()
 @click.argument("name")
 @click.option("--dimension", type=click.IntRange(1, 20_000), help="Vector dimension (dense indexes).")
-@click.option("--metric", type=click.Choice(["cosine", "euclidean", "dotproduct"]), default="cosine")
+@click.option(
+    "--metric",
+    type=click.Choice(["cosine", "euclidean", "dotproduct"]),
+    help="Default: cosine for dense indexes, dotproduct (the only choice) for sparse ones.",
+)
 @click.option("--vector-type", type=click.Choice(["dense", "sparse"]), default="dense")
 @click.option("--cloud", type=click.Choice(["aws", "gcp", "azure"]), default="aws")
 @click.option("--region", default="us-east-1")
@@ -74,7 +78,7 @@ def create(
     settings: Settings,
     name: str,
     dimension: int | None,
-    metric: str,
+    metric: str | None,
     vector_type: str,
     cloud: str,
     region: str,
@@ -85,6 +89,10 @@ def create(
     """Create a serverless index."""
     if vector_type == "dense" and dimension is None:
         raise UsageError("a dense index needs --dimension N")
+    if vector_type == "sparse" and dimension is not None:
+        raise UsageError("a sparse index takes no --dimension")
+    if metric is None:
+        metric = "dotproduct" if vector_type == "sparse" else "cosine"
     tag_map = parse_pairs(tags, "--tag")
 
     async def go() -> Any:

@@ -172,3 +172,11 @@ def test_confirmation_on_a_terminal_shows_what_goes_and_obeys(cli: Cli, tmp_path
     code, stderr = _run_on_a_terminal(cli, "y", "namespaces", "delete", "gone", "--index", "cp-ask")
     assert code == 0, stderr
     assert cli.count("cp-ask", "gone") == 0
+
+
+def test_sparse_index_defaults_to_dotproduct(cli: Cli) -> None:
+    created = cli.json("indexes", "create", "cp-sparse", "--vector-type", "sparse")
+    assert created["vector_type"] == "sparse"
+    assert created["metric"] == "dotproduct"
+    assert created.get("dimension") is None
+    cli.ok("indexes", "delete", "cp-sparse", "--yes")
