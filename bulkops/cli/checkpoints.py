@@ -91,7 +91,7 @@ def status(settings: Settings, checkpoint: str) -> None:
             if key in report:
                 doc[key] = report[key]
     if invocation is not None:
-        doc["command"] = invocation["args"]
+        doc["command"] = {k: v for k, v in invocation["args"].items() if v not in (None, False)}
     if not view.finished:
         if invocation is not None:  # the same command the interrupted run printed
             settings.controller_host = settings.controller_host or invocation.get("controller_host")
