@@ -652,11 +652,14 @@ async def export(
             "include_values": include_values,
             "include_metadata": include_metadata,
         }
+        # Refuse to clobber an existing output before a checkpoint file is even created: a checkpoint
+        # left by a refused run must not make the next run look like a resume.
+        _refuse_existing_output(output, checkpoint_path, overwrite=overwrite)
         with Checkpoint.open(checkpoint_path, kind="export", spec=job_spec) as cp:
             finished = cp.get("report")
             if finished is not None:
                 return _report_from_json(finished, resumed=True)
-            if not cp.resumed:
+            if cp.get("namespaces") is None:  # the job never started writing: a fresh start
                 _clear_output(output, checkpoint_path, overwrite=overwrite)
             info_json = cp.get("index")
             if info_json is None:
@@ -776,6 +779,14 @@ def _validate(
     )
 
     return spec, output, fmt, checkpoint_path
+
+
+def _refuse_existing_output(output: Path, checkpoint_path: Path, *, overwrite: bool) -> None:
+    if not overwrite and output.exists() and not checkpoint_path.exists():
+        raise UsageError(
+            f"{output} already exists and there is no checkpoint ({checkpoint_path}) of an export into "
+            "it; remove it, choose another path, or pass overwrite=True"
+        )
 
 
 def _clear_output(output: Path, checkpoint_path: Path, *, overwrite: bool) -> None:

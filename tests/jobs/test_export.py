@@ -229,3 +229,21 @@ async def test_without_values_or_metadata(server: LocalServer, tmp_path: Path) -
     docs: list[dict[str, Any]] = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert len(docs) == 100
     assert all(set(d) == {"id"} for d in docs)
+
+
+async def test_a_refused_export_leaves_no_checkpoint_and_never_clobbers_the_file(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    await server.seed("src", "ns", make_records(30, seed=9))
+    out = tmp_path / "precious.jsonl"
+    out.write_bytes(b"someone else's data\n")
+    for _ in range(2):
+        with pytest.raises(UsageError, match="already exists"):
+            await bulkops.export(host=server.index_host("src"), namespace="ns", to=out, api_key=KEY)
+        assert not (tmp_path / "precious.jsonl.checkpoint").exists()
+        assert out.read_bytes() == b"someone else's data\n"
+    report = await bulkops.export(
+        host=server.index_host("src"), namespace="ns", to=out, api_key=KEY, limits="none", overwrite=True
+    )
+    assert report.exported == 30
+    assert len(_read(out)) == 30
