@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +33,7 @@ __all__ = [
     "IdsSource",
     "ListSource",
     "Page",
+    "estimated_stem_pages",
     "list_all",
     "read_ids_file",
 ]
@@ -51,6 +52,40 @@ class Page:
     ids: tuple[str, ...]
     position: str | None
     last: bool
+
+
+def _class_width(char: str) -> int:
+    """How many values a counter character of this kind can take (1: not a counter character)."""
+    if "0" <= char <= "9":
+        return 10
+    if "a" <= char <= "z" or "A" <= char <= "Z":
+        return 26
+    return 1
+
+
+def estimated_stem_pages(page: Sequence[str], level: int) -> float:
+    """A guess at how many pages the sibling ``L[:level+1]`` of a full page ending at ``L`` holds.
+
+    A page lying wholly inside ``L[:m]`` (``m`` = the common prefix length of its first and last
+    IDs, beyond ``level``) shows that ``L[:m]`` holds at least a page. IDs with counters (digits,
+    letters) between ``level+1`` and ``m`` make the sibling that many times bigger: for
+    ``doc-0000000..doc-0000099`` at the level of the first ``0`` after ``doc-00``, ``10 × 10`` pages.
+    Zero when the page does not lie wholly inside ``L[:level+1]`` (the sibling is smaller than a
+    page). Only a guess to decide whether carving pays; coverage never depends on it.
+    """
+    if not page:
+        return 0.0
+    first, last = page[0], page[-1]
+    if len(last) <= level or first[: level + 1] != last[: level + 1]:
+        return 0.0
+    common = level + 1
+    limit = min(len(first), len(last))
+    while common < limit and first[common] == last[common]:
+        common += 1
+    estimate = 1.0
+    for char in last[level + 1 : common]:
+        estimate *= _class_width(char)
+    return estimate
 
 
 class IdSource(Protocol):
@@ -142,24 +177,30 @@ class ListSource:
             return self._target
         return in_flight_for(self._list_rate, self._latency.service_time, maximum=self._max_chains)
 
-    def _worth_carving(self, chain: Chain, recent: deque[str]) -> bool:
+    def _worth_carving(self, chain: Chain, recent: deque[str], page: Sequence[str]) -> bool:
         """Whether the next level's siblings are likely big enough to pay for probing them.
 
         Carving a level costs one list request per sibling above the current character (up to 126),
         most of them empty for typical IDs. It pays only when siblings hold many pages. Siblings tend
-        to look alike, so the chain must first have walked, inside its current sibling
-        (``L[:level+1]``), at least ``min_stem_pages`` pages and a quarter as many pages as the carve
-        would cost requests. Tests that force ``target_chains`` skip the rule.
+        to look alike, so the current sibling (``L[:level+1]``) must hold at least ``min_stem_pages``
+        pages and a quarter as many pages as the carve would cost requests: either walked already,
+        or estimated from this page (:func:`estimated_stem_pages`), so a big job fans out after its
+        first page instead of walking alone for a fraction of a second. Tests that force
+        ``target_chains`` skip the rule.
         """
         if self._target is not None:
             return True
         last_id = recent[-1]
         level = chain.level
-        probes = MAX_CHAR - ord(last_id[level]) if level < len(last_id) else MAX_CHAR
+        if len(last_id) <= level:
+            return False
+        probes = MAX_CHAR - ord(last_id[level])
         needed = max(self._min_stem_pages, math.ceil(probes * STEM_PAGES_PER_PROBE))
+        if estimated_stem_pages(page, level) >= needed:
+            return True
         if len(recent) < needed:
             return False
-        return recent[-needed][: level + 1] == last_id[: level + 1] and len(last_id) > level
+        return recent[-needed][: level + 1] == last_id[: level + 1]
 
     def _wants_more_chains(self) -> bool:
         """Fewer chains than Little's law asks for, and the list budget is not used up already.
@@ -232,7 +273,7 @@ class ListSource:
                         if self._delegate:
                             if len(recent) >= DELEGATE_AFTER_PAGES or self._target is not None:
                                 self._hand_out(tg, chain, ids[-1], send)
-                        elif self._worth_carving(chain, recent):
+                        elif self._worth_carving(chain, recent, ids):
                             last = self._carve(tg, chain, ids[-1], send)
                     await send.send(Page(chain.id, tuple(kept), None if last else result.next_token, last))
                     sent_upto = kept[-1] if kept else sent_upto

@@ -1,0 +1,72 @@
+"""When carving starts: a page's ID density lets a big walk fan out after its first page, exactly."""
+
+from __future__ import annotations
+
+import anyio
+
+from bulkops.engine.fanout import Chain
+from bulkops.engine.sources import ListSource, Page, estimated_stem_pages
+from tests.engine.fakes import FakeDataPlane
+
+
+def test_decimal_counters_multiply_the_estimate() -> None:
+    page = [f"doc-00000{i:02d}" for i in range(100)]
+    assert estimated_stem_pages(page, 6) == 100  # "doc-000" holds "doc-000" + 2 digits of pages
+    assert estimated_stem_pages(page, 8) == 1  # "doc-00000": just this page
+    assert estimated_stem_pages(page, 4) == 10_000
+
+
+def test_letters_count_as_counters_and_other_characters_do_not() -> None:
+    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 1) == 26 * 1 * 26  # 'a', '#', 'k'
+    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 2) == 1 * 26
+
+
+def test_a_page_across_siblings_gives_no_estimate() -> None:
+    assert estimated_stem_pages(["a1", "b2"], 0) == 0
+    assert estimated_stem_pages([], 0) == 0
+    assert estimated_stem_pages(["ab", "ab"], 2) == 0  # the last ID ends at the level
+
+
+async def _run(source: ListSource) -> list[Page]:
+    send, receive = anyio.create_memory_object_stream[Page](4)
+    pages: list[Page] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(source.run, send)
+        async with receive:
+            async for page in receive:
+                pages.append(page)
+    return pages
+
+
+async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> None:
+    ids = [f"doc-{i:05d}" for i in range(3000)] + ["doc-~", "doc-0\x7f", "dod"]
+    dp = FakeDataPlane({"ns": ids}, page_cap=10, latency=0.002)
+    requests_at_first_carve: list[int] = []
+
+    def on_carve(parent: Chain, children: list[Chain]) -> None:
+        if children and not requests_at_first_carve:
+            requests_at_first_carve.append(dp.calls.get("list", 0))
+
+    source = ListSource(
+        dp, namespace="ns", prefix="doc-0", list_rate=1000.0, page_limit=10, on_carve=on_carve
+    )
+    pages = await _run(source)
+    got = [i for p in pages for i in p.ids]
+    assert len(got) == len(set(got)), "an ID was listed twice"
+    assert sorted(got) == sorted(i for i in ids if i.startswith("doc-0"))
+    assert requests_at_first_carve == [1]
+    assert len({p.chain for p in pages if p.ids}) > 1
+
+
+async def test_a_sparse_first_page_does_not_carve_at_once() -> None:
+    ids = [f"{c}{d}" for c in "abcdefghij" for d in "0123456789"]
+    dp = FakeDataPlane({"ns": ids}, page_cap=25, latency=0.002)
+    carves: list[int] = []
+
+    def on_carve(parent: Chain, children: list[Chain]) -> None:
+        carves.append(dp.calls.get("list", 0))
+
+    source = ListSource(dp, namespace="ns", list_rate=1000.0, page_limit=25, on_carve=on_carve)
+    pages = await _run(source)
+    assert sorted(i for p in pages for i in p.ids) == sorted(ids)
+    assert 1 not in carves  # the first page spans "a".."c": no evidence the siblings are big
