@@ -180,6 +180,12 @@ class ListSource:
     def _worth_carving(self, chain: Chain, recent: deque[str], page: Sequence[str]) -> bool:
         """Whether the next level's siblings are likely big enough to pay for probing them.
 
+        Never where a child prefix would contain a space (a space in ``L`` between the chain's prefix
+        and the level, a control character at the level, or ``L`` ending at the level): Pinecone's
+        API reference says a prefix may not contain spaces, so such a chain walks on alone, which is
+        always exact. Children are above ``L[level]``, so no prefix with a space or a control
+        character below it is sent; DEL (127) still is, as the last sibling of every carve.
+
         Carving a level costs one list request per sibling above the current character (up to 126),
         most of them empty for typical IDs. It pays only when siblings hold many pages. Siblings tend
         to look alike, so the current sibling (``L[:level+1]``) must hold at least ``min_stem_pages``
@@ -192,8 +198,8 @@ class ListSource:
             return True
         last_id = recent[-1]
         level = chain.level
-        if len(last_id) <= level:
-            return False
+        if len(last_id) <= level or last_id[level] < " " or " " in last_id[len(chain.prefix) : level]:
+            return False  # some child prefix would contain a space the caller's prefix does not
         probes = MAX_CHAR - ord(last_id[level])
         needed = max(self._min_stem_pages, math.ceil(probes * STEM_PAGES_PER_PROBE))
         if estimated_stem_pages(page, level) >= needed:

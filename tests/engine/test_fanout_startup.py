@@ -70,3 +70,29 @@ async def test_a_sparse_first_page_does_not_carve_at_once() -> None:
     pages = await _run(source)
     assert sorted(i for p in pages for i in p.ids) == sorted(ids)
     assert 1 not in carves  # the first page spans "a".."c": no evidence the siblings are big
+
+
+class _RecordingDataPlane(FakeDataPlane):
+    """Remembers every prefix sent to list."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.prefixes: list[str] = []
+
+    async def list_page(self, *, namespace: str, prefix: str | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+        self.prefixes.append(prefix or "")
+        return await super().list_page(namespace=namespace, prefix=prefix, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_rate_driven_carving_sends_no_prefix_with_a_space_and_stays_exact() -> None:
+    ids = [f"doc {i:04d}" for i in range(600)]  # a space right after the prefix
+    ids += [f"doc-{i:04d}" for i in range(600)]
+    ids += ["doc", "doc\x01a", "doc\x1fz"] + [f"doc-0001{c}" for c in "\x01\x02 !"]
+    dp = _RecordingDataPlane({"ns": ids}, page_cap=10, latency=0.01)
+    source = ListSource(dp, namespace="ns", prefix="doc", list_rate=1000.0, page_limit=10)
+    pages = await _run(source)
+    got = [i for p in pages for i in p.ids]
+    assert len(got) == len(set(got))
+    assert sorted(got) == sorted(set(ids))
+    assert source.carved > 0, "fan-out did not happen"
+    assert not [p for p in dp.prefixes if " " in p or any(ord(c) < 32 for c in p)]
