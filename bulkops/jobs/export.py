@@ -29,7 +29,7 @@ import contextlib
 import math
 import shutil
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,15 @@ from bulkops.engine.fanout import Chain
 from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page
 from bulkops.errors import UsageError
 from bulkops.jobs.ids_input import IdsInput, prepare_ids
-from bulkops.limits.profiles import Profile, load_profile
+from bulkops.jobs.session import (
+    checkpoint_path_for,
+    client_counts,
+    open_dataplane,
+    run_fields_from_json,
+    run_fields_to_json,
+)
+from bulkops.jobs.task_groups import single_errors
+from bulkops.limits.profiles import Profile
 from bulkops.models import MAX_IDS_PER_REQUEST, Record
 from bulkops.sinks.base import RecordSink, SinkPosition
 from bulkops.sinks.formats import detect_format, open_writer
@@ -110,32 +118,7 @@ class ExportReport:
         return self.records_per_second / self.bound if self.bound else None
 
 
-# --- opening the index ------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def open_dataplane(
-    *,
-    index: str | None,
-    host: str | None,
-    dataplane: DataPlane | None,
-    api_key: str | None,
-    controller_host: str | None,
-    limits: str | Profile | None,
-    client_options: Mapping[str, Any] | None = None,
-) -> AsyncIterator[tuple[DataPlane, Profile, Any]]:
-    """The data plane to work on, the limits profile in force, and the client (None if given one)."""
-    if dataplane is not None:
-        profile = limits if isinstance(limits, Profile) else load_profile(limits or "default")
-        yield dataplane, profile, None
-        return
-    if (index is None) == (host is None):
-        raise UsageError("give exactly one of index=<name> or host=<index host URL>")
-    from bulkops.api.client import Client
-
-    async with Client(api_key, controller_host, limits=limits, **dict(client_options or {})) as client:
-        dp = await client.index(index) if index is not None else client.index_at(host or "")
-        yield dp, client.config.limits, client
+# --- the source index ------------------------------------------------------------------------------
 
 
 async def describe_source(dp: DataPlane, *, name: str | None, client: Any) -> IndexInfo:
@@ -158,36 +141,6 @@ async def describe_source(dp: DataPlane, *, name: str | None, client: Any) -> In
         metric=str(metric) if metric else None,
         vector_type=str(vector_type or "dense"),
     )
-
-
-def _client_counts(client: Any) -> tuple[dict[str, int], int, int]:
-    if client is None:
-        return {}, 0, 0
-    stats = client.stats
-    return dict(stats.requests), sum(stats.rate_limited.values()), sum(stats.retries.values())
-
-
-@contextlib.contextmanager
-def single_errors() -> Iterator[None]:
-    """Raise a task group's first error as itself (a BulkopsError, say), not inside an ExceptionGroup.
-
-    Workers that fail together usually fail for one reason (the server is gone); the group stays
-    attached as ``__cause__``.
-    """
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        errors = _leaves(group)
-        if errors:
-            raise errors[0] from group
-        raise
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for exc in group.exceptions:
-        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
-    return out
 
 
 # --- the page queue: batches are formed when a fetch worker is free -----------------------------------
@@ -703,7 +656,7 @@ async def export(
                 sink.close()
             manifest = _manifest(sink, fmt, info_json, names, spec, clock)
             write_manifest(output, manifest)
-            requests, rate_limited, retries = _client_counts(client)
+            requests, rate_limited, retries = client_counts(client)
             report = ExportReport(
                 output=output,
                 manifest=manifest_path(output),
@@ -774,9 +727,7 @@ def _validate(
     )
     if spec.namespaces is None and not all_namespaces:
         spec.namespaces = [""]
-    checkpoint_path = (
-        Path(checkpoint) if checkpoint is not None else output.with_name(output.name + ".checkpoint")
-    )
+    checkpoint_path = checkpoint_path_for(output, checkpoint, ".checkpoint")
 
     return spec, output, fmt, checkpoint_path
 
@@ -845,11 +796,7 @@ def _report_to_json(report: ExportReport) -> dict[str, Any]:
         "exported": report.exported,
         "namespaces": dict(report.namespaces),
         "missing": report.missing,
-        "requests": dict(report.requests),
-        "rate_limited": report.rate_limited,
-        "retries": report.retries,
-        "elapsed": report.elapsed,
-        "records_per_second": report.records_per_second,
+        **run_fields_to_json(report),
         "bound": report.bound,
         "commits": report.commits,
         "index": dict(report.index),
@@ -864,11 +811,7 @@ def _report_from_json(doc: Mapping[str, Any], *, resumed: bool) -> ExportReport:
         exported=doc["exported"],
         namespaces=doc["namespaces"],
         missing=doc["missing"],
-        requests=doc["requests"],
-        rate_limited=doc["rate_limited"],
-        retries=doc["retries"],
-        elapsed=doc["elapsed"],
-        records_per_second=doc["records_per_second"],
+        **run_fields_from_json(doc),
         bound=doc["bound"],
         resumed=resumed,
         commits=doc["commits"],

@@ -33,7 +33,14 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.errors import EXIT_CODES, BadRequestError, BulkopsError, RequestTooLargeError, UsageError
-from bulkops.jobs.export import _client_counts, open_dataplane, single_errors
+from bulkops.jobs.session import (
+    checkpoint_path_for,
+    client_counts,
+    open_dataplane,
+    run_fields_from_json,
+    run_fields_to_json,
+)
+from bulkops.jobs.task_groups import single_errors
 from bulkops.limits.profiles import Profile
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES, Record
 from bulkops.sinks.base import ReadItem, SinkPosition
@@ -361,7 +368,7 @@ async def load(
             items = reader.items(mark.resume)
             await _run(run, mark, items, namespace, batch_size=batch_size, max_bytes=max_batch_bytes)
             elapsed = clock.now() - run.started
-            requests, rate_limited, retries = _client_counts(client)
+            requests, rate_limited, retries = client_counts(client)
             report = LoadReport(
                 source=source,
                 upserted=run.upserted,
@@ -416,9 +423,7 @@ def _validate(
         )
     if not source.exists():
         raise UsageError(f"{source} does not exist; give a JSONL file or a Parquet export directory")
-    checkpoint_path = (
-        Path(checkpoint) if checkpoint is not None else source.with_name(source.name + ".load-checkpoint")
-    )
+    checkpoint_path = checkpoint_path_for(source, checkpoint, ".load-checkpoint")
     return source, checkpoint_path
 
 
@@ -516,11 +521,7 @@ def _report_to_json(report: LoadReport) -> dict[str, Any]:
         "rejected": report.rejected,
         "rejections": [r.to_json() for r in report.rejections],
         "namespaces": dict(report.namespaces),
-        "requests": dict(report.requests),
-        "rate_limited": report.rate_limited,
-        "retries": report.retries,
-        "elapsed": report.elapsed,
-        "records_per_second": report.records_per_second,
+        **run_fields_to_json(report),
         "extra": dict(report.extra),
     }
 
@@ -532,11 +533,7 @@ def _report_from_json(doc: Mapping[str, Any]) -> LoadReport:
         rejected=doc["rejected"],
         rejections=tuple(Rejection.from_json(r) for r in doc["rejections"]),
         namespaces=doc["namespaces"],
-        requests=doc["requests"],
-        rate_limited=doc["rate_limited"],
-        retries=doc["retries"],
-        elapsed=doc["elapsed"],
-        records_per_second=doc["records_per_second"],
+        **run_fields_from_json(doc),
         resumed=True,
         extra=doc.get("extra", {}),
     )
