@@ -47,8 +47,8 @@ from bulkops.errors import UsageError
 from bulkops.jobs.ids_input import IdsInput, prepare_ids
 from bulkops.jobs.session import (
     checkpoint_path_for,
-    client_counts,
     open_dataplane,
+    run_fields,
     run_fields_from_json,
     run_fields_to_json,
 )
@@ -656,7 +656,6 @@ async def export(
                 sink.close()
             manifest = _manifest(sink, fmt, info_json, names, spec, clock)
             write_manifest(output, manifest)
-            requests, rate_limited, retries = client_counts(client)
             report = ExportReport(
                 output=output,
                 manifest=manifest_path(output),
@@ -664,11 +663,7 @@ async def export(
                 exported=manifest.total,
                 namespaces={ns.name: ns.count for ns in manifest.namespaces},
                 missing=run.missing,
-                requests=requests,
-                rate_limited=rate_limited,
-                retries=retries,
-                elapsed=elapsed,
-                records_per_second=run.exported_this_run / elapsed if elapsed > 0 else 0.0,
+                **run_fields(client, elapsed=elapsed, records=run.exported_this_run),
                 bound=run.bound(),
                 resumed=cp.resumed,
                 commits=run.commits,

@@ -35,8 +35,8 @@ from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.errors import EXIT_CODES, BadRequestError, BulkopsError, RequestTooLargeError, UsageError
 from bulkops.jobs.session import (
     checkpoint_path_for,
-    client_counts,
     open_dataplane,
+    run_fields,
     run_fields_from_json,
     run_fields_to_json,
 )
@@ -368,18 +368,13 @@ async def load(
             items = reader.items(mark.resume)
             await _run(run, mark, items, namespace, batch_size=batch_size, max_bytes=max_batch_bytes)
             elapsed = clock.now() - run.started
-            requests, rate_limited, retries = client_counts(client)
             report = LoadReport(
                 source=source,
                 upserted=run.upserted,
                 rejected=run.rejected,
                 rejections=tuple(run.rejections),
                 namespaces=dict(run.namespaces),
-                requests=requests,
-                rate_limited=rate_limited,
-                retries=retries,
-                elapsed=elapsed,
-                records_per_second=run.upserted_this_run / elapsed if elapsed > 0 else 0.0,
+                **run_fields(client, elapsed=elapsed, records=run.upserted_this_run),
                 resumed=cp.resumed,
                 stopped=run.stop_at is not None,
                 extra={"manifest_total": manifest.total if manifest else None},

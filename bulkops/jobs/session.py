@@ -20,6 +20,7 @@ __all__ = [
     "checkpoint_path_for",
     "client_counts",
     "open_dataplane",
+    "run_fields",
     "run_fields_from_json",
     "run_fields_to_json",
 ]
@@ -64,6 +65,18 @@ def client_counts(client: Any) -> tuple[dict[str, int], int, int]:
         return {}, 0, 0
     stats = client.stats
     return dict(stats.requests), sum(stats.rate_limited.values()), sum(stats.retries.values())
+
+
+def run_fields(client: Any, *, elapsed: float, records: int) -> dict[str, Any]:
+    """The :data:`RUN_FIELDS` of a run that wrote ``records`` in ``elapsed`` seconds."""
+    requests, rate_limited, retries = client_counts(client)
+    return {
+        "requests": requests,
+        "rate_limited": rate_limited,
+        "retries": retries,
+        "elapsed": elapsed,
+        "records_per_second": records / elapsed if elapsed > 0 else 0.0,
+    }
 
 
 def run_fields_to_json(report: Any) -> dict[str, Any]:
