@@ -8,6 +8,8 @@
     │   └── RequestTimeoutError
     ├── RetryExhaustedError             retries, retry budget or the job deadline ran out
     ├── VerificationError               a purge's verification pass still found records
+    ├── WaitTimeoutError                an index, backup or restore job was not ready in time
+    ├── ResourceFailedError             an index, backup or restore job ended in a failed state
     └── ApiError                        the server answered with a non-2xx status
         ├── BadRequestError             400, 422 and other 4xx without a class of their own
         ├── AuthenticationError         401
@@ -48,11 +50,13 @@ __all__ = [
     "RateLimitedError",
     "RequestTimeoutError",
     "RequestTooLargeError",
+    "ResourceFailedError",
     "RetryExhaustedError",
     "ServerError",
     "TransportError",
     "UsageError",
     "VerificationError",
+    "WaitTimeoutError",
     "error_from_response",
     "redact",
 ]
@@ -111,6 +115,17 @@ class VerificationError(BulkopsError):
     """The verification pass after a purge still found targeted records."""
 
     exit_code: ClassVar[int] = EXIT_CODES["partial"]
+
+
+class WaitTimeoutError(BulkopsError):
+    """An index, backup or restore job did not become ready within the wait's timeout.
+
+    Exit code 1, not 3: the resource may still become ready; nothing the job did was left half done.
+    """
+
+
+class ResourceFailedError(BulkopsError):
+    """An index, backup or restore job ended in a failed state while we waited for it."""
 
 
 class ApiError(BulkopsError):

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypedDict, cast
 from bulkops.api.executor import Call, RequestExecutor
 from bulkops.api.wire import dumps, encode_query, loads
 from bulkops.clock import Clock
-from bulkops.errors import BulkopsError, NotFoundError, UsageError
+from bulkops.errors import NotFoundError, ResourceFailedError, UsageError, WaitTimeoutError
 
 __all__ = [
     "BackupList",
@@ -28,14 +28,6 @@ __all__ = [
     "RestoreJobModel",
     "WaitTimeoutError",
 ]
-
-
-class WaitTimeoutError(BulkopsError):
-    """An index, backup or restore job did not become ready within the wait's timeout."""
-
-
-class ResourceFailedError(BulkopsError):
-    """An index, backup or restore job ended in a failed state while we waited for it."""
 
 
 class IndexStatus(TypedDict, total=False):
