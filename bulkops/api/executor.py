@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from typing import Any
 
-from bulkops.api.stats import RequestEvent, StatsRecorder
+from bulkops.api.stats import EventKind, RequestEvent, StatsRecorder
 from bulkops.api.transport import HttpResponse, Transport
 from bulkops.clock import Clock
 from bulkops.errors import (
@@ -143,20 +144,21 @@ class RequestExecutor:
                 _label(error),
                 delay,
             )
-            self.stats.emit(
-                RequestEvent(
-                    "retry",
-                    call.operation,
-                    attempt,
-                    status=status,
-                    elapsed=self.clock.now() - started,
-                    delay=delay,
-                    records=call.records,
-                    error=_label(error),
-                    scopes=scopes,
-                )
+            self._emit(
+                "retry",
+                call,
+                attempt,
+                status=status,
+                elapsed=self.clock.now() - started,
+                delay=delay,
+                error=_label(error),
+                scopes=scopes,
             )
             await self.clock.sleep(delay)
+
+    def _emit(self, kind: EventKind, call: Call, attempt: int, **details: Any) -> None:
+        """Tell subscribers what happened to this attempt of ``call`` (records carried included)."""
+        self.stats.emit(RequestEvent(kind, call.operation, attempt, records=call.records, **details))
 
     def _redacted(self, body: bytes) -> bytes:
         """An error body with the API key removed (a proxy may echo request headers back)."""
@@ -180,16 +182,7 @@ class RequestExecutor:
         self.budget.record_success()
         if call.limiter is not None:
             call.limiter.on_success(call.operation, namespace=call.namespace, records=call.records, size=size)
-        self.stats.emit(
-            RequestEvent(
-                "completed",
-                call.operation,
-                attempt,
-                status=status,
-                elapsed=self.clock.now() - started,
-                records=call.records,
-            )
-        )
+        self._emit("completed", call, attempt, status=status, elapsed=self.clock.now() - started)
 
     def _rate_limited(self, call: Call, error: RateLimitedError, attempt: int, size: int) -> tuple[str, ...]:
         self.stats.rate_limited[call.operation] += 1
@@ -208,17 +201,7 @@ class RequestExecutor:
                 size=size,
             )
             cut = tuple(str(key) for key in keys)
-        self.stats.emit(
-            RequestEvent(
-                "rate_limited",
-                call.operation,
-                attempt,
-                status=429,
-                records=call.records,
-                error=_label(error),
-                scopes=cut,
-            )
-        )
+        self._emit("rate_limited", call, attempt, status=429, error=_label(error), scopes=cut)
         return cut
 
     def _retry_delay(
@@ -248,16 +231,7 @@ class RequestExecutor:
         retryable = self.policy.is_retryable(error, idempotent=call.idempotent) and not isinstance(
             error, RequestTooLargeError
         )
-        self.stats.emit(
-            RequestEvent(
-                "failed",
-                call.operation,
-                attempt,
-                status=status,
-                records=call.records,
-                error=_label(error),
-            )
-        )
+        self._emit("failed", call, attempt, status=status, error=_label(error))
         if isinstance(error, RetryExhaustedError) or not retryable or self.policy.max_attempts == 1:
             return error  # nothing was retried: the error itself says it all
         reason = self._exhaustion_reason(attempt)
