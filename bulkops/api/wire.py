@@ -102,18 +102,8 @@ def plan_fetches(
     return planned
 
 
-def list_target(namespace: str, prefix: str | None, limit: int | None, token: str | None) -> str:
-    params: list[tuple[str, str]] = [("namespace", namespace)]
-    if prefix:
-        params.append(("prefix", prefix))
-    if limit is not None:
-        params.append(("limit", str(limit)))
-    if token:
-        params.append(("paginationToken", token))
-    return f"/vectors/list?{encode_query(params)}"
-
-
-def namespaces_target(prefix: str | None, limit: int | None, token: str | None) -> str:
+def _page_params(prefix: str | None, limit: int | None, token: str | None) -> list[tuple[str, str]]:
+    """The query of a paginated list: only what was given, so defaults stay the server's."""
     params: list[tuple[str, str]] = []
     if prefix:
         params.append(("prefix", prefix))
@@ -121,6 +111,16 @@ def namespaces_target(prefix: str | None, limit: int | None, token: str | None) 
         params.append(("limit", str(limit)))
     if token:
         params.append(("paginationToken", token))
+    return params
+
+
+def list_target(namespace: str, prefix: str | None, limit: int | None, token: str | None) -> str:
+    params = [("namespace", namespace), *_page_params(prefix, limit, token)]
+    return f"/vectors/list?{encode_query(params)}"
+
+
+def namespaces_target(prefix: str | None, limit: int | None, token: str | None) -> str:
+    params = _page_params(prefix, limit, token)
     return "/namespaces" + (f"?{encode_query(params)}" if params else "")
 
 
