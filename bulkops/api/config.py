@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bulkops.errors import UsageError
 from bulkops.limits.bucket import AdaptiveTuning
@@ -112,14 +112,7 @@ class ClientConfig:
         if max_attempts is not None:
             if max_attempts < 1:
                 raise UsageError(f"max_attempts must be at least 1, not {max_attempts}")
-            policy = RetryPolicy(
-                max_attempts=max_attempts,
-                base_delay=policy.base_delay,
-                max_delay=policy.max_delay,
-                retry_after_cap=policy.retry_after_cap,
-                retryable_statuses=policy.retryable_statuses,
-                retry_transport_errors=policy.retry_transport_errors,
-            )
+            policy = replace(policy, max_attempts=max_attempts)
         if timeout <= 0:
             raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if deadline is not None and deadline <= 0:
