@@ -1,8 +1,6 @@
-"""Fixtures for the client tests: a client factory on an instant clock, and an aioresponses shim.
+"""Fixtures for the client tests: a client factory on an instant clock.
 
-aioresponses 0.7.9 predates aiohttp 3.14's required ``stream_writer`` argument of ClientResponse; the
-shim below gives mocked responses a stand-in writer. Remove it once aioresponses builds responses the
-3.14 way.
+(The aioresponses/aiohttp compatibility shim is in ``tests/conftest.py``: it is not specific to these.)
 """
 
 from __future__ import annotations
@@ -11,27 +9,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-import aioresponses.core
 import anyio
 import pytest
-from aiohttp import ClientResponse
 
 from bulkops.api import Client
-
-
-class _FinishedWriter:
-    output_size = 0
-
-
-class _CompatClientResponse(ClientResponse):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _FinishedWriter())
-        super().__init__(*args, **kwargs)
-
-
-if "stream_writer" in ClientResponse.__init__.__code__.co_varnames:
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
-
 
 API_KEY = "pcsk_TEST_7f3a9c_SECRET"
 CONTROLLER = "http://ctl.test:5080"
