@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 __all__ = [
     "DEFAULT_NAMESPACE",
+    "LIST_PAGE_IDS",
     "MAX_IDS_PER_REQUEST",
     "MAX_ID_LENGTH",
     "MAX_UPSERT_BYTES",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 MAX_IDS_PER_REQUEST = 1000  # fetch, delete and upsert
+LIST_PAGE_IDS = 100  # IDs per list page: the documented default, and what the bounds assume
 MAX_UPSERT_BYTES = 2 * 1024 * 1024
 MAX_ID_LENGTH = 512
 DEFAULT_NAMESPACE = ""  # "__default__" is accepted as an alias from API 2025-04 on

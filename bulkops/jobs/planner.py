@@ -21,12 +21,11 @@ from typing import Any, Literal
 
 from bulkops.errors import UsageError
 from bulkops.limits.profiles import Profile
-from bulkops.models import MAX_IDS_PER_REQUEST, validate_record_id
+from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, validate_record_id
 
 __all__ = ["LIST_PAGE_IDS", "PlanKind", "PurgePlan", "documented_bound", "plan_purge"]
 
 PlanKind = Literal["delete_all", "delete_namespace", "delete_by_filter", "list_and_delete", "delete_ids"]
-LIST_PAGE_IDS = 100  # IDs per list page: the documented default, and what the bound assumes
 
 
 @dataclass(frozen=True, slots=True)
