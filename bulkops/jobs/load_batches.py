@@ -1,0 +1,76 @@
+"""Cutting an import's records into upsert batches: per namespace, at most N records and M bytes.
+
+Sizes are measured as the vector JSON the request will carry, because the 2 MB limit is on the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import orjson
+
+from bulkops.models import Record
+from bulkops.sinks.base import ReadItem
+
+__all__ = ["UpsertBatch", "cut_batches"]
+
+
+_BODY_OVERHEAD = 1024  # {"vectors": [...], "namespace": "..."} around the records
+
+
+@dataclass(slots=True)
+class UpsertBatch:
+    """Consecutive input records of one namespace that go in one upsert request."""
+
+    namespace: str
+    items: list[ReadItem]
+    size: int
+
+    @property
+    def first(self) -> int:
+        return self.items[0].ordinal
+
+
+def _wire_size(record: Record) -> int:
+    return len(orjson.dumps(record.to_wire())) + 1
+
+
+def cut_batches(
+    items: Iterator[ReadItem],
+    namespace: str | None,
+    *,
+    max_records: int,
+    max_bytes: int,
+    rejected: Callable[[ReadItem, str], None],
+) -> Iterator[UpsertBatch]:
+    """Consecutive records of one namespace, cut at ``max_records`` or ``max_bytes`` of vector JSON."""
+    current: UpsertBatch | None = None
+    for item in items:
+        if item.record is None:
+            if current is not None:
+                yield current
+                current = None
+            rejected(item, item.error or "unreadable")
+            continue
+        ns = namespace if namespace is not None else (item.namespace or "")
+        size = _wire_size(item.record)
+        if size + _BODY_OVERHEAD > max_bytes:
+            if current is not None:
+                yield current
+                current = None
+            rejected(item, f"the record is {size} bytes as JSON; an upsert request holds at most {max_bytes}")
+            continue
+        if current is not None and (
+            current.namespace != ns
+            or len(current.items) >= max_records
+            or current.size + size + _BODY_OVERHEAD > max_bytes
+        ):
+            yield current
+            current = None
+        if current is None:
+            current = UpsertBatch(ns, [], 0)
+        current.items.append(item)
+        current.size += size
+    if current is not None:
+        yield current
