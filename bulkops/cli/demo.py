@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -33,8 +33,10 @@ from bulkops.cli.output import Output
 from bulkops.cli.progress import JobProgress
 from bulkops.clock import SYSTEM_CLOCK
 from bulkops.errors import VerificationError
-from bulkops.jobs.load import LoadProgress
-from bulkops.jobs.purge_report import PurgeProgress
+
+if TYPE_CHECKING:  # annotations only: the demo depends on the jobs' entry points, not their modules
+    from bulkops.jobs.load import LoadProgress
+    from bulkops.jobs.purge_report import PurgeProgress
 
 __all__ = ["demo"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -22,9 +22,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bulkops.api.stats import RequestEvent
 from bulkops.cli.output import Output
 from bulkops.clock import SYSTEM_CLOCK
+
+if TYPE_CHECKING:
+    from bulkops.api import RequestEvent
 
 __all__ = ["JobProgress"]
 
