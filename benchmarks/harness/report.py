@@ -6,8 +6,8 @@ Plots (matplotlib, Agg backend, no display needed):
                        documented bound as a dashed line (groups containing ``latency``)
 - ``concurrency.png``  achieved rate vs client concurrency, same conventions (group ``concurrency``)
 - ``scenarios.png``    one panel per table cell (group ``table``): each contender's median rate as a
-                       bar (with its median 429 count when there were any), the documented bound as a
-                       dashed line when it is on the same scale
+                       bar (with its median 429 count when there were any; "every run raised" when
+                       none finished), the documented bound as a dashed line when it is on the same scale
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ def write_all(
 
 
 def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
-    cells = [s for s in summary if s.get("rate") is not None]
-    if not cells:
+    cells = list(summary)
+    if not any(s.get("rate") is not None for s in cells):
         return None
     import matplotlib
 
@@ -95,8 +95,9 @@ def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
         mine = [s for s in cells if s["point"] == point]
         scenario = mine[0]["scenario"] + ("" if mine[0]["limits"] == "default" else f" ({mine[0]['limits']})")
         names = [c for c in _STYLE if any(s["contender"] == c for s in mine)]
-        rates = [next(s["rate"] for s in mine if s["contender"] == c) for c in names]
+        rates = [next(s["rate"] or 0.0 for s in mine if s["contender"] == c) for c in names]
         throttled = [next(s.get("http_429") or 0 for s in mine if s["contender"] == c) for c in names]
+        failed = [next(s["ok_runs"] == 0 for s in mine if s["contender"] == c) for c in names]
         ax.bar(
             range(len(names)),
             rates,
@@ -105,11 +106,11 @@ def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
                 str(_STYLE[c]["label"]).replace(" + ", "\n+ ").replace(" loop", "\nloop") for c in names
             ],
         )
-        for x, (rate, n429) in enumerate(zip(rates, throttled, strict=True)):
-            label = f"{rate:,.0f}" + (f"\n{n429:,.0f} × 429" if n429 else "")
+        for x, (rate, n429, dead) in enumerate(zip(rates, throttled, failed, strict=True)):
+            label = "every run\nraised" if dead else f"{rate:,.0f}" + (f"\n{n429:,.0f} × 429" if n429 else "")
             ax.annotate(label, (x, rate), ha="center", va="bottom", fontsize=8)
         bound = mine[0].get("bound")
-        top = max(rates)
+        top = max(*rates, 1.0)
         if bound and bound <= 3 * top:
             ax.axhline(bound, color="black", linestyle="--", linewidth=1.2)
             top = max(top, bound)
@@ -176,7 +177,11 @@ def markdown_table(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
         )
     errors = [(s["scenario"], s["contender"], e) for s in summary for e in s.get("errors", [])]
     if errors:
-        lines += ["", "Failed runs:", ""]
+        lines += [
+            "",
+            "Runs that ended with an error (for an SDK baseline: what its loop raised, a result in itself):",
+            "",
+        ]
         lines += [f"- {scenario} / {contender}: `{error}`" for scenario, contender, error in errors]
     lines += [
         "",
