@@ -10,6 +10,7 @@ empty index; its input is the target records as JSONL.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -43,8 +44,17 @@ def ensure_template(
         ids_file=home / "ids.txt",
         input_file=None if populated else home / "input.jsonl",
     )
-    if (home / "READY").exists():
-        return template
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / f"{home.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two suites sharing a work dir seed each template once
+        if not (home / "READY").exists():
+            _build(dataset, populated, home, template, log)
+    return template
+
+
+def _build(
+    dataset: Dataset, populated: bool, home: Path, template: Template, log: Callable[[str], None]
+) -> None:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     started = time.perf_counter()
@@ -58,7 +68,6 @@ def ensure_template(
         raise RuntimeError(f"seeded {count} records, expected {expected}")
     (home / "READY").write_bytes(orjson.dumps(asdict(dataset)))
     log(f"seeded template {home.name} ({dataset.label()}) in {time.perf_counter() - started:.1f} s")
-    return template
 
 
 def _records(dataset: Dataset) -> Iterator[Record]:

@@ -8,6 +8,7 @@ the output), stop the server, delete the copy. Contenders alternate order betwee
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import time
@@ -54,7 +55,7 @@ def run_points(points: Sequence[Point], *, reps: int, work_dir: Path, log: Log) 
 def _one_run(
     point_id: int, point: Point, contender: Contender, rep: int, template: seeding.Template, runs_dir: Path
 ) -> dict[str, Any]:
-    run_dir = runs_dir / f"p{point_id}-{contender}-r{rep}"
+    run_dir = runs_dir / f"{os.getpid()}-p{point_id}-{contender}-r{rep}"  # unique per suite process
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     data_dir = run_dir / "data"
