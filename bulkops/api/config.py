@@ -28,9 +28,13 @@ __all__ = [
 
 DEFAULT_CONTROLLER_HOST = "https://api.pinecone.io"
 DEFAULT_API_VERSION = "2025-10"
-# The request target of a GET (path + query). 8000 fits under the 8190-byte request line that common
-# servers (aiohttp, nginx defaults) accept; raise it for hosts known to take longer URLs.
-DEFAULT_MAX_FETCH_URL_BYTES = 8000
+# The request target of a fetch GET (path + query). 48 KiB holds 1000 IDs of up to ~44 characters (UUIDs
+# included) in one request, as the official SDK sends them: fetch is paced per request (100 req/s), so
+# a smaller budget cutting 1000 IDs into several GETs divides the achievable rate. Pinecone's own URL
+# limit is undocumented; a host that answers 413/414/431 gets the batch split in half and the client
+# lowers its budget for the next fetches (DataPlaneClient.fetch). Lower it for hosts known to take
+# shorter URLs (many servers' defaults: 8 KiB request line).
+DEFAULT_MAX_FETCH_URL_BYTES = 48 * 1024
 
 
 def _user_agent() -> str:

@@ -6,7 +6,7 @@ and raising :mod:`bulkops.errors`. Two methods may send more than one request, o
 
 - :meth:`DataPlaneClient.fetch` cuts the IDs by count and encoded-URL budget
   (:func:`~bulkops.api.wire.split_fetch_batches`) and, when the server still answers 413/414/431,
-  splits the rejected batch in half and retries the halves;
+  splits the rejected batch in half, retries the halves and lowers its budget for later fetches;
 - :meth:`DataPlaneClient.list_namespaces` follows pagination, as the protocol promises.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bulkops.api.config import DEFAULT_MAX_FETCH_URL_BYTES
 from bulkops.api.executor import Call, RequestExecutor
 from bulkops.api.transport import HttpResponse
 from bulkops.api.wire import (
@@ -35,6 +36,8 @@ from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
 
 __all__ = ["DataPlaneClient"]
 
+_MIN_FETCH_URL_BYTES = 256
+
 
 class DataPlaneClient:
     """Data-plane requests to one index host. Get one from ``Client.index(name=...)`` or ``index_at``."""
@@ -46,7 +49,7 @@ class DataPlaneClient:
         executor: RequestExecutor,
         limiter: ScopedLimiter,
         name: str | None = None,
-        max_fetch_url_bytes: int = 8000,
+        max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES,
     ) -> None:
         self._host = host
         self._executor = executor
@@ -127,12 +130,17 @@ class DataPlaneClient:
     async def _fetch_splitting(
         self, ids: Sequence[str], namespace: str, into: dict[str, Record], target: str | None = None
     ) -> None:
+        target = target or fetch_target(ids, namespace)
         try:
-            target = target or fetch_target(ids, namespace)
             doc = await self._json("fetch", "GET", target, namespace=namespace, records=len(ids))
         except RequestTooLargeError:
             if len(ids) < 2:
                 raise
+            # The host takes shorter URLs than the budget: remember it, so the next fetches are cut to
+            # fit at once instead of each paying a rejected round trip.
+            self.max_fetch_url_bytes = max(
+                _MIN_FETCH_URL_BYTES, min(self.max_fetch_url_bytes, len(target) // 2)
+            )
             half = len(ids) // 2
             await self._fetch_splitting(ids[:half], namespace, into)
             await self._fetch_splitting(ids[half:], namespace, into)

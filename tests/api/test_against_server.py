@@ -72,7 +72,7 @@ async def test_fetch_of_1000_long_ids_is_cut_by_the_url_budget(server: Any) -> N
     await server.create_index_direct("long", dimension=4)
     ids = [f"tenant-{i:05d}#chunk-{'x' * 40}" for i in range(1000)]
     await server.seed("long", "ns", [Record(i, [1.0, 0.0, 0.0, 0.0]) for i in ids])
-    async with Client(API_KEY, server.url) as client:
+    async with Client(API_KEY, server.url, max_fetch_url_bytes=8000) as client:  # a small budget
         index = await client.index(name="long")
         found = await index.fetch(ids, namespace="ns")
         assert len(found) == 1000
