@@ -23,7 +23,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
-from bulkops.engine.delegation import delegate, in_skips
+from bulkops.engine.delegation import delegate, in_skips, page_alphabet
 from bulkops.engine.fanout import MAX_CHAR, Chain, carve
 from bulkops.errors import UsageError
 from bulkops.models import validate_record_id
@@ -149,6 +149,7 @@ class ListSource:
         self._on_carve = on_carve
         self._delegate = delegate
         self._children: dict[int, list[int]] = {}
+        self._alphabet: set[str] = set()  # characters seen varying within pages (delegation's guess)
         for known in self._chains.values():
             if known.parent is not None:
                 self._children.setdefault(known.parent, []).append(known.id)
@@ -275,6 +276,8 @@ class ListSource:
                     if not last and not walking:
                         walking = True
                         self._walkers += 1
+                    if self._delegate:
+                        self._alphabet |= page_alphabet(ids)
                     if not last and ids and self._wants_more_chains():
                         if self._delegate:
                             if len(recent) >= DELEGATE_AFTER_PAGES or self._target is not None:
@@ -317,7 +320,7 @@ class ListSource:
         self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]
     ) -> None:
         """Delegate the likely-populated siblings of ``last_id`` to new chains."""
-        plan = delegate(chain, last_id)
+        plan = delegate(chain, last_id, self._alphabet)
         if plan is None:
             return
         children = [
@@ -325,7 +328,7 @@ class ListSource:
         ]
         self._next_id += len(children)
         self.carved += len(children)
-        chain.skips = tuple(sorted((*chain.skips, plan.skip)))
+        chain.skips = tuple(sorted((*chain.skips, *plan.skips)))
         chain.bound, chain.level = plan.bound, plan.level
         if self._on_carve is not None:
             self._on_carve(chain, children)
