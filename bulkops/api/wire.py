@@ -38,9 +38,16 @@ _DEFAULT_MAX_URL_BYTES = 8000
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
 
 
+# Percent-encoding of every ASCII character, as quote(c, safe="") gives it, for str.translate.
+_ASCII_ESCAPES = {code: quote(chr(code), safe="") for code in range(128)}
+
+
 def _q(value: str) -> str:
-    # Most IDs need no escaping; the regex check is several times cheaper than quote() (profiled).
-    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
+    # Most IDs need no escaping; the regex check is several times cheaper than quote() (profiled), and
+    # for ASCII (every valid record ID) one translate is several times cheaper again than quote().
+    if _UNRESERVED.fullmatch(value):
+        return value
+    return value.translate(_ASCII_ESCAPES) if value.isascii() else quote(value, safe="")
 
 
 def encode_query(params: Iterable[tuple[str, str]]) -> str:
