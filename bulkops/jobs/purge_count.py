@@ -26,6 +26,7 @@ class _GuardTripped(Exception):
 
 
 async def dry_run(job: PurgeJob) -> PurgeReport:
+    """Count what would go (with a sample of IDs); delete nothing."""
     sample: list[str] = []
     count = await count_targets(job, limit=None, sample=sample)
     return job.report(
@@ -38,6 +39,7 @@ async def dry_run(job: PurgeJob) -> PurgeReport:
 
 
 async def guard(job: PurgeJob) -> int | None:
+    """Refuse before the first delete if the target holds more than ``max_delete`` records."""
     assert job.max_delete is not None
     job.emit("counting", 0)
     count = await count_targets(job, limit=job.max_delete, sample=[])

@@ -27,6 +27,7 @@ FILTER_FANOUT = 8  # namespaces purged by filter at once; the client paces each 
 
 
 async def delete_targets(job: PurgeJob, journal: Checkpoint | None) -> None:
+    """Delete what the plan targets, the cheapest way its kind allows; time it for the report."""
     started = job.clock.now()
     kind = job.plan.kind
     if kind in ("list_and_delete", "delete_ids"):
