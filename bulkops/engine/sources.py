@@ -209,6 +209,18 @@ class ListSource:
             return False
         return recent[-needed][: level + 1] == last_id[: level + 1]
 
+    def _worth_delegating(self, chain: Chain, recent: deque[str], page: Sequence[str]) -> bool:
+        """Whether this chain's siblings are likely big enough to be worth chains of their own.
+
+        After ``DELEGATE_AFTER_PAGES`` pages, or at once when the page just listed shows the current
+        sibling holds that many (:func:`estimated_stem_pages`): a chain handed a big range splits
+        after one round trip instead of four, which matters at high latency and whenever a wave of
+        equal-sized chains ends together. Tests that force ``target_chains`` skip the rule.
+        """
+        if self._target is not None or len(recent) >= DELEGATE_AFTER_PAGES:
+            return True
+        return estimated_stem_pages(page, chain.level) >= DELEGATE_AFTER_PAGES
+
     def _wants_more_chains(self) -> bool:
         """Fewer chains than Little's law asks for, and the list budget is not used up already.
 
@@ -280,7 +292,7 @@ class ListSource:
                         self._alphabet |= page_alphabet(ids)
                     if not last and ids and self._wants_more_chains():
                         if self._delegate:
-                            if len(recent) >= DELEGATE_AFTER_PAGES or self._target is not None:
+                            if self._worth_delegating(chain, recent, ids):
                                 self._hand_out(tg, chain, ids[-1], send)
                         elif self._worth_carving(chain, recent, ids):
                             last = self._carve(tg, chain, ids[-1], send)
