@@ -30,6 +30,7 @@ carving.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -59,11 +60,12 @@ def in_skips(record_id: str, skips: tuple[tuple[str, str], ...]) -> bool:
 
 
 def page_alphabet(ids: Sequence[str]) -> set[str]:
-    """The characters that vary within a sorted page: those past the first and last IDs' common prefix.
+    """The characters that vary within a sorted page: those of its columns holding more than one.
 
-    Constant parts (``tenant-007#doc-``) are left out, so their letters are not guessed as siblings.
+    Constant parts (``tenant-007#doc-`` before the counter, ``#chunk-`` after it) are left out, so
+    their letters are not guessed as siblings (each guess is a list request, likely empty).
     """
-    if not ids:
+    if len(ids) < 2:
         return set()
     first, last = ids[0], ids[-1]
     common = 0
@@ -71,8 +73,11 @@ def page_alphabet(ids: Sequence[str]) -> set[str]:
     while common < limit and first[common] == last[common]:
         common += 1
     seen: set[str] = set()
-    for record_id in ids:
-        seen.update(record_id[common:])
+    for column in itertools.zip_longest(*(record_id[common:] for record_id in ids), fillvalue=""):
+        chars = set(column)
+        chars.discard("")
+        if len(chars) > 1:
+            seen |= chars
     return seen & _ALPHABET_CHARS
 
 
