@@ -15,6 +15,8 @@ from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.pipeline import Progress, run_pipeline
 from bulkops.engine.sources import IdSource, IdsSource, ListSource
 from bulkops.errors import NotFoundError, UsageError
+from bulkops.jobs.purge_verify import EarlyCheck
+from bulkops.jobs.task_groups import single_errors
 from bulkops.models import MAX_IDS_PER_REQUEST
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ async def _delete_by_id(job: PurgeJob, journal: Checkpoint | None) -> None:
     else:
         assert job.ids_input is not None
         source = IdsSource(job.ids_input.open(), chains=chains, page_size=MAX_IDS_PER_REQUEST)
+    early = EarlyCheck(job, namespace) if _fresh_ids_purge(job, journal) else None
+    job.early_check = early
 
     async def delete(ids: Sequence[str]) -> None:
         if job.max_delete is not None and job.deleted_total + len(ids) > job.max_delete:
@@ -58,22 +62,39 @@ async def _delete_by_id(job: PurgeJob, journal: Checkpoint | None) -> None:
         job.deleted_total += len(ids)
         await job.delete_ids(ids, namespace)
         job.deleted_this_run += len(ids)
+        if early is not None:
+            early.submit(ids)
 
     def on_progress(p: Progress) -> None:
         job.emit("deleting", p.processed)
 
-    await run_pipeline(
-        source,
-        delete,
-        checkpoint=journal,
-        scope=namespace,
-        counter="deleted",
-        rate=job.rate("delete", MAX_IDS_PER_REQUEST),
-        progress=on_progress,
-        clock=job.clock,
-    )
+    with single_errors():
+        async with anyio.create_task_group() as tg:
+            if early is not None:
+                tg.start_soon(early.run)
+            try:
+                await run_pipeline(
+                    source,
+                    delete,
+                    checkpoint=journal,
+                    scope=namespace,
+                    counter="deleted",
+                    rate=job.rate("delete", MAX_IDS_PER_REQUEST),
+                    progress=on_progress,
+                    clock=job.clock,
+                )
+            finally:
+                if early is not None:
+                    early.close()
     if isinstance(source, ListSource):
         job.list_requests += source.requests
+
+
+def _fresh_ids_purge(job: PurgeJob, journal: Checkpoint | None) -> bool:
+    """An IDs purge whose deletes all happen in this run: its first verification round can run early."""
+    if job.plan.kind != "delete_ids" or not job.verify:
+        return False
+    return journal is None or (not journal.in_flight() and journal.counters().get("deleted", 0) == 0)
 
 
 async def _delete_by_filter(job: PurgeJob, journal: Checkpoint | None) -> None:

@@ -67,6 +67,7 @@ class PurgeJob:
         self.deleted_total = 0
         self.stats_before = client.stats if client is not None else None
         self.notes: list[str] = []
+        self.early_check: purge_verify.EarlyCheck | None = None  # set by an IDs purge's delete phase
 
     def spec(self) -> dict[str, Any]:
         """What makes two purges the same job (never the key)."""
@@ -112,7 +113,9 @@ class PurgeJob:
             await purge_delete.delete_targets(self, journal)
             self.record(journal, phase="verifying")
         verification = (
-            await purge_verify.verify(self) if self.verify else Verification(False, note="verify=False")
+            await purge_verify.verify(self, self.early_check)
+            if self.verify
+            else Verification(False, note="verify=False")
         )
         self.record(journal, phase="done")
         if journal is not None:

@@ -10,6 +10,10 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from bulkops.engine.concurrency import in_flight_for
 from bulkops.engine.pipeline import run_pipeline
 from bulkops.engine.sources import IdSource, IdsSource, ListSource
 from bulkops.errors import ApiError, NotFoundError
@@ -19,16 +23,88 @@ from bulkops.models import MAX_IDS_PER_REQUEST
 if TYPE_CHECKING:
     from bulkops.jobs.purge_job import PurgeJob
 
-__all__ = ["verify"]
+__all__ = ["EarlyCheck", "verify"]
 
 
 class _CannotVerify(Exception):
     """Internal: the verification pass has no way to look (e.g. fetch_by_metadata unsupported)."""
 
 
-async def verify(job: PurgeJob) -> Verification:
-    """Look again after the consistency lag; delete what is left; the last look must find nothing."""
+_PENDING_BATCHES = 64  # deleted batches waiting for their check: memory stays bounded
+
+
+class EarlyCheck:
+    """The first verification round of an IDs purge, run beside the deletes instead of after them.
+
+    Each deleted batch is fetched again once ``verify_delay`` has passed since its deletion (the
+    consistency lag the round after the deletes waits), under the fetch limits, which the deletes do
+    not use. Leftovers are deleted at once. When every ID of the input was checked in this run and
+    nothing was left, the round after the deletes is not needed; otherwise (a resumed run, leftovers,
+    checks that fell behind) :func:`verify` runs its rounds as before. Profiled: re-fetching 50k IDs
+    after the deletes was a quarter of an IDs purge's time at 25 ms latency.
+    """
+
+    def __init__(self, job: PurgeJob, namespace: str) -> None:
+        self._job = job
+        self._namespace = namespace
+        self._send, self._receive = anyio.create_memory_object_stream[tuple[float, Sequence[str]]](
+            _PENDING_BATCHES
+        )
+        self.checked = 0
+        self.found = 0
+        self.overflowed = False
+
+    def submit(self, ids: Sequence[str]) -> None:
+        """``ids`` were just deleted. Never slows the deletes: when the checks fall too far behind
+        (a long ``verify_delay`` at a high delete rate), the early round gives up and the rounds after
+        the deletes check everything, as without it."""
+        if self.overflowed:
+            return
+        try:
+            self._send.send_nowait((self._job.clock.now(), ids))
+        except anyio.WouldBlock:
+            self.overflowed = True
+            self._send.close()
+
+    def close(self) -> None:
+        self._send.close()
+
+    def covers_everything(self) -> bool:
+        job = self._job
+        return not self.overflowed and job.ids_input is not None and self.checked == job.ids_input.count
+
+    async def run(self) -> None:
+        workers = in_flight_for(self._job.rate("fetch"), 0.05, minimum=2, maximum=16)
+        async with self._receive, anyio.create_task_group() as tg:
+            for _ in range(workers):
+                tg.start_soon(self._worker, self._receive.clone())
+
+    async def _worker(self, receive: MemoryObjectReceiveStream[tuple[float, Sequence[str]]]) -> None:
+        job = self._job
+        async with receive:
+            async for deleted_at, ids in receive:
+                wait = deleted_at + job.verify_delay - job.clock.now()
+                if wait > 0:
+                    await job.clock.sleep(wait)
+                present = await job.dp.fetch(ids, namespace=self._namespace)
+                job.other_requests += 1
+                left = [i for i in ids if i in present]
+                if left:
+                    await job.delete_ids(left, self._namespace)
+                self.found += len(left)
+                self.checked += len(ids)
+
+
+async def verify(job: PurgeJob, early: EarlyCheck | None = None) -> Verification:
+    """Look again after the consistency lag; delete what is left; the last look must find nothing.
+
+    ``early``: the first round, already run beside the deletes (:class:`EarlyCheck`).
+    """
     leftovers = 0
+    if early is not None and early.covers_everything():
+        if early.found == 0:
+            return Verification(True, remaining=0, rounds=1, leftovers_deleted=0)
+        leftovers += early.found
     for round_number in range(1, job.verify_rounds + 1):
         job.emit("verifying", job.deleted_total)
         await job.clock.sleep(job.verify_delay)
