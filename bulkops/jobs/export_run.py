@@ -34,7 +34,7 @@ __all__ = ["FILTER_PAGE_LIMIT", "ExportRun"]
 
 FILTER_PAGE_LIMIT = 1000
 _PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
-_MAX_FETCH_WORKERS = 8
+_MAX_FETCH_WORKERS = 16  # a memory cap (each holds up to 1000 records); Little's law sizes below it
 _COMMIT_INTERVAL = 5.0  # seconds between commits for JSONL (Parquet commits when a part is full)
 
 
