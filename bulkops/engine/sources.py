@@ -42,6 +42,7 @@ LIST_PAGE_LIMIT = 100
 STEM_PAGES_PER_PROBE = 0.25  # see ListSource._worth_carving
 DELEGATE_AFTER_PAGES = 4  # a chain shorter than this never delegates: its siblings are likely tiny
 DESCENDANT_POLL_SECONDS = 0.02
+DELEGATE_RATE_WINDOW = 0.5  # seconds of achieved list rate a delegating source looks back on
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,10 @@ class ListSource:
         self._clock = clock
         self._latency = LatencyTracker()
         self._typical = LatencyTracker(window=64, percentile=0.5)
-        self._achieved = RateMeter()
+        # Delegation reacts within half a second: a wave of equal-sized chains ending together
+        # leaves the budget unused for most of a one-second window (carving keeps the second: each
+        # carve probes up to 126 prefixes).
+        self._achieved = RateMeter(window=DELEGATE_RATE_WINDOW if delegate else 1.0)
         self._running = 0
         self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
