@@ -121,8 +121,8 @@ async def load(
             elapsed = clock.now() - run.started
             report = LoadReport(
                 source=source,
-                upserted=run.upserted,
-                rejected=run.rejected,
+                upserted=run.upserted + run.upserted_unconfirmed,
+                rejected=run.rejected + run.rejected_unconfirmed,
                 rejections=tuple(run.rejections),
                 namespaces=dict(run.namespaces),
                 **run_fields(client, elapsed=elapsed, records=run.upserted_this_run),

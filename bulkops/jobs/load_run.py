@@ -61,6 +61,11 @@ class LoadRun:
         self.namespaces: dict[str, int] = dict(cp.get("namespaces", {}))
         self.rejections: list[Rejection] = [Rejection.from_json(r) for r in cp.get("rejections", [])]
         self.upserted_this_run = 0
+        # Records the server accepted in batches that also held a rejected record while
+        # on_error="stop": they are in the index, but the watermark cannot pass them, so a rerun
+        # upserts them again (idempotent). Reported, never added to the checkpoint's counters.
+        self.upserted_unconfirmed = 0
+        self.rejected_unconfirmed = 0
         self.latency = LatencyTracker()
         self.avg_bytes = float(MAX_UPSERT_BYTES // 4)
         self.started = clock.now()
@@ -193,6 +198,8 @@ async def run_load(
                 if run.on_error == "stop" and done.rejections:
                     # Never finished: the watermark stays before it, so a rerun stops here again
                     # unless the record was fixed.
+                    run.upserted_unconfirmed += done.upserted
+                    run.rejected_unconfirmed += len(done.rejections)
                     continue
                 run.upserted += done.upserted
                 run.rejected += len(done.rejections)

@@ -81,6 +81,7 @@ async def test_rejected_records_are_reported_with_their_line_and_the_rest_goes_o
     with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 11") as stopped:
         await bulkops.load(from_=source, host=host, namespace="x", api_key=KEY, limits="none")
     assert stopped.value.report.stopped
+    assert stopped.value.report.upserted == len(server.ids("dst", "x"))
 
     report = await bulkops.load(
         from_=source,
@@ -100,6 +101,24 @@ async def test_rejected_records_are_reported_with_their_line_and_the_rest_goes_o
     assert report.upserted == 2998
     expected = {r.id for i, r in enumerate(records) if i not in (10, 1234)}
     assert set(server.ids("dst", "y")) == expected
+
+
+async def test_a_stop_reports_what_the_server_accepted_beside_the_rejected_record(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    records = make_records(10, seed=25)
+    records[3] = Record("wrong-dim", values=[1.0, 2.0])
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, records)
+
+    with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 4") as stopped:
+        await bulkops.load(
+            from_=source, host=server.index_host("dst"), namespace="s", api_key=KEY, limits="none"
+        )
+    report = stopped.value.report
+    assert len(server.ids("dst", "s")) == 9
+    assert (report.upserted, report.rejected) == (9, 1)
+    assert "9 records were imported" in str(stopped.value)
 
 
 async def test_parquet_rejections_name_part_and_row(server: LocalServer, tmp_path: Path) -> None:
