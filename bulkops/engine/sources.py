@@ -231,7 +231,8 @@ class ListSource:
         Used up: the chains that are walking (a first page with more to come; probes of possibly empty
         children do not count) can already issue ``saturation × list_rate`` requests per second at the
         median latency (which includes any queueing in the limiter, so when the budget is used up this
-        estimate is the budget), or the achieved rate over the last second is there.
+        estimate is the budget), or the achieved rate over the last second (half a second when
+        delegating) is there.
         """
         if self._running >= self.target:
             return False
