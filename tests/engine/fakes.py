@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 
+from bulkops.engine.sources import ListSource, Page
 from bulkops.errors import BadRequestError, ServerError
 from bulkops.models import FetchPage, IdPage, Record
 
@@ -158,3 +159,15 @@ def _matches(metadata: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
         if metadata.get(key) != want:
             return False
     return True
+
+
+async def collect_pages(source: ListSource) -> list[Page]:
+    """Run ``source`` to the end and return every page it produced, in arrival order."""
+    send, receive = anyio.create_memory_object_stream[Page](4)
+    pages: list[Page] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(source.run, send)
+        async with receive:
+            async for page in receive:
+                pages.append(page)
+    return pages

@@ -9,20 +9,12 @@ from hypothesis import strategies as st
 
 from bulkops.engine.fanout import Chain, carve
 from bulkops.engine.sources import ListSource, Page, list_all
-from tests.engine.fakes import FakeDataPlane
+from tests.engine.fakes import FakeDataPlane, collect_pages
 
 
 async def fan_out(dp: FakeDataPlane, prefix: str, *, target: int, page_cap: int = 100) -> list[Page]:
     dp.page_cap = page_cap
-    source = ListSource(dp, namespace="ns", prefix=prefix, target_chains=target)
-    send, receive = anyio.create_memory_object_stream[Page](4)
-    pages: list[Page] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(source.run, send)
-        async with receive:
-            async for page in receive:
-                pages.append(page)
-    return pages
+    return await collect_pages(ListSource(dp, namespace="ns", prefix=prefix, target_chains=target))
 
 
 async def assert_exact(ids: list[str], prefix: str, *, target: int = 1000, page_cap: int = 3) -> list[Page]:
@@ -115,13 +107,7 @@ async def test_fan_out_sizes_itself_from_rate_and_latency() -> None:
     ids = [f"n{i:05d}" for i in range(4000)]
     dp = FakeDataPlane({"ns": ids}, latency=0.01)
     source = ListSource(dp, namespace="ns", prefix="n", list_rate=1000.0, max_chains=16)
-    send, receive = anyio.create_memory_object_stream[Page](4)
-    got: list[str] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(source.run, send)
-        async with receive:
-            async for page in receive:
-                got.extend(page.ids)
+    got = [i for page in await collect_pages(source) for i in page.ids]
     assert sorted(got) == ids
     assert 2 <= source.target <= 16  # 1000/s × ~10 ms × 1.5
     assert dp.max_in_flight > 1
@@ -155,13 +141,7 @@ def test_fan_out_from_a_resumed_parent(prefix: str, ids: list[str]) -> None:
         parent.bound, parent.level = cut.bound, cut.level
         chains = [parent, *(Chain(i + 1, p) for i, p in enumerate(cut.children))]
         source = ListSource(dp, namespace="ns", chains=chains, target_chains=50)
-        send, receive = anyio.create_memory_object_stream[Page](4)
-        got = list(first.ids)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(source.run, send)
-            async with receive:
-                async for page in receive:
-                    got.extend(page.ids)
+        got = list(first.ids) + [i for page in await collect_pages(source) for i in page.ids]
         assert sorted(got) == expected
         assert len(got) == len(set(got))
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import anyio
-
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import ListSource, Page, estimated_stem_pages
-from tests.engine.fakes import FakeDataPlane
+from bulkops.engine.sources import ListSource, estimated_stem_pages
+from tests.engine.fakes import FakeDataPlane, collect_pages
 
 
 def test_decimal_counters_multiply_the_estimate() -> None:
@@ -27,17 +25,6 @@ def test_a_page_across_siblings_gives_no_estimate() -> None:
     assert estimated_stem_pages(["ab", "ab"], 2) == 0  # the last ID ends at the level
 
 
-async def _run(source: ListSource) -> list[Page]:
-    send, receive = anyio.create_memory_object_stream[Page](4)
-    pages: list[Page] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(source.run, send)
-        async with receive:
-            async for page in receive:
-                pages.append(page)
-    return pages
-
-
 async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> None:
     ids = [f"doc-{i:05d}" for i in range(3000)] + ["doc-~", "doc-0\x7f", "dod"]
     dp = FakeDataPlane({"ns": ids}, page_cap=10, latency=0.002)
@@ -50,7 +37,7 @@ async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> N
     source = ListSource(
         dp, namespace="ns", prefix="doc-0", list_rate=1000.0, page_limit=10, on_carve=on_carve
     )
-    pages = await _run(source)
+    pages = await collect_pages(source)
     got = [i for p in pages for i in p.ids]
     assert len(got) == len(set(got)), "an ID was listed twice"
     assert sorted(got) == sorted(i for i in ids if i.startswith("doc-0"))
@@ -67,7 +54,7 @@ async def test_a_sparse_first_page_does_not_carve_at_once() -> None:
         carves.append(dp.calls.get("list", 0))
 
     source = ListSource(dp, namespace="ns", list_rate=1000.0, page_limit=25, on_carve=on_carve)
-    pages = await _run(source)
+    pages = await collect_pages(source)
     assert sorted(i for p in pages for i in p.ids) == sorted(ids)
     assert 1 not in carves  # the first page spans "a".."c": no evidence the siblings are big
 
@@ -90,7 +77,7 @@ async def test_rate_driven_carving_sends_no_prefix_with_a_space_and_stays_exact(
     ids += ["doc", "doc\x01a", "doc\x1fz"] + [f"doc-0001{c}" for c in "\x01\x02 !"]
     dp = _RecordingDataPlane({"ns": ids}, page_cap=10, latency=0.01)
     source = ListSource(dp, namespace="ns", prefix="doc", list_rate=1000.0, page_limit=10)
-    pages = await _run(source)
+    pages = await collect_pages(source)
     got = [i for p in pages for i in p.ids]
     assert len(got) == len(set(got))
     assert sorted(got) == sorted(set(ids))
