@@ -1,0 +1,60 @@
+"""The gRPC codec: packed vectors as float32 views, unpacked ones recovered, REST-like numbers."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from bulkops.protos import vector_service_pb2 as pb
+from bulkops.protos.codec import (
+    floats_from_bytes,
+    floats_to_bytes,
+    struct_from_dict,
+    struct_to_dict,
+    vector_values,
+)
+from bulkops.protos.methods import METHODS
+
+
+def test_packed_vector_round_trips_bit_for_bit() -> None:
+    values = np.array([0.1, -2.5, 3.4028235e38, 1e-45, -0.0], dtype=np.float32)
+    wire = pb.Vector(id="a", values=floats_to_bytes(values)).SerializeToString()
+    back = vector_values(pb.Vector.FromString(wire))
+    assert back.dtype == np.float32
+    assert back.tobytes() == values.tobytes()
+    assert floats_to_bytes([0.5, 1.0]) == struct.pack("<2f", 0.5, 1.0)
+
+
+def test_unpacked_floats_are_recovered_from_unknown_fields() -> None:
+    wire = b"\x0a\x01a" + b"".join(b"\x15" + struct.pack("<f", x) for x in (1.0, 2.5, -3.0))
+    assert vector_values(pb.Vector.FromString(wire)).tolist() == [1.0, 2.5, -3.0]
+    assert vector_values(pb.Vector(id="b")).size == 0
+
+
+def test_a_length_not_divisible_by_four_is_refused() -> None:
+    with pytest.raises(ValueError, match="divisible by 4"):
+        floats_from_bytes(b"\x00\x00\x00")
+
+
+def test_struct_numbers_come_back_as_rest_prints_them() -> None:
+    doc = {"year": 2019, "score": 0.25, "tags": ["a", 1, True, None], "nested": {"n": -3.0}, "big": 2.0**60}
+    back = struct_to_dict(
+        pb.Vector.FromString(pb.Vector(metadata=struct_from_dict(doc)).SerializeToString()).metadata
+    )
+    assert back == {
+        "year": 2019,
+        "score": 0.25,
+        "tags": ["a", 1, True, None],
+        "nested": {"n": -3},
+        "big": 2.0**60,
+    }
+    assert isinstance(back["year"], int)
+    assert isinstance(back["big"], float)  # beyond 2**53 a double is not an exact integer
+
+
+def test_every_method_path_has_no_package() -> None:
+    assert METHODS["Fetch"].path == "/VectorService/Fetch"
+    assert len(METHODS) == 12
+    assert METHODS["DescribeNamespace"].response is pb.NamespaceDescription
