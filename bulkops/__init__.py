@@ -1,9 +1,10 @@
 """bulkops: fast, resumable bulk operations on Pinecone serverless indexes.
 
 The library surface: the three jobs (``purge``, ``export``, ``load``) with their progress and report
-types, the async ``Client``, the errors a caller handles, and the local server (``ServerConfig``,
-``serve_local``). The server is imported on first use, so the client and the CLI's other commands do
-not load it. The library never imports click or rich (those are the CLI's).
+types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a caller handles, and
+the local server (``ServerConfig``, ``serve_local``). The server is imported on first use, so the
+client and the CLI's other commands do not load it. The library never imports click or rich (those
+are the CLI's).
 """
 
 from __future__ import annotations
@@ -13,21 +14,39 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from bulkops.api import Client
-from bulkops.errors import BulkopsError, UsageError, VerificationError
-from bulkops.jobs import PurgeProgress, PurgeReport, purge
-from bulkops.jobs.export import ExportProgress, ExportReport, export
-from bulkops.jobs.load import LoadProgress, LoadReport, RecordRejectedError, load
+from bulkops.errors import (
+    BulkopsError,
+    CheckpointBusyError,
+    PartialJobError,
+    RecordRejectedError,
+    UsageError,
+    VerificationError,
+)
+from bulkops.jobs import (
+    ExportProgress,
+    ExportReport,
+    LoadProgress,
+    LoadReport,
+    PurgeProgress,
+    PurgeReport,
+    export,
+    load,
+    purge,
+    resume,
+)
 
 if TYPE_CHECKING:
     from bulkops.server import ServerConfig, serve_local
 
 __all__ = [
     "BulkopsError",
+    "CheckpointBusyError",
     "Client",
     "ExportProgress",
     "ExportReport",
     "LoadProgress",
     "LoadReport",
+    "PartialJobError",
     "PurgeProgress",
     "PurgeReport",
     "RecordRejectedError",
@@ -38,6 +57,7 @@ __all__ = [
     "export",
     "load",
     "purge",
+    "resume",
     "serve_local",
 ]
 

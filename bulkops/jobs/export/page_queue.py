@@ -7,7 +7,7 @@ from collections import deque
 import anyio
 
 from bulkops.clock import Clock
-from bulkops.jobs.export_commits import PageSlice
+from bulkops.jobs.export.commits import PageSlice
 
 __all__ = ["PageQueue"]
 

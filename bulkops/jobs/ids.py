@@ -1,4 +1,8 @@
-"""IDs given to a purge (or any job) as an iterable or a file: validated in full before anything is sent."""
+"""IDs given to a job as an iterable or a file: validated in full and fingerprinted before anything is sent.
+
+This is the one reader of IDs files: the CLI's early check is :func:`prepare_ids` itself, and the job
+then takes the prepared :class:`IdsInput` instead of reading the file a second time.
+"""
 
 from __future__ import annotations
 
@@ -11,55 +15,79 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulkops.engine.sources import read_ids_file
-from bulkops.errors import UsageError
+from bulkops.errors import Param, UsageError
 from bulkops.models import validate_record_id
 
-__all__ = ["IdsInput", "prepare_ids"]
+__all__ = ["IdsInput", "IdsSource", "prepare_ids"]
+
+IdsSource = Iterable[str] | str | os.PathLike[str]
 
 
 @dataclass(frozen=True, slots=True)
 class IdsInput:
-    """A re-readable, validated list of IDs: ``open()`` iterates them again in the same order."""
+    """A re-readable, validated list of IDs: ``open()`` iterates them again in the same order.
+
+    ``path``: the absolute path of the file they came from (None: an iterable held in memory).
+    """
 
     open: Callable[[], Iterable[str]]
     count: int
     digest: str  # sha256 of the IDs: ties a checkpoint to exactly this input
-    source: str
+    path: str | None
+
+    @property
+    def source(self) -> str:
+        return self.path if self.path is not None else f"{self.count} IDs"
 
 
-def prepare_ids(ids: Iterable[str] | str | os.PathLike[str]) -> IdsInput:
-    """Validate every ID (ASCII, no NUL, 1..512 characters) and fingerprint the input.
+def prepare_ids(ids: IdsSource | IdsInput) -> IdsInput:
+    """Validate every ID (ASCII, no NUL, 1..512 characters, at least one) and fingerprint the input.
 
-    A ``str`` or path is a file with one ID per line; anything else is an iterable of IDs (it is read
-    into memory once, so that it can be validated before the first delete and re-read on verification).
+    A ``str`` or path is a file with one ID per line (blank lines skipped); anything else is an
+    iterable of IDs (read into memory once, so that it can be validated before the first request and
+    re-read on verification). An :class:`IdsInput` is already prepared and comes back as it is.
     """
-    digest = hashlib.sha256()
+    if isinstance(ids, IdsInput):
+        return ids
     if isinstance(ids, str | os.PathLike):
-        path = Path(ids)
-        if not path.is_file():
-            raise UsageError(
-                f"ids={str(ids)!r} is not a file; pass a list of IDs, or the path of a text file with one "
-                "ID per line"
-            )
-        count = 0
-        for block in _id_blocks(path):
-            digest.update(("\n".join(block) + "\n").encode("ascii"))
-            count += len(block)
-        return IdsInput(
-            lambda: itertools.chain.from_iterable(_id_blocks(path)), count, digest.hexdigest(), str(path)
-        )
+        return _prepare_file(Path(ids).absolute(), str(ids))
+    digest = hashlib.sha256()
     items = list(ids)
     for position, record_id in enumerate(items):
         if not isinstance(record_id, str):
             raise UsageError(
-                f"ids[{position}] is {type(record_id).__name__}, not a string; nothing was deleted"
+                Param("ids"), f"[{position}] is {type(record_id).__name__}, not a string; nothing was sent"
             )
         problem = validate_record_id(record_id)
         if problem is not None:
-            raise UsageError(f"ids[{position}]: {problem}; nothing was deleted")
+            raise UsageError(Param("ids"), f"[{position}]: {problem}; nothing was sent")
         digest.update(record_id.encode("ascii") + b"\n")
+    if not items:
+        raise UsageError(Param("ids"), " holds no IDs; give at least one")
     frozen = tuple(items)
-    return IdsInput(lambda: frozen, len(frozen), digest.hexdigest(), f"{len(frozen)} IDs")
+    return IdsInput(lambda: frozen, len(frozen), digest.hexdigest(), None)
+
+
+def _prepare_file(path: Path, given: str) -> IdsInput:
+    if not path.exists():
+        raise UsageError(Param("ids", given), ": no such file; give a text file with one ID per line")
+    if not path.is_file():
+        raise UsageError(Param("ids", given), ": not a regular file; give a text file with one ID per line")
+    digest = hashlib.sha256()
+    count = 0
+    try:
+        for block in _id_blocks(path):
+            digest.update(("\n".join(block) + "\n").encode("ascii"))
+            count += len(block)
+    except OSError as exc:
+        raise UsageError(Param("ids", given), f": cannot read it ({exc.strerror})") from None
+    except UsageError as exc:  # the line reader names the file and line
+        raise UsageError(Param("ids"), f": {exc}", param="ids") from None
+    if count == 0:
+        raise UsageError(Param("ids", given), " holds no IDs (one ID per line)")
+    return IdsInput(
+        lambda: itertools.chain.from_iterable(_id_blocks(path)), count, digest.hexdigest(), str(path)
+    )
 
 
 _BLOCK_BYTES = 1 << 20

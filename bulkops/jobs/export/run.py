@@ -1,7 +1,7 @@
 """The export's run loop: one namespace at a time, listing → page queue → fetch workers → writer → sink.
 
 The writer commits (sink, then one checkpoint step) as :mod:`bulkops.jobs.export` describes; the
-bookkeeping is :class:`bulkops.jobs.export_commits.CommitTracker`.
+bookkeeping is :class:`bulkops.jobs.export.commits.CommitTracker`.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.engine.fanout import Chain
 from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page
-from bulkops.jobs.export_commits import ChainMark, CommitTracker, PageSlice
-from bulkops.jobs.export_page_queue import PageQueue
-from bulkops.jobs.export_report import ExportProgress
-from bulkops.jobs.export_spec import ExportSpec
-from bulkops.jobs.task_groups import single_errors
+from bulkops.jobs.export.commits import ChainMark, CommitTracker, PageSlice
+from bulkops.jobs.export.page_queue import PageQueue
+from bulkops.jobs.export.report import ExportProgress
+from bulkops.jobs.export.spec import ExportSpec
+from bulkops.jobs.groups import single_errors
+from bulkops.jobs.ids import IdsInput
 from bulkops.limits.profiles import Profile
 from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, Record
 from bulkops.sinks.base import RecordSink, SinkPosition
-from bulkops.sinks.formats import detect_format
 
 __all__ = ["FILTER_PAGE_LIMIT", "ExportRun"]
 
@@ -35,7 +35,6 @@ __all__ = ["FILTER_PAGE_LIMIT", "ExportRun"]
 FILTER_PAGE_LIMIT = 1000
 _PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
 _MAX_FETCH_WORKERS = 16  # a memory cap (each holds up to 1000 records); Little's law sizes below it
-_COMMIT_INTERVAL = 5.0  # seconds between commits for JSONL (Parquet commits when a part is full)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +54,7 @@ class ExportRun:
         cp: Checkpoint,
         profile: Profile,
         *,
+        ids: IdsInput | None,
         clock: Clock,
         progress: Callable[[ExportProgress], None] | None,
         target_chains: int | None,
@@ -62,6 +62,7 @@ class ExportRun:
     ) -> None:
         self.dp = dp
         self.spec = spec
+        self.ids = ids
         self.sink = sink
         self.cp = cp
         self.clock = clock
@@ -82,7 +83,6 @@ class ExportRun:
         # budget), and that time is service time, not queueing.
         self.fetch_latency = LatencyTracker(percentile=0.5)
         self.ids_per_fetch = float(MAX_IDS_PER_REQUEST // 2)  # running mean of IDs per fetch batch
-        self.format = detect_format(sink.path)
         self._pending_exported = 0  # written since the last commit, not yet in the counters
         self._pending_missing = 0
 
@@ -110,10 +110,7 @@ class ExportRun:
         self.last_commit = self.clock.now()
 
     def _due(self) -> bool:
-        if self.sink.wants_commit():
-            return True
-        interval_due = self.clock.now() - self.last_commit >= _COMMIT_INTERVAL
-        return interval_due and self.sink.pending > 0 and self.format == "jsonl"
+        return self.sink.wants_commit(self.clock.now() - self.last_commit)
 
     def _write(self, namespace: str, records: Sequence[Record]) -> None:
         if not self.spec.include_values or not self.spec.include_metadata:
@@ -136,13 +133,12 @@ class ExportRun:
     # -- by listing / ID file + fetch -------------------------------------------------------------
 
     def _source(self, namespace: str, chains: list[Chain]) -> IdSource:
-        if self.spec.kind == "ids":
-            assert self.spec.ids is not None
-            return IdsSource(self.spec.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
+        if self.ids is not None:
+            return IdsSource(self.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
         return ListSource(
             self.dp,
             namespace=namespace,
-            prefix=self.spec.prefix or "",
+            prefixes=self.spec.selection.prefixes,
             chains=chains or None,
             list_rate=self.list_rate,
             target_chains=self.target_chains,
@@ -159,7 +155,7 @@ class ExportRun:
         if self.fetch_workers is not None:
             return self.fetch_workers
         rate = self.fetch_rate
-        if self.spec.kind == "prefix" and self.list_rate:
+        if self.spec.selection.kind in ("prefixes", "everything") and self.list_rate:
             needed = self.list_rate * LIST_PAGE_IDS / max(1.0, self.ids_per_fetch)
             rate = min(rate, needed) if rate else needed
         return in_flight_for(rate, self.fetch_latency.service_time, minimum=4, maximum=_MAX_FETCH_WORKERS)
@@ -240,14 +236,15 @@ class ExportRun:
     # -- by metadata filter ----------------------------------------------------------------------
 
     async def export_by_filter(self, namespace: str) -> None:
-        assert self.spec.filter is not None
+        filter_ = self.spec.selection.filter
+        assert filter_ is not None
         chains = self.cp.chains(namespace) or [Chain(0, "")]
         chain = chains[0]
         if not chain.done:
             token = chain.position
             while True:
                 page = await self.dp.fetch_by_metadata(
-                    self.spec.filter, namespace=namespace, limit=FILTER_PAGE_LIMIT, token=token
+                    filter_, namespace=namespace, limit=FILTER_PAGE_LIMIT, token=token
                 )
                 self._write(namespace, page.records)
                 token = page.next_token
@@ -259,10 +256,11 @@ class ExportRun:
         await self.commit(namespace, [chain], [], namespace_done=True)
 
     def bound(self) -> float | None:
-        if self.spec.kind == "filter":
+        kind = self.spec.selection.kind
+        if kind == "filter":
             return self.fbm_rate * FILTER_PAGE_LIMIT if self.fbm_rate else None
         fetch_bound = self.fetch_rate * MAX_IDS_PER_REQUEST if self.fetch_rate else math.inf
-        if self.spec.kind == "ids":
+        if kind == "ids":
             return fetch_bound if fetch_bound != math.inf else None
         list_bound = self.list_rate * LIST_PAGE_IDS if self.list_rate else math.inf
         found = min(fetch_bound, list_bound)

@@ -1,6 +1,9 @@
 """Cutting an import's records into upsert batches: per namespace, at most N records and M bytes.
 
 Sizes are measured as the vector JSON the request will carry, because the 2 MB limit is on the body.
+A record that cannot be read, does not fit a request, or that the index would refuse
+(:func:`bulkops.jobs.load.checks.record_problem`) never enters a batch: the batch before it is cut
+there, and the record goes to ``rejected``.
 """
 
 from __future__ import annotations
@@ -62,24 +65,25 @@ def cut_batches(
     max_records: int,
     max_bytes: int,
     rejected: Callable[[ReadItem, str], None],
+    problem: Callable[[Record], str | None] = lambda record: None,
 ) -> Iterator[UpsertBatch]:
     """Consecutive records of one namespace, cut at ``max_records`` or ``max_bytes`` of vector JSON."""
     current: UpsertBatch | None = None
     for item in items:
-        if item.record is None:
+        reason = (item.error or "unreadable") if item.record is None else problem(item.record)
+        size = 0
+        if item.record is not None and reason is None:
+            size = _wire_size(item.record)
+            if size + _BODY_OVERHEAD > max_bytes:
+                reason = f"the record is {size} bytes as JSON; an upsert request holds at most {max_bytes}"
+        if reason is not None:
             if current is not None:
                 yield current
                 current = None
-            rejected(item, item.error or "unreadable")
+            rejected(item, reason)
             continue
+        assert item.record is not None
         ns = namespace if namespace is not None else (item.namespace or "")
-        size = _wire_size(item.record)
-        if size + _BODY_OVERHEAD > max_bytes:
-            if current is not None:
-                yield current
-                current = None
-            rejected(item, f"the record is {size} bytes as JSON; an upsert request holds at most {max_bytes}")
-            continue
         if current is not None and (
             current.namespace != ns
             or len(current.items) >= max_records

@@ -1,9 +1,15 @@
-"""The import's run loop: read → cut batches → upsert workers (Little's law) → collect → commit."""
+"""The import's run loop: read → check and cut batches → upsert workers (Little's law) → collect → commit.
+
+``on_error="stop"``: a record found unfit while batches are cut (:mod:`bulkops.jobs.load.checks`) ends
+the reading there, so only the records before it are sent; a record the server refuses ends its batch
+there (the halves after it are not sent) and no batch after it starts. Only batches already in flight
+when the server refused it can land after it; :attr:`LoadRun.pieces` says exactly which.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Literal
+from dataclasses import dataclass
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -13,15 +19,16 @@ from bulkops.clock import Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.errors import BadRequestError, RequestTooLargeError
-from bulkops.jobs.load_batches import UpsertBatch, cut_batches
-from bulkops.jobs.load_report import LoadProgress, Rejection
-from bulkops.jobs.load_watermark import FinishedSpan, OrdinalWatermark
-from bulkops.jobs.task_groups import single_errors
+from bulkops.jobs.groups import single_errors
+from bulkops.jobs.load.batches import UpsertBatch, cut_batches
+from bulkops.jobs.load.report import LoadProgress, Rejection
+from bulkops.jobs.load.spec import LoadOptions
+from bulkops.jobs.load.watermark import FinishedSpan, OrdinalWatermark
 from bulkops.limits.profiles import Profile
-from bulkops.models import MAX_UPSERT_BYTES
+from bulkops.models import MAX_UPSERT_BYTES, Record
 from bulkops.sinks.base import ReadItem
 
-__all__ = ["MAX_WORKERS", "LoadRun", "run_load"]
+__all__ = ["MAX_WORKERS", "LoadRun", "Piece", "upsert_all"]
 
 
 MAX_WORKERS = 16
@@ -29,7 +36,13 @@ _COMMIT_INTERVAL = 2.0
 _KEEP_REJECTIONS = 1000  # stored in the checkpoint and the report; the count is always exact
 
 
-OnError = Literal["stop", "skip"]
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Consecutive input records one upsert request wrote (``on_error="stop"`` keeps these)."""
+
+    first: int  # ordinal
+    count: int
+    where: str  # ``in.jsonl line 12 to line 20``
 
 
 class LoadRun:
@@ -40,16 +53,16 @@ class LoadRun:
         dp: DataPlane,
         cp: Checkpoint,
         profile: Profile,
+        options: LoadOptions,
         *,
-        on_error: OnError,
         clock: Clock,
         progress: Callable[[LoadProgress], None] | None,
         workers: int | None,
-        commit_every: int,
     ) -> None:
         self.dp = dp
         self.cp = cp
-        self.on_error = on_error
+        self.on_error = options.on_error
+        self.commit_every = options.commit_every
         self.clock = clock
         self.progress = progress
         self.workers = workers
@@ -71,7 +84,7 @@ class LoadRun:
         self.started = clock.now()
         self.last_commit = self.started
         self.stop_at: Rejection | None = None
-        self.commit_every = commit_every
+        self.pieces: list[Piece] = []  # on_error="stop": what was written past the watermark
 
     def wanted_workers(self) -> int:
         if self.workers is not None:
@@ -82,6 +95,14 @@ class LoadRun:
             rate = min(rate, by_bytes) if rate else by_bytes
         return in_flight_for(rate, self.latency.service_time, minimum=2, maximum=MAX_WORKERS)
 
+    def stopped_before(self, ordinal: int) -> bool:
+        """``on_error="stop"`` already stopped at a record before ``ordinal``: do not send it."""
+        return self.stop_at is not None and self.stop_at.ordinal < ordinal
+
+    def reject(self, rejection: Rejection) -> None:
+        if self.on_error == "stop" and (self.stop_at is None or rejection.ordinal < self.stop_at.ordinal):
+            self.stop_at = rejection
+
     async def upsert(self, batch: UpsertBatch) -> FinishedSpan:
         """Upsert a batch; isolate and report the records the server refuses (halving)."""
         rejections: list[Rejection] = []
@@ -89,20 +110,22 @@ class LoadRun:
         stack: list[list[ReadItem]] = [batch.items]
         while stack:
             items = stack.pop()
-            records = [item.record for item in items if item.record is not None]
+            if self.stopped_before(items[0].ordinal):
+                break  # the halves left are after the record the job stopped at
+            records: list[Record] = [item.record for item in items if item.record is not None]
             try:
                 started = self.clock.now()
                 await self.dp.upsert(records, namespace=batch.namespace)
                 self.latency.observe(self.clock.now() - started)
                 upserted += len(records)
+                if self.on_error == "stop":
+                    where = items[0].location + (f" to {items[-1].location}" if len(items) > 1 else "")
+                    self.pieces.append(Piece(items[0].ordinal, len(records), where))
             except (BadRequestError, RequestTooLargeError) as exc:
                 if isinstance(exc, BadRequestError) and len(items) == 1:
                     rejection = Rejection(items[0].ordinal, items[0].location, records[0].id, exc.message)
                     rejections.append(rejection)
-                    if self.on_error == "stop" and (
-                        self.stop_at is None or rejection.ordinal < self.stop_at.ordinal
-                    ):
-                        self.stop_at = rejection
+                    self.reject(rejection)
                     continue
                 if len(items) == 1:
                     raise
@@ -128,9 +151,10 @@ class LoadRun:
             step.count("upserted", upserted)
             step.count("rejected", rejected)
         self.last_commit = self.clock.now()
+        self.pieces = [p for p in self.pieces if p.first >= mark.value]  # the rest is behind us
 
 
-async def run_load(
+async def upsert_all(
     run: LoadRun,
     mark: OrdinalWatermark,
     items: Iterator[ReadItem],
@@ -138,20 +162,27 @@ async def run_load(
     *,
     batch_size: int,
     max_bytes: int,
+    problem: Callable[[Record], str | None],
 ) -> None:
     start = mark.value
-    early: list[FinishedSpan] = []  # rejections found while cutting batches (unreadable records)
+    early: list[FinishedSpan] = []  # rejections found while cutting batches (unreadable, unfit records)
 
     def rejected_at_read(item: ReadItem, reason: str) -> None:
+        if run.stopped_before(item.ordinal):
+            return  # read past the record the job stopped at: not looked at
         rejection = Rejection(item.ordinal, item.location, item.record.id if item.record else None, reason)
         mark.started(item.ordinal, item.resume)
         early.append(FinishedSpan(item.ordinal, item.ordinal + 1, 0, "", [rejection]))
-        if run.on_error == "stop" and run.stop_at is None:
-            run.stop_at = rejection
+        run.reject(rejection)
 
     skipped = (i for i in items if i.ordinal >= start)
     batches = cut_batches(
-        skipped, namespace, max_records=batch_size, max_bytes=max_bytes, rejected=rejected_at_read
+        skipped,
+        namespace,
+        max_records=batch_size,
+        max_bytes=max_bytes,
+        rejected=rejected_at_read,
+        problem=problem,
     )
     batch_send, batch_recv = anyio.create_memory_object_stream[UpsertBatch](4)
     done_send, done_recv = anyio.create_memory_object_stream[FinishedSpan](MAX_WORKERS)
@@ -162,7 +193,7 @@ async def run_load(
             for batch in batches:
                 while early:
                     await early_send.send(early.pop(0))
-                if run.stop_at is not None:
+                if run.stopped_before(batch.first):
                     break
                 mark.started(batch.first, batch.items[0].resume)
                 run.avg_bytes = 0.9 * run.avg_bytes + 0.1 * batch.size
@@ -175,7 +206,7 @@ async def run_load(
     ) -> None:
         async with recv, send:
             async for batch in recv:
-                if run.stop_at is not None and batch.first > run.stop_at.ordinal:
+                if run.stopped_before(batch.first):
                     continue  # after the record that stopped the job
                 async with limiter:
                     done = await run.upsert(batch)

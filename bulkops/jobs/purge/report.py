@@ -1,11 +1,15 @@
-"""What a purge reports: counts, request figures, rate against the documented bound, verification."""
+"""What a purge reports: counts, this run's figures against the documented bound, verification."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["PurgeProgress", "PurgeReport", "Verification"]
+from bulkops.jobs.figures import RunFigures
+
+__all__ = ["PurgePhase", "PurgeProgress", "PurgeReport", "Verification"]
+
+PurgePhase = Literal["counting", "backup", "deleting", "verifying"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +29,24 @@ class Verification:
     def ok(self) -> bool:
         return self.checked and self.remaining == 0
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "remaining": self.remaining,
+            "rounds": self.rounds,
+            "leftovers_deleted": self.leftovers_deleted,
+            "note": self.note,
+            "ok": self.ok,
+        }
 
-@dataclass(frozen=True, slots=True)
-class PurgeReport:
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurgeReport(RunFigures):
     """The outcome of :func:`bulkops.purge`. Counts are cumulative over resumed runs of one checkpoint.
 
     ``deleted``: IDs sent in acknowledged delete requests (a re-sent in-flight batch counts again; for
     deleteAll / delete-by-filter plans, the records counted beforehand, or None if not counted).
-    ``rate_vs_bound``: this run's IDs/s ÷ the documented bound for the plan (None if no bound applies).
+    ``rate``: this run's IDs deleted per second of its delete phase.
     """
 
     plan: str
@@ -41,25 +55,21 @@ class PurgeReport:
     dry_run: bool
     deleted: int | None
     listed: int
-    requests: int
-    rate_limited: int
-    retries: int
-    elapsed: float
-    ids_per_second: float
-    bound: float | None
-    rate_vs_bound: float | None
-    verification: Verification
-    resumed: bool = False
+    verification: Verification = field(default_factory=lambda: Verification(False))
     would_delete: int | None = None
     sample: tuple[str, ...] = ()
     backup_id: str | None = None
-    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ids_per_second(self) -> float:
+        """This run's IDs/s over the delete phase (the name before reports shared :attr:`rate`)."""
+        return self.rate
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeProgress:
     """Passed to the ``progress`` callback: ``phase`` and cumulative counts so far."""
 
-    phase: Literal["counting", "backup", "deleting", "verifying"]
+    phase: PurgePhase
     deleted: int
     elapsed: float

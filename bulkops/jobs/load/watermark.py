@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bulkops.jobs.load_report import Rejection
+from bulkops.jobs.load.report import Rejection
 from bulkops.sinks.base import SinkPosition
 
 __all__ = ["FinishedSpan", "OrdinalWatermark"]
