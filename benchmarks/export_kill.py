@@ -10,7 +10,7 @@
 3. Import the export into ``dst`` in a child process, killed the same way. Check: ``dst`` equals
    ``src`` record by record.
 
-Prints a JSON summary. Run from the repository root (it uses ``tests.sinks`` helpers).
+Prints a JSON summary. Run from the repository root (it uses ``tests.helpers``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from bulkops.server.config import ServerConfig  # noqa: E402
 from bulkops.server.thread import ServerThread  # noqa: E402
 from bulkops.sinks import JsonlReader, ParquetReader  # noqa: E402
 from bulkops.sinks.manifest import read_manifest, verify_parts  # noqa: E402
-from tests.sinks.helpers import assert_same_records, make_records  # noqa: E402
-from tests.sinks.killing import run_with_kills  # noqa: E402
+from tests.helpers.records import assert_same_records, make_records  # noqa: E402
+from tests.helpers.killing import run_with_kills  # noqa: E402
 
 
 def run(*, records: int = 100_000, kills: int = 5, fmt: str = "jsonl", seed: int = 1) -> dict[str, Any]:

@@ -69,6 +69,7 @@ __all__ = [
     "InFlightBatch",
     "RunHolder",
     "fingerprint",
+    "lock_path",
 ]
 
 SCHEMA_VERSION = 2
@@ -232,6 +233,14 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def _reader(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write (``query_only``). Not ``mode=ro``: a read-only connection to a WAL
+    database leaves ``-wal``/``-shm`` files behind, where this one, closing last, removes them."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA query_only = ON")
+    return db
+
+
 def _refuse_foreign(path: Path) -> None:
     """Raise unless ``path`` is empty, a blank SQLite database, or a bulkops checkpoint. Reads only."""
     with open(path, "rb") as handle:
@@ -244,7 +253,7 @@ def _refuse_foreign(path: Path) -> None:
             "another checkpoint path"
         )
     try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        db = _reader(path)
         try:
             tables = _tables(db)
             kind = (
@@ -497,7 +506,7 @@ class Checkpoint:
             raise UsageError(f"checkpoint {path}: no such file")
         _refuse_foreign(file)
         try:
-            db = sqlite3.connect(f"{file.absolute().as_uri()}?mode=ro", uri=True)
+            db = _reader(file)
         except sqlite3.Error as exc:
             raise CheckpointError(f"{path} cannot be opened ({exc})") from None
         try:

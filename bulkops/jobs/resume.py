@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
-from bulkops.errors import CheckpointError
+from bulkops.errors import CheckpointError, Param, UsageError
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportReport
 from bulkops.jobs.export.spec import ExportSpec
@@ -29,7 +29,7 @@ from bulkops.jobs.load.spec import LoadSpec
 from bulkops.jobs.purge.job import run_purge
 from bulkops.jobs.purge.report import PurgeReport
 from bulkops.jobs.purge.spec import PurgeSpec
-from bulkops.jobs.target import Limits, TargetSpec
+from bulkops.jobs.target import TRANSPORTS, Limits, TargetSpec
 from bulkops.limits.profiles import Profile
 
 if TYPE_CHECKING:
@@ -63,24 +63,19 @@ def read_spec(checkpoint: str | os.PathLike[str]) -> JobSpec:
 def _target(
     spec: TargetSpec, controller_host: str | None, limits: Limits | EllipsisType, transport: str | None
 ) -> TargetSpec:
-    if limits is not ...:
-        spec = replace(spec, limits=limits.name if isinstance(limits, Profile) else (limits or "none"))
+    """The recorded target with the caller's overrides; an index named in a project is looked up again,
+    as its host may have changed since the last run."""
+    if isinstance(limits, Profile):
+        spec = replace(spec, limits=limits.name, profile=limits)
+    elif limits is not ...:
+        spec = replace(spec, limits=limits or "none", profile=None)
     if controller_host is not None:
         spec = replace(spec, controller_host=controller_host)
     if transport is not None:
-        spec = TargetSpec.build(**{**_build_args(spec), "transport": transport})
-    # Named in a project: look the host up again, it may have changed since the last run.
+        if transport not in TRANSPORTS:
+            raise UsageError(Param("transport", transport), f" must be one of {', '.join(TRANSPORTS)}")
+        spec = replace(spec, transport=transport)
     return replace(spec, host=None) if spec.index else spec
-
-
-def _build_args(spec: TargetSpec) -> dict[str, Any]:
-    return {
-        "index": spec.index,
-        "host": spec.host,
-        "controller_host": spec.controller_host,
-        "limits": spec.limits,
-        "api_key_env": spec.api_key_env,
-    }
 
 
 async def resume(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -43,11 +43,9 @@ def _limits_name(limits: Limits) -> str:
     return limits.name if isinstance(limits, Profile) else str(limits)
 
 
-def _profile(limits: Limits) -> Profile:
-    """``limits`` as a profile. None means no pacing, everywhere (as for :class:`bulkops.api.Client`)."""
-    if isinstance(limits, Profile):
-        return limits
-    return load_profile("none" if limits is None else limits)
+def _profile(spec: TargetSpec) -> Profile:
+    """The profile in force: the one given to this run, else the recorded one ("none": no pacing)."""
+    return spec.profile if spec.profile is not None else load_profile(spec.limits)
 
 
 def _place(url: str | None) -> str | None:
@@ -64,7 +62,8 @@ class TargetSpec:
     """Which index, as a spec records it (never the API key).
 
     ``limits`` is recorded so a resume paces the same way; ``transport`` and ``api_key_env`` are how
-    to reach it. None of the three is part of the job's identity.
+    to reach it. None of the three is part of the job's identity. ``profile``: the Profile object this
+    run was given, if any (it may hold overrides its name does not say); never stored.
     """
 
     index: str | None = None
@@ -73,6 +72,7 @@ class TargetSpec:
     limits: str = "default"
     transport: Transport = "auto"
     api_key_env: str | None = None
+    profile: Profile | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -94,7 +94,8 @@ class TargetSpec:
             raise UsageError(Param("index", index), " must be a non-empty index name")
         if transport not in TRANSPORTS:
             raise UsageError(Param("transport", transport), f" must be one of {', '.join(TRANSPORTS)}")
-        return cls(index, host, controller_host, _limits_name(limits), transport, api_key_env)
+        profile = limits if isinstance(limits, Profile) else None
+        return cls(index, host, controller_host, _limits_name(limits), transport, api_key_env, profile)
 
     def same_index(self, other: TargetSpec) -> bool:
         """Whether two specs name the same index (see the module docstring)."""
@@ -230,7 +231,7 @@ async def open_target(
         # where the choice goes once the client offers gRPC.
         raise UsageError(Param("transport", "grpc"), " is not available in this version; use auto or rest")
     if dataplane is not None:
-        profile = client.config.limits if client is not None else _profile(spec.limits)
+        profile = client.config.limits if client is not None else _profile(spec)
         yield Target(_resolved(spec, dataplane, client), dataplane, profile, client)
         return
     if client is not None:
@@ -239,9 +240,7 @@ async def open_target(
     from bulkops.api.client import Client
 
     options = dict(client_options or {})
-    async with Client(
-        _api_key(spec, api_key), spec.controller_host, limits=_profile(spec.limits), **options
-    ) as own:
+    async with Client(_api_key(spec, api_key), spec.controller_host, limits=_profile(spec), **options) as own:
         yield await _open_with(spec, own)
 
 

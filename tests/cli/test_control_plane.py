@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import API_KEY, Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import API_KEY, Cli, bulkops_executable, write_jsonl
 
 
 def _names(rows: Any) -> list[str]:

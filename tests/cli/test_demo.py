@@ -7,7 +7,7 @@ import subprocess
 
 import orjson
 
-from tests.cli.conftest import bulkops_executable
+from tests.helpers.cli import bulkops_executable
 
 
 def test_demo_runs_every_step_and_reports(tmp_path: object) -> None:

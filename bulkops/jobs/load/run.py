@@ -140,7 +140,8 @@ class LoadRun:
         upserted = sum(d.upserted for d in passed)
         rejected = sum(len(d.rejections) for d in passed)
         for span in passed:
-            self.namespaces[span.namespace] = self.namespaces.get(span.namespace, 0) + span.upserted
+            if span.upserted:
+                self.namespaces[span.namespace] = self.namespaces.get(span.namespace, 0) + span.upserted
             room = _KEEP_REJECTIONS - len(self.rejections)
             self.rejections.extend(span.rejections[: max(0, room)])
         with self.cp.step() as step:
@@ -172,7 +173,8 @@ async def upsert_all(
             return  # read past the record the job stopped at: not looked at
         rejection = Rejection(item.ordinal, item.location, item.record.id if item.record else None, reason)
         mark.started(item.ordinal, item.resume)
-        early.append(FinishedSpan(item.ordinal, item.ordinal + 1, 0, "", [rejection]))
+        target = namespace if namespace is not None else (item.namespace or "")
+        early.append(FinishedSpan(item.ordinal, item.ordinal + 1, 0, target, [rejection]))
         run.reject(rejection)
 
     skipped = (i for i in items if i.ordinal >= start)

@@ -1,4 +1,4 @@
-"""DataPlane wrappers for export/import tests: shuffle completion order, crash after N calls."""
+"""A DataPlane wrapper for job tests: shuffle completion order, crash after N calls, another host."""
 
 from __future__ import annotations
 
@@ -16,12 +16,22 @@ class Crash(Exception):
 
 
 class Wrapped:
-    """Delegates to a real DataPlane; ``fetch``/``upsert`` get random delays and an optional crash."""
+    """Delegates to a real DataPlane; ``fetch``/``upsert``/deletes get random delays and an optional crash.
+
+    ``host``: answer as if the index were served from another host (a restarted server).
+    """
 
     def __init__(
-        self, inner: Any, *, seed: int = 0, crash_after: int | None = None, max_delay: float = 0.01
+        self,
+        inner: Any,
+        *,
+        seed: int = 0,
+        crash_after: int | None = None,
+        max_delay: float = 0.01,
+        host: str | None = None,
     ) -> None:
         self._inner = inner
+        self._host = host
         self._rng = random.Random(seed)
         self._crash_after = crash_after
         self._max_delay = max_delay
@@ -33,7 +43,7 @@ class Wrapped:
 
     @property
     def host(self) -> str:
-        return str(self._inner.host)
+        return self._host or str(self._inner.host)
 
     async def _maybe(self) -> None:
         self.calls += 1
@@ -51,3 +61,21 @@ class Wrapped:
         self.upsert_sizes.append(len(records))
         count: int = await self._inner.upsert(records, namespace=namespace)
         return count
+
+    async def delete_ids(self, ids: Sequence[str], *, namespace: str) -> None:
+        await self._maybe()
+        await self._inner.delete_ids(ids, namespace=namespace)
+
+    async def delete_by_filter(self, filter: Mapping[str, Any], *, namespace: str) -> None:
+        await self._maybe()
+        await self._inner.delete_by_filter(filter, namespace=namespace)
+
+    async def delete_all(self, *, namespace: str) -> None:
+        await self._maybe()
+        await self._inner.delete_all(namespace=namespace)
+
+    async def fetch_by_metadata(
+        self, filter: Mapping[str, Any], *, namespace: str, limit: int = 100, token: str | None = None
+    ) -> Any:
+        await self._maybe()
+        return await self._inner.fetch_by_metadata(filter, namespace=namespace, limit=limit, token=token)
