@@ -26,7 +26,7 @@ from bulkops.jobs.ids import IdsInput, prepare_ids
 from bulkops.jobs.load.spec import build_load
 from bulkops.jobs.namespaces import label
 from bulkops.jobs.purge.spec import build_purge
-from bulkops.jobs.target import open_target
+from bulkops.jobs.target import Access, TargetSpec, open_target
 from bulkops.sinks.manifest import read_manifest
 
 if TYPE_CHECKING:
@@ -66,14 +66,14 @@ def _checkpoint(values: tuple[str, ...]) -> Path | None:
     return Path(path).absolute() if path is not None else None
 
 
-def _target(settings: Settings) -> dict[str, Any]:
+def _target(settings: Settings) -> TargetSpec:
     settings.target_required()
-    return {
-        "index": settings.index,
-        "host": settings.host,
-        "controller_host": settings.controller_host,
-        "limits": settings.limits_spec() or "default",
-    }
+    return TargetSpec.build(
+        index=settings.index,
+        host=settings.host,
+        controller_host=settings.controller_host,
+        limits=settings.limits_spec() or "default",
+    )
 
 
 def _ids(values: tuple[str, ...]) -> IdsInput | None:
@@ -126,7 +126,7 @@ def purge(
     delay = single([str(d) for d in verify_delay], "--verify-delay")
     limit = single([str(m) for m in max_delete], "--max-delete")
     spec, ids = build_purge(
-        **target,
+        target=target,
         **_namespaces(settings),
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
@@ -154,7 +154,12 @@ def purge(
         from bulkops.jobs.purge.job import run_purge
 
         return await run_purge(
-            spec, ids=ids, checkpoint=path, dry_run=dry_run, client=client, progress=progress_for(view)
+            spec,
+            ids=ids,
+            checkpoint=path,
+            dry_run=dry_run,
+            access=Access(client=client),
+            progress=progress_for(view),
         )
 
     total = ids.count * max(1, len(settings.namespaces)) if ids else None
@@ -197,7 +202,7 @@ def export(
     filter_text = single(filters, "--filter")
     spec, ids = build_export(
         output=path,
-        **target,
+        target=target,
         **_namespaces(settings),
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
@@ -212,7 +217,9 @@ def export(
     async def start(client: Client, view: JobProgress) -> RunFigures:
         from bulkops.jobs.export.job import run_export
 
-        return await run_export(spec, ids=ids, checkpoint=journal, client=client, progress=progress_for(view))
+        return await run_export(
+            spec, ids=ids, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
+        )
 
     async def total_later(client: Client) -> int | None:
         return await _export_total(spec, client)
@@ -225,7 +232,7 @@ async def _export_total(spec: ExportSpec, client: Client) -> int | None:
     """Records a whole-namespace export will write: one stats call (other selections: unknown)."""
     if spec.selection.kind != "everything":
         return None
-    async with open_target(spec.target, client=client) as target:
+    async with open_target(spec.target, Access(client=client)) as target:
         stats = await target.dataplane.describe_index_stats()
     if spec.namespaces.names is None:
         return int(stats.get("totalVectorCount") or 0)
@@ -257,13 +264,15 @@ def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint:
     source = single(input_, "--input")
     if source is None:
         raise UsageError("say what to import: --input PATH (a JSONL file or a Parquet export directory)")
-    spec = build_load(input=source, **target, namespace=settings.namespace, on_error=on_error)
+    spec = build_load(input=source, target=target, namespace=settings.namespace, on_error=on_error)
     journal = _checkpoint(checkpoint) or default_checkpoint_path("load")
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
         from bulkops.jobs.load.job import run_load
 
-        return await run_load(spec, checkpoint=journal, client=client, progress=progress_for(view))
+        return await run_load(
+            spec, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
+        )
 
     manifest = read_manifest(spec.input_path)
     total = manifest.total if manifest else None

@@ -29,7 +29,7 @@ from bulkops.jobs.load.spec import LoadSpec
 from bulkops.jobs.purge.job import run_purge
 from bulkops.jobs.purge.report import PurgeReport
 from bulkops.jobs.purge.spec import PurgeSpec
-from bulkops.jobs.target import TRANSPORTS, Limits, TargetSpec
+from bulkops.jobs.target import TRANSPORTS, Access, Limits, TargetSpec
 from bulkops.limits.profiles import Profile
 
 if TYPE_CHECKING:
@@ -103,10 +103,7 @@ async def resume(
     target = _target(spec.target, controller_host, limits, transport)
     common: dict[str, Any] = {
         "checkpoint": checkpoint,
-        "api_key": api_key,
-        "client": client,
-        "dataplane": dataplane,
-        "client_options": client_options,
+        "access": Access(api_key, client, dataplane, client_options),
         "progress": progress,
         "clock": clock,
     }

@@ -30,7 +30,17 @@ if TYPE_CHECKING:
     from bulkops.api.controlplane import ControlPlaneClient
     from bulkops.api.stats import RequestStats
 
-__all__ = ["TRANSPORTS", "IndexInfo", "Limits", "Target", "TargetSpec", "Transport", "open_target"]
+__all__ = [
+    "NO_ACCESS",
+    "TRANSPORTS",
+    "Access",
+    "IndexInfo",
+    "Limits",
+    "Target",
+    "TargetSpec",
+    "Transport",
+    "open_target",
+]
 
 Transport = Literal["auto", "grpc", "rest"]
 TRANSPORTS: tuple[Transport, ...] = ("auto", "grpc", "rest")
@@ -138,6 +148,26 @@ class TargetSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Access:
+    """How this run reaches the index: an API key (else ``api_key_env``, else ``PINECONE_API_KEY``), an
+    open ``client`` (its limits in force), or a ready ``dataplane`` (tests, a caller's own client);
+    ``client_options`` for a client of our own. Never stored: a resume is given it again."""
+
+    api_key: str | None = field(default=None, repr=False)
+    client: Client | None = None
+    dataplane: DataPlane | None = None
+    client_options: Mapping[str, Any] | None = None
+
+    @property
+    def opened(self) -> bool:
+        """A client or data plane is given: the spec need not name an index or host."""
+        return self.client is not None or self.dataplane is not None
+
+
+NO_ACCESS = Access()  # the key from the environment, a client of the job's own
+
+
+@dataclass(frozen=True, slots=True)
 class IndexInfo:
     """What could be learned about the index: the manifest records it, an import checks records by it.
 
@@ -216,16 +246,10 @@ def _api_key(spec: TargetSpec, api_key: str | None) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def open_target(
-    spec: TargetSpec,
-    *,
-    api_key: str | None = None,
-    client: Client | None = None,
-    dataplane: DataPlane | None = None,
-    client_options: Mapping[str, Any] | None = None,
-) -> AsyncIterator[Target]:
+async def open_target(spec: TargetSpec, access: Access) -> AsyncIterator[Target]:
     """Open ``spec``: with a ready ``dataplane`` (the spec's ``limits`` pace nothing but set the
     bounds), an open ``client`` (its own limits are in force), or a client of our own."""
+    client, dataplane = access.client, access.dataplane
     if spec.transport == "grpc":
         # REST is what this version speaks; "auto" and "rest" both use it. Client(transport=...) is
         # where the choice goes once the client offers gRPC.
@@ -239,8 +263,9 @@ async def open_target(
         return
     from bulkops.api.client import Client
 
-    options = dict(client_options or {})
-    async with Client(_api_key(spec, api_key), spec.controller_host, limits=_profile(spec), **options) as own:
+    options = dict(access.client_options or {})
+    key = _api_key(spec, access.api_key)
+    async with Client(key, spec.controller_host, limits=_profile(spec), **options) as own:
         yield await _open_with(spec, own)
 
 

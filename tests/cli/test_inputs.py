@@ -23,6 +23,9 @@ from bulkops.jobs.export.spec import build_export, output_format
 from bulkops.jobs.ids import prepare_ids
 from bulkops.jobs.namespaces import normalize
 from bulkops.jobs.selection import validate_filter, validate_prefixes
+from bulkops.jobs.target import TargetSpec
+
+HOST = TargetSpec(host="http://h")
 
 
 def _cli_words(exc: pytest.ExceptionInfo[UsageError]) -> str:
@@ -80,12 +83,12 @@ def test_output_path_format_and_writability(tmp_path: Path) -> None:
         output_format(tmp_path / "a.csv", strict=True)
     assert _cli_words(refused).startswith("--output")
     with pytest.raises(UsageError, match="does not exist"):
-        build_export(output=tmp_path / "no" / "a.jsonl", host="http://h")
+        build_export(output=tmp_path / "no" / "a.jsonl", target=HOST)
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="not a directory"):
-        build_export(output=tmp_path / "file" / "a.jsonl", host="http://h")
+        build_export(output=tmp_path / "file" / "a.jsonl", target=HOST)
     with pytest.raises(UsageError, match="cannot write"):
-        build_export(output="/proc/a.jsonl", host="http://h")
+        build_export(output="/proc/a.jsonl", target=HOST)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the write probe leaves nothing behind
 
 

@@ -234,11 +234,11 @@ def test_specs_round_trip_through_json(tmp_path: Path) -> None:
     ids = tmp_path / "ids.txt"
     ids.write_text("a\nb\n")
     specs = [
-        build_purge(index="i", namespaces=["a", "b"], prefix=["x#", "y#"], max_delete=5)[0],
-        build_purge(host="http://h:1", ids=ids, backup_first=False, verify_delay=0.5)[0],
-        build_export(output=tmp_path / "o.parquet", index="i", all_namespaces=True)[0],
-        build_export(output=tmp_path / "o.jsonl", host="http://h", filter={"a": {"$in": [1]}})[0],
-        build_load(input=ids, index="i", namespace="__default__", on_error="skip"),
+        build_purge(target=TargetSpec("i"), namespaces=["a", "b"], prefix=["x#", "y#"], max_delete=5)[0],
+        build_purge(target=TargetSpec(host="http://h:1"), ids=ids, verify_delay=0.5)[0],
+        build_export(output=tmp_path / "o.parquet", target=TargetSpec("i"), all_namespaces=True)[0],
+        build_export(output=tmp_path / "o.jsonl", target=TargetSpec(host="h"), filter={"a": {"$in": [1]}})[0],
+        build_load(input=ids, target=TargetSpec("i"), namespace="__default__", on_error="skip"),
     ]
     for spec in specs:
         again = type(spec).from_json(spec.to_json())

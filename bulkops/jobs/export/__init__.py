@@ -41,7 +41,7 @@ from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.spec import ExportOptions, ExportSpec, build_export
 from bulkops.jobs.ids import IdsInput
-from bulkops.jobs.target import Limits
+from bulkops.jobs.target import Access, Limits, TargetSpec
 
 if TYPE_CHECKING:
     from bulkops.api.client import Client
@@ -102,14 +102,14 @@ async def export(
     output = renamed("output", output, "to", to)
     if output is None:
         raise UsageError("say where to export to: ", Param("output"), "=<file.jsonl or dir.parquet>")
+    access = Access(api_key, client, dataplane, client_options)
+    target = TargetSpec.build(
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
+    )  # fmt: skip
     spec, prepared = build_export(
         output=output,
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=client is not None or dataplane is not None,
+        target=target,
         namespace=namespace,
         namespaces=namespaces,
         all_namespaces=all_namespaces,
@@ -126,10 +126,7 @@ async def export(
         spec,
         ids=prepared,
         checkpoint=checkpoint,
-        api_key=api_key,
-        client=client,
-        dataplane=dataplane,
-        client_options=client_options,
+        access=access,
         progress=progress,
         clock=clock,
         target_chains=target_chains,

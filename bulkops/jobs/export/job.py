@@ -6,11 +6,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
-from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.jobs.export.manifest import build_manifest
 from bulkops.jobs.export.report import ExportProgress, ExportReport
@@ -21,12 +20,9 @@ from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import resolve_namespaces
 from bulkops.jobs.selection import ids_for
-from bulkops.jobs.target import open_target
+from bulkops.jobs.target import NO_ACCESS, Access, open_target
 from bulkops.sinks.formats import open_writer
 from bulkops.sinks.manifest import manifest_path, write_manifest
-
-if TYPE_CHECKING:
-    from bulkops.api.client import Client
 
 __all__ = ["run_export"]
 
@@ -36,10 +32,7 @@ async def run_export(
     *,
     ids: IdsInput | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
-    api_key: str | None = None,
-    client: Client | None = None,
-    dataplane: DataPlane | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    access: Access = NO_ACCESS,
     progress: Callable[[ExportProgress], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     target_chains: int | None = None,
@@ -52,9 +45,7 @@ async def run_export(
     # Refuse to clobber an existing output before a checkpoint file is even created: a checkpoint
     # left by a refused run must not make the next run look like a resume.
     refuse_existing_output(spec, checkpoint_path)
-    async with open_target(
-        spec.target, api_key=api_key, client=client, dataplane=dataplane, client_options=client_options
-    ) as target:
+    async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         with open_journal(checkpoint_path, spec) as cp:
             finished = cp.get("report")

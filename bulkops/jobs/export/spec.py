@@ -20,7 +20,7 @@ from bulkops.errors import Param, UsageError
 from bulkops.jobs.ids import IdsInput, IdsSource
 from bulkops.jobs.namespaces import NamespaceSelection
 from bulkops.jobs.selection import IdsRef, Selection, build_selection
-from bulkops.jobs.target import Limits, TargetSpec
+from bulkops.jobs.target import TargetSpec
 from bulkops.sinks.manifest import manifest_path
 
 __all__ = [
@@ -183,12 +183,7 @@ def _from_v1(doc: Mapping[str, Any]) -> ExportSpec:
 def build_export(
     *,
     output: str | os.PathLike[str],
-    index: str | None = None,
-    host: str | None = None,
-    controller_host: str | None = None,
-    limits: Limits = "default",
-    transport: str = "auto",
-    opened: bool = False,
+    target: TargetSpec,
     namespace: str | None = None,
     namespaces: Sequence[str] | None = None,
     all_namespaces: bool = False,
@@ -218,14 +213,6 @@ def build_export(
     path = Path(output).absolute()
     output_format(path, strict=strict_output)
     _check_output(path, given)
-    target = TargetSpec.build(
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=opened,
-    )
     spec = ExportSpec(
         target,
         selected,

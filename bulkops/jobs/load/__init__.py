@@ -34,7 +34,7 @@ from bulkops.jobs.arguments import renamed
 from bulkops.jobs.load.job import run_load
 from bulkops.jobs.load.report import LoadProgress, LoadReport, Rejection
 from bulkops.jobs.load.spec import LoadOptions, LoadSpec, OnError, build_load
-from bulkops.jobs.target import Limits
+from bulkops.jobs.target import Access, Limits, TargetSpec
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES
 
 if TYPE_CHECKING:
@@ -89,14 +89,14 @@ async def load(
     source = renamed("input", input, "from_", from_)
     if source is None:
         raise UsageError("say what to import: ", Param("input"), "=<an export: file.jsonl or dir.parquet>")
+    access = Access(api_key, client, dataplane, client_options)
+    target = TargetSpec.build(
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
+    )  # fmt: skip
     spec = build_load(
         input=source,
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=client is not None or dataplane is not None,
+        target=target,
         namespace=namespace,
         on_error=on_error,
         batch_size=batch_size,
@@ -106,10 +106,7 @@ async def load(
     return await run_load(
         spec,
         checkpoint=checkpoint,
-        api_key=api_key,
-        client=client,
-        dataplane=dataplane,
-        client_options=client_options,
+        access=access,
         progress=progress,
         clock=clock,
         workers=workers,

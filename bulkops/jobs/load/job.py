@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, RecordRejectedError
 from bulkops.jobs.figures import FiguresMeter
@@ -19,11 +17,8 @@ from bulkops.jobs.load.report import LoadProgress, LoadReport
 from bulkops.jobs.load.run import LoadRun, upsert_all
 from bulkops.jobs.load.spec import LoadSpec
 from bulkops.jobs.load.watermark import OrdinalWatermark
-from bulkops.jobs.target import open_target
+from bulkops.jobs.target import NO_ACCESS, Access, open_target
 from bulkops.sinks.formats import open_reader
-
-if TYPE_CHECKING:
-    from bulkops.api.client import Client
 
 __all__ = ["run_load"]
 
@@ -32,10 +27,7 @@ async def run_load(
     spec: LoadSpec,
     *,
     checkpoint: str | os.PathLike[str] | None = None,
-    api_key: str | None = None,
-    client: Client | None = None,
-    dataplane: DataPlane | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    access: Access = NO_ACCESS,
     progress: Callable[[LoadProgress], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     workers: int | None = None,
@@ -44,9 +36,7 @@ async def run_load(
     defaults to ``<input>.load-checkpoint``."""
     reader, manifest = open_reader(spec.input_path)
     checkpoint_path = Path(checkpoint) if checkpoint is not None else spec.default_checkpoint()
-    async with open_target(
-        spec.target, api_key=api_key, client=client, dataplane=dataplane, client_options=client_options
-    ) as target:
+    async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         # Before the first upsert: records the index would refuse are found here, not by the server.
         shape = IndexShape.of(await target.describe())

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from bulkops.errors import Param, UsageError
 from bulkops.jobs.namespaces import NamespaceSelection, label
-from bulkops.jobs.target import Limits, TargetSpec
+from bulkops.jobs.target import TargetSpec
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES
 
 __all__ = ["LoadOptions", "LoadSpec", "OnError", "build_load"]
@@ -121,12 +121,7 @@ class LoadSpec:
 def build_load(
     *,
     input: str | os.PathLike[str],
-    index: str | None = None,
-    host: str | None = None,
-    controller_host: str | None = None,
-    limits: Limits = "default",
-    transport: str = "auto",
-    opened: bool = False,
+    target: TargetSpec,
     namespace: str | None = None,
     on_error: str = "stop",
     batch_size: int = MAX_IDS_PER_REQUEST,
@@ -157,14 +152,6 @@ def build_load(
         raise UsageError(Param("input", given), ": not readable")
     if namespace is not None:
         (namespace,) = NamespaceSelection.build(namespace=namespace).names or ("",)
-    target = TargetSpec.build(
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=opened,
-    )
     mode: OnError = "skip" if on_error == "skip" else "stop"
     options = LoadOptions(mode, batch_size, max_batch_bytes, max(1, commit_every))
     return LoadSpec(target, str(path), namespace, options)

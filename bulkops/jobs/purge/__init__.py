@@ -17,7 +17,7 @@ from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.purge.job import run_purge
 from bulkops.jobs.purge.report import PurgeProgress, PurgeReport, Verification
 from bulkops.jobs.purge.spec import PurgeOptions, PurgeSpec, build_purge
-from bulkops.jobs.target import Limits
+from bulkops.jobs.target import Access, Limits, TargetSpec
 
 if TYPE_CHECKING:
     from bulkops.api.client import Client
@@ -79,13 +79,13 @@ async def purge(
     Returns a :class:`PurgeReport`; raises VerificationError (with ``.report``) if targeted records
     remain after verification.
     """
+    access = Access(api_key, client, dataplane, client_options)
+    target = TargetSpec.build(
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
+    )  # fmt: skip
     spec, prepared = build_purge(
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=client is not None or dataplane is not None,
+        target=target,
         namespace=namespace,
         namespaces=namespaces,
         all_namespaces=all_namespaces,
@@ -106,10 +106,7 @@ async def purge(
         ids=prepared,
         checkpoint=checkpoint,
         dry_run=dry_run,
-        api_key=api_key,
-        client=client,
-        dataplane=dataplane,
-        client_options=client_options,
+        access=access,
         progress=progress,
         sample_size=sample_size,
         target_chains=target_chains,

@@ -18,12 +18,11 @@ Dry run: count what would go (and a sample), delete nothing, write no checkpoint
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import Param, UsageError, VerificationError
@@ -37,10 +36,7 @@ from bulkops.jobs.purge.plan import documented_bound
 from bulkops.jobs.purge.report import PurgeProgress, PurgeReport, Verification
 from bulkops.jobs.purge.spec import PurgeSpec
 from bulkops.jobs.selection import ids_for
-from bulkops.jobs.target import Target, open_target
-
-if TYPE_CHECKING:
-    from bulkops.api.client import Client
+from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
 
 __all__ = ["run_purge"]
 
@@ -51,10 +47,7 @@ async def run_purge(
     ids: IdsInput | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
-    api_key: str | None = None,
-    client: Client | None = None,
-    dataplane: DataPlane | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    access: Access = NO_ACCESS,
     progress: Callable[[PurgeProgress], None] | None = None,
     sample_size: int = 10,
     target_chains: int | None = None,
@@ -62,9 +55,7 @@ async def run_purge(
 ) -> PurgeReport:
     """Run the purge ``spec`` (built by :func:`bulkops.jobs.purge.spec.build_purge`)."""
     prepared = ids_for(spec.selection, ids)
-    async with open_target(
-        spec.target, api_key=api_key, client=client, dataplane=dataplane, client_options=client_options
-    ) as target:
+    async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         run = _Run(spec, target, prepared, progress, sample_size, target_chains, clock)
         if dry_run:

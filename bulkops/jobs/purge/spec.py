@@ -19,7 +19,7 @@ from bulkops.jobs.ids import IdsInput, IdsSource
 from bulkops.jobs.namespaces import NamespaceSelection, label
 from bulkops.jobs.purge.plan import PlanKind
 from bulkops.jobs.selection import IdsRef, Selection, build_selection
-from bulkops.jobs.target import Limits, TargetSpec
+from bulkops.jobs.target import TargetSpec
 
 __all__ = ["PurgeOptions", "PurgeSpec", "build_purge"]
 
@@ -155,12 +155,7 @@ def _from_v1(doc: Mapping[str, Any]) -> PurgeSpec:
 
 def build_purge(
     *,
-    index: str | None = None,
-    host: str | None = None,
-    controller_host: str | None = None,
-    limits: Limits = "default",
-    transport: str = "auto",
-    opened: bool = False,
+    target: TargetSpec,
     namespace: str | None = None,
     namespaces: Sequence[str] | None = None,
     all_namespaces: bool = False,
@@ -177,11 +172,8 @@ def build_purge(
     verify_rounds: int = 3,
     confirmed: bool = False,
 ) -> tuple[PurgeSpec, IdsInput | None]:
-    """Check a purge's arguments (the IDs are read, validated and fingerprinted once) and build its spec.
-
-    Raises UsageError naming the parameter; nothing is sent. ``opened``: a client or data plane will be
-    given, so neither ``index`` nor ``host`` is required.
-    """
+    """Check a purge's arguments (the IDs are read, validated and fingerprinted once) and build its spec
+    for ``target`` (:meth:`TargetSpec.build`). Raises UsageError naming the parameter; nothing is sent."""
     selection, prepared = build_selection(
         prefix=prefix, ids=ids, filter=filter, everything=everything, required=True
     )
@@ -201,7 +193,7 @@ def build_purge(
         )
     if not isinstance(verify_rounds, int) or verify_rounds < 1:
         raise UsageError(Param("verify_rounds", verify_rounds), " must be at least 1")
-    if backup_first and not index:
+    if backup_first and not target.index:
         raise UsageError(
             Param("backup_first", True),
             " needs ",
@@ -209,14 +201,6 @@ def build_purge(
             "=<name> (backups are made through the control plane)",
             param="backup_first",
         )
-    target = TargetSpec.build(
-        index=index,
-        host=host,
-        controller_host=controller_host,
-        limits=limits,
-        transport=transport,
-        opened=opened,
-    )
     spec = PurgeSpec(
         target,
         NamespaceSelection.build(
