@@ -93,8 +93,13 @@ async def _stored(data_dir: Path, index: str) -> dict[str, Record]:
         return {r.id: r for r in server.get_records(index, NAMESPACE, ids)}
 
 
-def _killed(spec: dict[str, Any], kills: int, seed: int, max_delay: float) -> dict[str, Any]:
+_PACE = 10_000  # records/s both jobs are held to (list 100 req/s × 100; upsert 20 req/s × 500)
+
+
+def _killed(spec: dict[str, Any], kills: int, seed: int, records: int) -> dict[str, Any]:
+    """Run ``spec`` with ``kills`` SIGKILLs spread over its expected duration at ``_PACE``."""
     started = time.perf_counter()
+    max_delay = max(0.6, 0.8 * records / _PACE / kills)
     log = run_with_kills(spec, kills=kills, min_delay=0.5, max_delay=max_delay, seed=seed)
     if log.kills < kills:
         raise RuntimeError(f"only {log.kills} kills landed before the {spec['job']} finished")
@@ -139,7 +144,7 @@ def run(
                 },
                 kills,
                 seed,
-                2.0,
+                records,
             )
             exported, problems = _read_export(out)
             export["problems"] = problems + _differences(dataset, exported)
@@ -157,7 +162,7 @@ def run(
                 },
                 kills,
                 seed + 1,
-                2.5,
+                records,
             )
         load["problems"] = _differences(dataset, anyio.run(_stored, work / "data", "dst"))
         return {

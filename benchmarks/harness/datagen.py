@@ -92,16 +92,17 @@ def namespace_of(dataset: Dataset, record_id: str) -> str | None:
     return None if position is None else dataset.namespace_names()[position // dataset.per_namespace]
 
 
-def _chunk_bounds(dataset: Dataset, limit: int) -> Iterator[tuple[int, int, int, int]]:
-    """(namespace index, chunk index in it, first position, end position) of every chunk below ``limit``."""
+def _chunk_bounds(dataset: Dataset) -> Iterator[tuple[int, int, int, int]]:
+    """(namespace index, chunk index in it, first position, end position) of every chunk."""
     per_ns = dataset.per_namespace
     for ns in range(dataset.namespaces):
         base = ns * per_ns
-        for c, start in enumerate(range(base, min(base + per_ns, limit), CHUNK)):
-            yield ns, c, start, min(start + CHUNK, base + per_ns, limit)
+        for c, start in enumerate(range(base, base + per_ns, CHUNK)):
+            yield ns, c, start, min(start + CHUNK, base + per_ns)
 
 
 def _chunk(dataset: Dataset, ns: int, c: int, start: int, end: int) -> Chunk:
+    """One chunk, always whole (the RNG draws depend on its size), so a record is the same wherever seen."""
     ids = _ids(dataset)[start:end]
     values = np.random.default_rng([dataset.seed, 1, ns, c]).standard_normal(
         (end - start, dataset.dimension), dtype=np.float32
@@ -112,8 +113,7 @@ def _chunk(dataset: Dataset, ns: int, c: int, start: int, end: int) -> Chunk:
     else:
         pad = "x" * dataset.metadata_bytes
         metadata = [
-            {"tenant": record_id.split("#", 1)[0], "n": start + i, "text": pad}
-            for i, record_id in enumerate(ids)
+            {"tenant": record_id.split("#", 1)[0], "n": start + i, "text": pad} for i, record_id in enumerate(ids)
         ]
     return Chunk(dataset.namespace_names()[ns], ids, values, metadata)
 
@@ -121,8 +121,14 @@ def _chunk(dataset: Dataset, ns: int, c: int, start: int, end: int) -> Chunk:
 def iter_chunks(dataset: Dataset, *, only_targets: bool = False) -> Iterator[Chunk]:
     """Every record (or only the targets), chunk by chunk, generated lazily so memory stays flat."""
     limit = dataset.target if only_targets else dataset.records
-    for ns, c, start, end in _chunk_bounds(dataset, limit):
-        yield _chunk(dataset, ns, c, start, end)
+    for ns, c, start, end in _chunk_bounds(dataset):
+        if start >= limit:
+            return
+        chunk = _chunk(dataset, ns, c, start, end)
+        if end > limit:  # the last targets share a chunk with the first other tenants
+            keep = limit - start
+            chunk = Chunk(chunk.namespace, chunk.ids[:keep], chunk.values[:keep], chunk.metadata[:keep])
+        yield chunk
 
 
 def expected_records(dataset: Dataset, ids: Iterable[str]) -> dict[str, tuple[npt.NDArray[np.float32], Any]]:
@@ -130,7 +136,7 @@ def expected_records(dataset: Dataset, ids: Iterable[str]) -> dict[str, tuple[np
     positions = _positions(dataset)
     wanted = {positions[i] for i in ids if i in positions}
     found: dict[str, tuple[npt.NDArray[np.float32], Any]] = {}
-    for ns, c, start, end in _chunk_bounds(dataset, dataset.records):
+    for ns, c, start, end in _chunk_bounds(dataset):
         if any(start <= p < end for p in wanted):
             chunk = _chunk(dataset, ns, c, start, end)
             for offset in (p - start for p in wanted if start <= p < end):
