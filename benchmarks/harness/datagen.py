@@ -113,7 +113,8 @@ def _chunk(dataset: Dataset, ns: int, c: int, start: int, end: int) -> Chunk:
     else:
         pad = "x" * dataset.metadata_bytes
         metadata = [
-            {"tenant": record_id.split("#", 1)[0], "n": start + i, "text": pad} for i, record_id in enumerate(ids)
+            {"tenant": record_id.split("#", 1)[0], "n": start + i, "text": pad}
+            for i, record_id in enumerate(ids)
         ]
     return Chunk(dataset.namespace_names()[ns], ids, values, metadata)
 

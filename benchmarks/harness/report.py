@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from benchmarks.harness.spec import BULKOPS_CONTENDERS, SDK_CONTENDERS, SERVER_S
 
 __all__ = ["machine", "markdown_table", "source_revision", "write_all"]
 
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 _STYLE: dict[str, dict[str, str]] = {
     "bulkops": {"color": "#1f77b4", "marker": "o", "label": "bulkops"},
     "bulkops-grpc": {"color": "#08306b", "marker": "o", "label": "bulkops gRPC"},
@@ -186,16 +188,20 @@ def markdown_table(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
     if unavailable:
         lines += ["", "Not available on this checkout (recorded, not run):", ""]
         lines += [f"- {contender}: {reason}" for contender, reason in unavailable]
-    errors = [
-        (s.get("label") or s["scenario"], s["contender"], e) for s in summary for e in s.get("errors", [])
-    ]
+    errors: dict[tuple[str, str], list[str]] = {}
+    for s in summary:
+        for error in s.get("errors", []):
+            one_line = _PORT.sub(r"\1:PORT", " ".join(str(error).split()))[:240]  # one line per kind
+            cell = f"{s.get('label') or s['scenario']} (dim {s['dimension']})"
+            errors.setdefault((s["contender"], one_line), []).append(cell)
     if errors:
         lines += [
             "",
             "Runs that ended with an error (for an SDK baseline: what its loop raised, a result in itself):",
             "",
         ]
-        lines += [f"- {scenario} / {contender}: `{error}`" for scenario, contender, error in errors]
+        for (contender, error), cells in errors.items():
+            lines.append(f"- {contender}: `{error}` — in {', '.join(dict.fromkeys(cells))}")
     lines += [
         "",
         "rate = records verified on the server (purge, import, copy) or distinct target IDs in the output "
@@ -350,6 +356,8 @@ def _by_dimension(path: Path, summary: Sequence[dict[str, Any]], metric: str) ->
     points = [s for s in summary if s.get(metric) is not None]
     if not points:
         return None
+    import matplotlib.ticker
+
     plt = _pyplot()
     labels = list(dict.fromkeys(s.get("label") or s["scenario"] for s in points))
     columns = min(3, len(labels))
@@ -372,6 +380,8 @@ def _by_dimension(path: Path, summary: Sequence[dict[str, Any]], metric: str) ->
         else:
             ax.set_yscale("log")
             ax.set_ylabel("client CPU ms per 1,000 records (median)")
+            _thousands(ax)
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xticks(sorted({s["dimension"] for s in mine}))
         ax.set_xlabel("vector dimension")
         first = mine[0]
@@ -388,6 +398,7 @@ def _by_dimension(path: Path, summary: Sequence[dict[str, Any]], metric: str) ->
 
 def _bound_series(ax: Any, entries: Sequence[dict[str, Any]]) -> None:
     """The bound per dimension: dashed for REST-wire contenders, dotted where the gRPC wire's differs."""
+    reference = any(s["scenario"] in SERVER_SCENARIOS for s in entries)
     for wire, style in (("rest", "--"), ("grpc", ":")):
         series = sorted(
             {
@@ -398,4 +409,7 @@ def _bound_series(ax: Any, entries: Sequence[dict[str, Any]]) -> None:
         )
         if series:
             xs, ys = zip(*series, strict=True)
-            ax.plot(xs, ys, color="black", linestyle=style, linewidth=1.2, label=f"bound ({wire} wire)")
+            label = "export-by-prefix bound" if reference else f"bound ({wire} wire)"
+            ax.plot(xs, ys, color="black", linestyle=style, linewidth=1.2, label=label)
+            if reference:
+                return

@@ -39,7 +39,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = {key: runs[0][key] for key in _COPIED}
         entry["bound"] = next((r.get("bound") for r in runs if r.get("bound") is not None), None)
         entry["bound_formula"] = next((r.get("bound_formula") for r in runs if r.get("bound_formula")), None)
-        entry["transport"] = next((r.get("transport") for r in ok if r.get("transport")), None)
+        entry["transport"] = next((r.get("transport") for r in runs if r.get("transport")), None)
         entry["runs"] = len(runs)
         entry["ok_runs"] = len(ok)
         entry["unavailable"] = next((r["unavailable"] for r in runs if r["unavailable"]), None)

@@ -62,6 +62,11 @@ async def _run(spec: WorkerSpec) -> Outcome:
 
     try:
         await asyncio.gather(*(loop(w) for w in range(spec.concurrency or _DEFAULT_CONCURRENCY)))
+    except Exception as exc:
+        code = getattr(exc, "code", None)
+        if callable(code):  # a gRPC status: its code and message, not the multi-line repr
+            raise RuntimeError(f"gRPC {code().name}: {exc.details()}") from None  # type: ignore[attr-defined]
+        raise
     finally:
         closer = getattr(one, "close", None)
         if closer is not None:
