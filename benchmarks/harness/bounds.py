@@ -123,8 +123,13 @@ def bound_for(
 def bound_of_point(point: Point, *, wire: str) -> Bound:
     """The bound of ``point`` for a contender speaking ``wire`` (``rest`` or ``grpc``: bytes per record).
 
-    A server-ceiling point gets the reference it must exceed: export by prefix's bound, default limits.
+    ``auto`` (a contender that did not say which wire it used): the higher of the two, so a ratio to the
+    bound is never flattered by guessing the slower wire. A server-ceiling point gets the reference it
+    must exceed: export by prefix's bound, default limits.
     """
+    if wire == "auto":
+        rest, grpc = bound_of_point(point, wire="rest"), bound_of_point(point, wire="grpc")
+        return grpc if (grpc.rate or 0) >= (rest.rate or 0) else rest
     if point.scenario in SERVER_SCENARIOS:
         reference = bound_for("export-prefix", "default")
         return Bound(reference.rate, "reference, export by prefix at default limits: " + reference.formula)

@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import datagen, verify
-from benchmarks.harness.bounds import bound_of_point, upsert_batch_size
+from benchmarks.harness import verify
+from benchmarks.harness.bounds import bound_of_point
 from benchmarks.harness.contenders.bulkops_api import unavailable_reason
 from benchmarks.harness.runner import run_worker
 from benchmarks.harness.seeding import Template
@@ -96,7 +96,7 @@ def one_run(
         result = _serve_and_run(point, contender, template, run_dir, data_dir, target_dir, output, row)
         check = _verify(point, result, data_dir, target_dir, output, row)
         wire = result.get("transport") or transport_of(contender)
-        bound = bound_of_point(point, wire="grpc" if wire == "grpc" else "rest")
+        bound = bound_of_point(point, wire=wire)
         row.update(_measures(result, check.processed, bound.rate))
         row.update(bound=bound.rate, bound_formula=bound.formula, transport=wire)
         row.update(check.extra)
@@ -141,10 +141,6 @@ def _serve_and_run(
     row: dict[str, Any],
 ) -> dict[str, Any]:
     dataset = point.dataset
-    wire = transport_of(contender)
-    per_record = (
-        datagen.protobuf_bytes_per_record(dataset) if wire == "grpc" else datagen.bytes_per_record(dataset)
-    )
     with contextlib.ExitStack() as servers:
         server = servers.enter_context(_server(point, data_dir))
         target = servers.enter_context(_server(point, target_dir, TARGET_API_KEY)) if target_dir else None
@@ -166,7 +162,7 @@ def _serve_and_run(
             checkpoint=str(run_dir / "checkpoint.sqlite"),
             target_host=target.index_host(INDEX_NAME) if target else None,
             target_api_key=TARGET_API_KEY if target else None,
-            extra={"upsert_batch": upsert_batch_size(per_record), "fetch_batch": 1000},
+            extra={"fetch_batch": 1000},
         )
         cpu0 = server.cpu_seconds()
         target_cpu0 = target.cpu_seconds() if target else 0.0
