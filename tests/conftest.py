@@ -1,4 +1,5 @@
-"""Fixes for the whole test suite: third-party test tools made to work with the pinned libraries.
+"""The whole test suite: the ``slow`` marker as an alias of ``integration``, and third-party test tools
+made to work with the pinned libraries.
 
 aioresponses 0.7.9 predates aiohttp 3.14's required ``stream_writer`` argument of ClientResponse, so
 every test that mocks aiohttp with it (not only the client's) needs mocked responses to get a
@@ -10,7 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import aioresponses.core
+import pytest
 from aiohttp import ClientResponse
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection looks at the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``slow`` (the older name) is an ``integration`` test: out of the default loop."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.integration)
 
 
 class _FinishedWriter:
