@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
 
 from bulkops.testing import FakeClock, settle
 
+Woke = list[tuple[str, float]]
 
-async def test_fake_clock_wakes_sleepers_in_deadline_order() -> None:
-    clock = FakeClock()
-    woke: list[tuple[str, float]] = []
+
+def sleeper_on(clock: FakeClock, woke: Woke) -> Callable[[str, float], Awaitable[None]]:
+    """A task body that sleeps ``seconds`` on ``clock`` and records (name, the time it woke)."""
 
     async def sleeper(name: str, seconds: float) -> None:
         await clock.sleep(seconds)
         woke.append((name, clock.now()))
 
+    return sleeper
+
+
+async def test_fake_clock_wakes_sleepers_in_deadline_order() -> None:
+    clock = FakeClock()
+    woke: Woke = []
+    sleeper = sleeper_on(clock, woke)
     async with anyio.create_task_group() as tg:
         tg.start_soon(sleeper, "b", 2.0)
         tg.start_soon(sleeper, "a", 1.0)
@@ -53,12 +62,8 @@ def test_jump_moves_time_without_an_event_loop() -> None:
 
 async def test_jump_wakes_exactly_the_sleepers_whose_deadline_passed() -> None:
     clock = FakeClock()
-    woke: list[tuple[str, float]] = []
-
-    async def sleeper(name: str, seconds: float) -> None:
-        await clock.sleep(seconds)
-        woke.append((name, clock.now()))
-
+    woke: Woke = []
+    sleeper = sleeper_on(clock, woke)
     async with anyio.create_task_group() as tg:
         for name, seconds in (("c", 3.0), ("a", 1.0), ("b", 2.0)):
             tg.start_soon(sleeper, name, seconds)
