@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 import pytest
@@ -13,7 +14,7 @@ from bulkops.testing import FakeClock, settle
 Woke = list[tuple[str, float]]
 
 
-def sleeper_on(clock: FakeClock, woke: Woke) -> Callable[[str, float], Awaitable[None]]:
+def sleeper_on(clock: FakeClock, woke: Woke) -> Callable[[str, float], Coroutine[Any, Any, None]]:
     """A task body that sleeps ``seconds`` on ``clock`` and records (name, the time it woke)."""
 
     async def sleeper(name: str, seconds: float) -> None:

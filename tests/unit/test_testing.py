@@ -47,9 +47,13 @@ async def test_fake_data_plane_is_a_data_plane_that_pages_by_keyset() -> None:
 async def test_fake_data_plane_calls_take_their_latency_on_its_clock() -> None:
     clock = FakeClock(autojump=True)
     dp = FakeDataPlane({"ns": [f"i{n}" for n in range(10)]}, latency=0.25, clock=clock)
+
+    async def delete(record_id: str) -> None:
+        await dp.delete_ids([record_id], namespace="ns")
+
     async with anyio.create_task_group() as tg:
         for n in range(4):
-            tg.start_soon(lambda n=n: dp.delete_ids([f"i{n}"], namespace="ns"))
+            tg.start_soon(delete, f"i{n}")
     assert clock.now() == 0.25  # four calls overlapped
     assert dp.max_in_flight == 4
     await dp.upsert([Record("z", (0.0,))], namespace="ns")
