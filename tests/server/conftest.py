@@ -8,7 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulkops.server import LocalServer, ServerConfig, serve_local
+from bulkops.server import LocalServer
+from bulkops.testing import local_server
 
 V2504 = {"X-Pinecone-Api-Version": "2025-04"}
 V2510 = {"X-Pinecone-Api-Version": "2025-10"}
@@ -16,7 +17,7 @@ V2510 = {"X-Pinecone-Api-Version": "2025-10"}
 
 @pytest.fixture
 async def server() -> AsyncIterator[LocalServer]:
-    async with serve_local(ServerConfig()) as srv:
+    async with local_server() as srv:
         yield srv
 
 
