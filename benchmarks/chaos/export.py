@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 import numpy as np
 
-from benchmarks.chaos.killer import run_with_kills
+from benchmarks.chaos.killer import limits_file, run_with_kills
 from benchmarks.harness import datagen
 from benchmarks.harness.spec import TARGET_PREFIX, Dataset
 from bulkops.models import Record
@@ -139,8 +139,9 @@ def run(
                         "prefix": TARGET_PREFIX,
                         "to": str(out),
                         "commit_every": 10_000,
+                        # ≈ 10k IDs/s: every kill lands mid-job
+                        "limits": limits_file(work / "list.json", {("list", "index", "requests"): 100}),
                     },
-                    "limits": {"list:index:requests": 100},  # ≈ 10k IDs/s: every kill lands mid-job
                 },
                 kills,
                 seed,
@@ -157,8 +158,11 @@ def run(
                         "from_": str(out),
                         "batch_size": 500,
                         "commit_every": 5000,
+                        # upserts are limited by bytes only by default; 20 × 500 ≈ 10k records/s
+                        "limits": limits_file(
+                            work / "upsert.json", {("upsert", "namespace", "requests"): 20}
+                        ),
                     },
-                    "limits": {"upsert:namespace:requests": 20},
                 },
                 kills,
                 seed + 1,

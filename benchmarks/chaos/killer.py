@@ -19,9 +19,16 @@ from typing import Any
 
 import orjson
 
-__all__ = ["KillLog", "run_with_kills"]
+__all__ = ["KillLog", "limits_file", "run_with_kills"]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def limits_file(path: Path, rates: dict[tuple[str, str, str], float]) -> str:
+    """A limit-profile file: ``default`` with (operation, scope, unit) rows set to ``rates``; its path."""
+    rows = [{"operation": o, "scope": s, "unit": u, "rate": rate} for (o, s, u), rate in rates.items()]
+    path.write_bytes(orjson.dumps({"base": "default", "limits": rows}))
+    return str(path)
 
 
 @dataclass

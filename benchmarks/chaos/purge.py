@@ -21,7 +21,7 @@ from typing import Any
 
 import anyio
 
-from benchmarks.chaos.killer import run_with_kills
+from benchmarks.chaos.killer import limits_file, run_with_kills
 from bulkops.models import Record
 
 __all__ = ["run"]
@@ -116,8 +116,8 @@ def run(
                     "prefix": PREFIX,
                     "checkpoint": str(checkpoint),
                     "verify_delay": 0.5,
+                    "limits": limits_file(work / "limits.json", {("list", "index", "requests"): list_rate}),
                 },
-                "limits": {"list:index:requests": list_rate},
             }
             expected_seconds = target / (list_rate * 100)
             log = run_with_kills(

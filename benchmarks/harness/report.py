@@ -228,6 +228,13 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _thousands(ax: Any, axis: str = "y") -> None:
     import matplotlib.ticker
 
@@ -278,10 +285,7 @@ def _bars(path: Path, summary: Sequence[dict[str, Any]]) -> Path | None:
         _thousands(ax)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0][0].set_ylabel("achieved rate (records/s, median)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _lines(path: Path, summary: Sequence[dict[str, Any]], axis: str) -> Path | None:
@@ -324,10 +328,7 @@ def _lines(path: Path, summary: Sequence[dict[str, Any]], axis: str) -> Path | N
         _thousands(ax)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _draw_bounds(ax: Any, bounds: Sequence[float], top: float) -> list[float]:
@@ -390,10 +391,7 @@ def _by_dimension(path: Path, summary: Sequence[dict[str, Any]], metric: str) ->
         )
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _bound_series(ax: Any, entries: Sequence[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -77,18 +77,7 @@ Contender = Literal[
 Format = Literal["jsonl", "parquet"]
 MetadataKind = Literal["padding", "realistic"]
 
-SCENARIOS: tuple[Scenario, ...] = (
-    "purge-prefix",
-    "purge-ids",
-    "export-prefix",
-    "export-ids",
-    "import",
-    "copy",
-    "export-namespaces",
-    "copy-namespaces",
-    "server-fetch",
-    "server-list",
-)
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 SERVER_SCENARIOS: tuple[Scenario, ...] = ("server-fetch", "server-list")
 BULKOPS_CONTENDERS: tuple[Contender, ...] = ("bulkops", "bulkops-rest", "bulkops-grpc", "bulkops-cli")
 SDK_CONTENDERS: tuple[Contender, ...] = ("sdk-sync", "sdk-async", "sdk-grpc")
