@@ -31,7 +31,7 @@ from bulkops.server.data_plane import add_record_routes
 from bulkops.server.front import IndexFront, PipeRegistry
 from bulkops.server.grpc_service import VectorService
 from bulkops.server.namespaces import add_namespace_routes
-from bulkops.server.ports import PortInUseError, listen_on_index_port
+from bulkops.server.ports import PortInUseError, bind_failure, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
 from bulkops.server.tls import server_tls_context
@@ -128,7 +128,7 @@ async def _start_site(
     except OSError as exc:
         await runner.cleanup()
         raise PortInUseError(
-            f"the control plane cannot listen on port {config.port} ({exc.strerror or exc}): "
+            f"the control plane cannot listen on port {config.port} ({bind_failure(exc)}): "
             "choose another --port (0 = any free port)"
         ) from None
     bound = runner.addresses[0][1]
@@ -141,16 +141,17 @@ class LocalServer:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.clock = clock
-        self.catalog = Catalog(config.data_dir)
-        self.admission = Admission(config, clock)
-        self.indexes: dict[str, IndexRuntime] = {}
-        self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
-        self._control: web.AppRunner | None = None
+        # TLS files are checked before anything is created on disk.
         self._tls = (
             server_tls_context(config.tls_cert, config.tls_key)
             if config.tls_cert is not None and config.tls_key is not None
             else None
         )
+        self.catalog = Catalog(config.data_dir)
+        self.admission = Admission(config, clock)
+        self.indexes: dict[str, IndexRuntime] = {}
+        self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
+        self._control: web.AppRunner | None = None
         self.pipes = PipeRegistry()
         self.grpc = VectorService(
             api_key=config.api_key, admission=self.admission, pipes=self.pipes, index_context=self._context
