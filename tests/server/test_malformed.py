@@ -437,6 +437,7 @@ GRPC_CASES: list[tuple[str, Any, str | None, int, str]] = [
     ("Upsert", _upsert(_vector(values=b"")), KEY, 3, "has no values"),
     ("Upsert", _upsert(_vector("x" * 513)), KEY, 3, "at most 512"),
     ("Upsert", _upsert(_vector(o={"n": 1})), KEY, 3, "unsupported value"),
+    ("Upsert", _upsert(_vector(x=float("inf"))), KEY, 3, "numbers must be finite"),  # no JSON for inf
     ("Upsert", _upsert(_vector(), namespace="a/b"), KEY, 3, "must not contain '/'"),
     ("Fetch", pb.FetchRequest(ids=IDS_1001, namespace="ns"), KEY, 3, "maximum is 1000"),
     ("Fetch", pb.FetchRequest(namespace="ns"), KEY, 3, "ids must be given"),
