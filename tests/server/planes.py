@@ -155,6 +155,13 @@ def _vector_message(doc: dict[str, Any]) -> pb.Vector:
     return vector
 
 
+def _set_given(request: Any, kw: dict[str, Any], **fields: str) -> None:
+    """Set ``request.<field>`` from ``kw[<key>]`` for each key given (not None)."""
+    for key, field in fields.items():
+        if kw.get(key) is not None:
+            setattr(request, field, kw[key])
+
+
 def _paged(doc: dict[str, Any], message: Any) -> dict[str, Any]:
     if message.HasField("pagination"):
         doc["pagination"] = {"next": message.pagination.next}
@@ -207,12 +214,7 @@ class GrpcPlane:
 
     async def list(self, namespace: str | None = None, **kw: Any) -> dict[str, Any]:
         request = pb.ListRequest(namespace=namespace or "")
-        if kw.get("prefix") is not None:
-            request.prefix = kw["prefix"]
-        if kw.get("limit") is not None:
-            request.limit = int(kw["limit"])
-        if kw.get("token") is not None:
-            request.pagination_token = kw["token"]
+        _set_given(request, kw, prefix="prefix", limit="limit", token="pagination_token")
         answer = await self.rpc("List", request)
         doc = {"vectors": [{"id": v.id} for v in answer.vectors], "namespace": answer.namespace}
         return _paged(doc | {"usage": {"readUnits": answer.usage.read_units}}, answer)
@@ -230,10 +232,7 @@ class GrpcPlane:
         request = pb.FetchByMetadataRequest(namespace=namespace or "")
         if kw.get("filter") is not None:
             struct_from_dict(kw["filter"], request.filter)
-        if kw.get("limit") is not None:
-            request.limit = kw["limit"]
-        if kw.get("token") is not None:
-            request.pagination_token = kw["token"]
+        _set_given(request, kw, limit="limit", token="pagination_token")
         answer = await self.rpc("FetchByMetadata", request)
         doc = {
             "vectors": {key: vector_json(v) for key, v in answer.vectors.items()},
@@ -250,8 +249,7 @@ class GrpcPlane:
             struct_from_dict(kw["set_metadata"], request.set_metadata)
         if kw.get("filter") is not None:
             struct_from_dict(kw["filter"], request.filter)
-        if kw.get("dry_run") is not None:
-            request.dry_run = kw["dry_run"]
+        _set_given(request, kw, dry_run="dry_run")
         answer = await self.rpc("Update", request)
         return {"matchedRecords": answer.matched_records} if answer.HasField("matched_records") else {}
 
@@ -298,12 +296,7 @@ class GrpcPlane:
 
     async def list_namespaces(self, **kw: Any) -> dict[str, Any]:
         request = pb.ListNamespacesRequest()
-        if kw.get("limit") is not None:
-            request.limit = int(kw["limit"])
-        if kw.get("token") is not None:
-            request.pagination_token = kw["token"]
-        if kw.get("prefix") is not None:
-            request.prefix = kw["prefix"]
+        _set_given(request, kw, prefix="prefix", limit="limit", token="pagination_token")
         answer = await self.rpc("ListNamespaces", request)
         doc = {
             "namespaces": [self._namespace(n) for n in answer.namespaces],

@@ -248,6 +248,20 @@ async def test_api_key_is_required_on_both_planes(
         assert "s3cret" not in repr(server.config)
 
 
+@pytest.mark.parametrize("key", ["é".encode(), b"\xff\xfe"])
+async def test_a_non_ascii_or_undecodable_api_key_header_is_a_401(start: Start, key: bytes) -> None:
+    async with start(api_key="s3cret") as server:
+        host = await _seeded(server)
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(host.rsplit(":", 1)[1]))
+        writer.write(
+            b"GET /vectors/list HTTP/1.1\r\nHost: x\r\nApi-Key: " + key + b"\r\nConnection: close\r\n\r\n"
+        )
+        await writer.drain()
+        answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 401")
+
+
 async def test_list_limit_is_capped_by_list_page_max(start: Start, plane_for: PlaneFor) -> None:
     async with start(list_page_max=3) as server:
         body = await plane_for(await _seeded(server, 5)).list("ns", limit=5000)

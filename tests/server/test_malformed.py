@@ -343,6 +343,17 @@ CASES: list[tuple[str, str, str, Any, Any, dict[str, str] | None, int, str]] = [
 ]
 
 
+async def _seeded_index(server: LocalServer) -> str:
+    """Index ``idx`` (dimension 4) with records r0..r4 in namespace ``ns``; returns its host."""
+    host = await server.create_index_direct("idx", 4)
+    await server.seed(
+        "idx",
+        "ns",
+        [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
+    )
+    return host
+
+
 def _state(server: LocalServer) -> tuple[Any, ...]:
     names = sorted(server.indexes)
     meta = [
@@ -372,12 +383,7 @@ async def test_malformed_request_gets_4xx_and_changes_nothing(
     status: int,
     fragment: str,
 ) -> None:
-    host = await server.create_index_direct("idx", 4)
-    await server.seed(
-        "idx",
-        "ns",
-        [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
-    )
+    host = await _seeded_index(server)
     before = _state(server)
     base = host if plane == "data" else server.url
     kwargs: dict[str, Any] = {"params": query, "headers": headers or V2504}
@@ -498,12 +504,7 @@ async def test_malformed_grpc_call_gets_its_status_code_and_changes_nothing(
     method: str, request_: Any, api_key: str | None, code: int, fragment: str
 ) -> None:
     async with serve_local(ServerConfig(api_key=KEY)) as server:
-        host = await server.create_index_direct("idx", 4)
-        await server.seed(
-            "idx",
-            "ns",
-            [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
-        )
+        host = await _seeded_index(server)
         before = _state(server)
         plane = GrpcPlane(host, api_key=api_key)
         good = GrpcPlane(host, api_key=KEY)
