@@ -26,14 +26,14 @@ import struct
 
 from aiohttp import web
 
-__all__ = ["PREFACE", "GrpcPipe", "IndexFront", "PipeRegistry"]
+__all__ = ["PREFACE", "GrpcPipe", "IndexFront", "PipeRegistry", "reset_connection"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _WRITE_HIGH_WATER = 1024 * 1024  # bytes buffered for a slow reader before the other side pauses
 
 
-def _reset(transport: asyncio.Transport) -> None:
-    """Close with a TCP RST (SO_LINGER 0) and no more bytes."""
+def reset_connection(transport: asyncio.Transport) -> None:
+    """Close with a TCP RST (SO_LINGER 0) and no more bytes: an injected 'connection reset'."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):
@@ -172,7 +172,7 @@ class GrpcPipe:
     def reset(self) -> None:
         """Drop the client's connection with a TCP RST (an injected 'connection reset')."""
         self._finish()
-        _reset(self._client)
+        reset_connection(self._client)
         if self._upstream is not None:
             self._upstream.abort()
 
