@@ -21,7 +21,7 @@ from bulkops.models import Record
 from bulkops.server import ServerConfig, ServerThread
 from tests.server.certificates import HAVE_OPENSSL, make_certificates
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 API_KEY = "seed-docs-grpc-key"
 
