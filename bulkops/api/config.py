@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from bulkops._version import package_version
 from bulkops.errors import UsageError
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import PROFILES, Profile, load_profile
@@ -38,9 +39,7 @@ DEFAULT_MAX_FETCH_URL_BYTES = 48 * 1024
 
 
 def _user_agent() -> str:
-    from bulkops import __version__  # late: bulkops/__init__ may import this package
-
-    return f"bulkops/{__version__}"
+    return f"bulkops/{package_version()}"
 
 
 def normalize_host(host: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
-from bulkops.errors import CheckpointError, Param, UsageError
+from bulkops.errors import CheckpointError
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportReport
 from bulkops.jobs.export.spec import ExportSpec
@@ -29,7 +29,7 @@ from bulkops.jobs.load.spec import LoadSpec
 from bulkops.jobs.purge.job import run_purge
 from bulkops.jobs.purge.report import PurgeReport
 from bulkops.jobs.purge.spec import PurgeSpec
-from bulkops.jobs.target import TRANSPORTS, Access, Limits, TargetSpec
+from bulkops.jobs.target import Access, Limits, TargetSpec
 from bulkops.limits.profiles import Profile
 
 if TYPE_CHECKING:
@@ -60,9 +60,7 @@ def read_spec(checkpoint: str | os.PathLike[str]) -> JobSpec:
     return spec_from_json(view.kind, view.spec)
 
 
-def _target(
-    spec: TargetSpec, controller_host: str | None, limits: Limits | EllipsisType, transport: str | None
-) -> TargetSpec:
+def _target(spec: TargetSpec, controller_host: str | None, limits: Limits | EllipsisType) -> TargetSpec:
     """The recorded target with the caller's overrides; an index named in a project is looked up again,
     as its host may have changed since the last run."""
     if isinstance(limits, Profile):
@@ -71,10 +69,6 @@ def _target(
         spec = replace(spec, limits=limits or "none", profile=None)
     if controller_host is not None:
         spec = replace(spec, controller_host=controller_host)
-    if transport is not None:
-        if transport not in TRANSPORTS:
-            raise UsageError(Param("transport", transport), f" must be one of {', '.join(TRANSPORTS)}")
-        spec = replace(spec, transport=transport)
     return replace(spec, host=None) if spec.index else spec
 
 
@@ -84,7 +78,6 @@ async def resume(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits | EllipsisType = ...,
-    transport: str | None = None,
     client: Client | None = None,
     dataplane: DataPlane | None = None,
     client_options: Mapping[str, Any] | None = None,
@@ -94,13 +87,13 @@ async def resume(
 ) -> JobReport:
     """Rerun the job recorded in ``checkpoint`` (purge, export or load) where it stopped.
 
-    ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
+    ``controller_host`` and ``limits`` override what the checkpoint recorded; ``client``
     or ``dataplane`` work as for the job itself. ``ids``: the IDs of a job that was given them in
     memory (or a file that moved); they must be the same IDs. A finished export or import returns its
     stored report without sending anything; a finished purge verifies again.
     """
     spec = read_spec(checkpoint)
-    target = _target(spec.target, controller_host, limits, transport)
+    target = _target(spec.target, controller_host, limits)
     common: dict[str, Any] = {
         "checkpoint": checkpoint,
         "access": Access(api_key, client, dataplane, client_options),

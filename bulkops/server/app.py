@@ -1,114 +1,61 @@
-"""The local server: control plane on one port, one aiohttp site per index, all in one event loop.
+"""The local server: control plane on one port, one socket per index (REST and gRPC), one loop.
 
 ``serve_local(config)`` starts it in the current loop; :class:`LocalServer` also offers direct
 helpers (create an index, seed records, read them back) that skip HTTP, for fast test fixtures.
+Both planes are composed here from the routes modules' ``add_*_routes(app)``; the handlers reach the
+server through ``context.SERVER`` / ``context.CONTEXT`` and never import this module.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hmac
-import logging
-import socket
-import struct
+import ssl
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.models import Record
-from bulkops.server.admission import Admission, InjectedReset
+from bulkops.server.admission import Admission
+from bulkops.server.backups import add_backup_routes
 from bulkops.server.catalog import Catalog, IndexMeta
 from bulkops.server.codec import record_from_stored, stored_from_record
 from bulkops.server.config import ServerConfig
-from bulkops.server.context import CONTEXT, IndexContext, next_request_id
+from bulkops.server.context import CONTEXT, SERVER, IndexContext, IndexRuntime
+from bulkops.server.control_plane import add_index_routes
 from bulkops.server.data_plane import add_record_routes
+from bulkops.server.front import IndexFront, PipeRegistry
+from bulkops.server.grpc_service import VectorService
+from bulkops.server.middleware import HANDLER_ARGS, MAX_BODY_BYTES, make_middleware
 from bulkops.server.namespaces import add_namespace_routes
+from bulkops.server.ports import PortInUseError, bind_failure, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
-from bulkops.server.wire import ApiProblem, Plane, problem_response
+from bulkops.server.tls import server_tls_context
 
 __all__ = ["LocalServer", "serve_local"]
 
-log = logging.getLogger("bulkops.server")
 
-MAX_BODY_BYTES = 64 * 1024 * 1024  # so we answer oversize upserts ourselves, with Pinecone's 400
-MAX_LINE_BYTES = 4 * 1024 * 1024  # fetch puts up to 1000 IDs of 512 characters in the query string
-_HANDLER_ARGS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _reset(request: web.Request) -> None:
-    """Close the connection with a TCP RST and no answer (an injected 'connection reset')."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-
-
-def make_middleware(plane: Plane, api_key: str | None, admission: Admission | None = None) -> Middleware:
-    """Key check, Pinecone-shaped errors, and the promise that nothing escapes as a crash."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if admission is not None:
-            admission.begin_request()
-        try:
-            if api_key is not None:
-                given = request.headers.get("Api-Key", "")
-                if not hmac.compare_digest(given.encode(), api_key.encode()):
-                    raise ApiProblem(401, "Invalid API key.")
-            response = await handler(request)
-            if admission is not None:
-                await admission.after_work()
-        except ApiProblem as problem:
-            response = problem_response(problem, plane)
-        except InjectedReset:
-            _reset(request)
-            response = web.Response(status=500)
-        except web.HTTPException as exc:
-            if exc.status == 413:
-                text = f"Request body is larger than {MAX_BODY_BYTES} bytes."
-            elif exc.status == 404:
-                text = f"Not found: {request.method} {request.path}"
-            elif exc.status == 405:
-                text = f"Method {request.method} is not allowed on {request.path}"
-            else:
-                text = exc.reason
-            response = problem_response(ApiProblem(exc.status, text), plane)
-        except Exception as exc:  # never crash: a bug answers 500 and is logged
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            response = problem_response(ApiProblem(500, f"Internal error: {type(exc).__name__}"), plane)
-        response.headers["x-pinecone-request-id"] = next_request_id()
-        return response
-
-    return middleware
-
-
-@dataclass(slots=True)
-class IndexRuntime:
-    """A served index: its context (meta + store) and the aiohttp site answering on ``port``."""
-
-    context: IndexContext
-    runner: web.AppRunner
-    port: int
-
-
-async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+def _runner(app: web.Application) -> web.AppRunner:
     # A short shutdown grace: a stalled request (fault injection) must not hold up closing the server.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    return web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+
+
+async def _start_site(
+    app: web.Application, config: ServerConfig, tls: ssl.SSLContext | None
+) -> tuple[web.AppRunner, int]:
+    runner = _runner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise PortInUseError(
+            f"the control plane cannot listen on port {config.port} ({bind_failure(exc)}): "
+            "choose another --port (0 = any free port)"
+        ) from None
     bound = runner.addresses[0][1]
     return runner, int(bound)
 
@@ -119,40 +66,57 @@ class LocalServer:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.clock = clock
+        # TLS files are checked before anything is created on disk.
+        self._tls = (
+            server_tls_context(config.tls_cert, config.tls_key)
+            if config.tls_cert is not None and config.tls_key is not None
+            else None
+        )
         self.catalog = Catalog(config.data_dir)
         self.admission = Admission(config, clock)
         self.indexes: dict[str, IndexRuntime] = {}
         self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
         self._control: web.AppRunner | None = None
+        self.pipes = PipeRegistry()
+        self.grpc = VectorService(
+            api_key=config.api_key, admission=self.admission, pipes=self.pipes, index_context=self._context
+        )
         self.port = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        from bulkops.server.control_plane import build_control_app
-
+        await self.grpc.start()
         for meta in list(self.catalog.indexes.values()):
             await self._open(meta, IndexStore(self.catalog.index_path(meta.index_id)))
-        self._control, self.port = await _start_site(
-            build_control_app(self), self.config.host, self.config.port
+        control = web.Application(
+            middlewares=[make_middleware("control", self.config.api_key)], client_max_size=MAX_BODY_BYTES
         )
+        control[SERVER] = self
+        add_index_routes(control)
+        add_backup_routes(control)
+        self._control, self.port = await _start_site(control, self.config, self._tls)
 
     async def close(self) -> None:
         if self._control is not None:
             await self._control.cleanup()
         for runtime in list(self.indexes.values()):
-            await runtime.runner.cleanup()
-            runtime.context.store.close()
+            await runtime.close()
         self.indexes.clear()
+        await self.grpc.stop()
         for store in self.backup_stores.values():
             store.close()
         self.catalog.close()
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        return f"{self.config.scheme}://{self.config.host}:{self.port}"
 
     def index_host(self, name: str) -> str:
-        return f"http://{self.config.host}:{self._runtime(name).port}"
+        return f"{self.config.scheme}://{self.config.host}:{self._runtime(name).port}"
+
+    def _context(self, name: str) -> IndexContext | None:
+        runtime = self.indexes.get(name)
+        return runtime.context if runtime is not None else None
 
     # -- indexes ------------------------------------------------------------------------------
     async def _open(self, meta: IndexMeta, store: IndexStore) -> IndexRuntime:
@@ -160,14 +124,31 @@ class LocalServer:
         app = web.Application(
             middlewares=[make_middleware("data", self.config.api_key, self.admission)],
             client_max_size=MAX_BODY_BYTES,
-            handler_args=_HANDLER_ARGS,
+            handler_args=HANDLER_ARGS,
         )
         app[CONTEXT] = context
         add_record_routes(app)
         add_namespace_routes(app)
         add_query_routes(app)
-        runner, port = await _start_site(app, self.config.host, 0)
-        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, port)
+        runner = _runner(app)
+        await runner.setup()
+        front = IndexFront(meta.name, runner, self.grpc.port, self.pipes)
+        try:
+            port = await listen_on_index_port(
+                lambda p: front.start(self.config.host, p, self._tls),
+                index=meta.name,
+                kept=meta.port,
+                base=self.config.index_port_base,
+                taken={other.port for other in self.catalog.indexes.values() if other.name != meta.name},
+            )
+        except BaseException:
+            await runner.cleanup()
+            store.close()
+            raise
+        if meta.port != port:
+            meta.port = port
+            self.catalog.save_index(meta)
+        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, front, port)
         return runtime
 
     async def add_index(self, meta: IndexMeta, store: IndexStore | None = None) -> IndexRuntime:
@@ -179,8 +160,7 @@ class LocalServer:
 
     async def drop_index(self, name: str) -> None:
         runtime = self.indexes.pop(name)
-        await runtime.runner.cleanup()
-        runtime.context.store.close()
+        await runtime.close()
         self.catalog.drop_index(name)
         path = self.catalog.index_path(runtime.context.meta.index_id)
         if path is not None:

@@ -15,6 +15,8 @@ from tests.helpers.cli import Cli, write_jsonl
 
 pytestmark = pytest.mark.integration
 
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
+
 USAGE, ERROR = 2, 1
 
 

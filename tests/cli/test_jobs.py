@@ -17,6 +17,8 @@ from tests.helpers.cli import Cli, bulkops_executable, write_jsonl
 
 pytestmark = pytest.mark.integration
 
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
+
 TENANTS = {"acme#": 600, "globex#": 500, "initech#": 400}
 
 

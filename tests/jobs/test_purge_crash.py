@@ -1,6 +1,6 @@
 """kill -9 a purge at random moments, resume, and check record by record (reduced size; full size in
-benchmarks/purge_chaos.py). The purge runs in a child process (:mod:`tests.helpers.driver`); the server
-runs in a thread of this one."""
+`python -m benchmarks.chaos purge`). The purge runs in a child process (:mod:`tests.helpers.driver`);
+the server runs in a thread of this one."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pytest
 import bulkops
 from bulkops.errors import CheckpointMismatchError, UsageError
 from bulkops.limits.profiles import Limit, load_profile
-from tests.engine.fakes import FakeDataPlane
+from bulkops.testing import FakeDataPlane
 
 FAST: dict[str, Any] = {"verify_delay": 0.0, "limits": "default"}
 
@@ -154,7 +154,6 @@ async def test_everything_uses_delete_all_or_deletes_the_namespace() -> None:
         ({"filter": {"n": {"$gt": "5"}}}, "needs a number"),
         ({"prefix": "a", "verify_delay": float("inf")}, "finite"),
         ({"prefix": "a", "verify_delay": float("nan")}, "finite"),
-        ({"prefix": "a", "transport": "carrier-pigeon"}, "transport"),
     ],
 )
 async def test_usage_errors_send_nothing(kwargs: dict[str, Any], message: str) -> None:

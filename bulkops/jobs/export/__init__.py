@@ -76,7 +76,6 @@ async def export(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
-    transport: str = "auto",
     progress: Callable[[ExportProgress], None] | None = None,
     commit_every: int = 50_000,
     client: Client | None = None,
@@ -104,8 +103,7 @@ async def export(
         raise UsageError("say where to export to: ", Param("output"), "=<file.jsonl or dir.parquet>")
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
-        opened=access.opened,
+        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
     )  # fmt: skip
     spec, prepared = build_export(
         output=output,

@@ -65,7 +65,6 @@ async def load(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
-    transport: str = "auto",
     progress: Callable[[LoadProgress], None] | None = None,
     client: Client | None = None,
     dataplane: DataPlane | None = None,
@@ -91,8 +90,7 @@ async def load(
         raise UsageError("say what to import: ", Param("input"), "=<an export: file.jsonl or dir.parquet>")
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
-        opened=access.opened,
+        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
     )  # fmt: skip
     spec = build_load(
         input=source,

@@ -57,7 +57,6 @@ async def purge(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
-    transport: str = "auto",
     progress: Callable[[PurgeProgress], None] | None = None,
     sample_size: int = 10,
     client: Client | None = None,
@@ -81,8 +80,7 @@ async def purge(
     """
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
-        opened=access.opened,
+        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
     )  # fmt: skip
     spec, prepared = build_purge(
         target=target,
