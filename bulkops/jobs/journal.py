@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
-from bulkops.engine.checkpoint import Checkpoint
+from bulkops.engine.checkpoint import Checkpoint, Differs
 from bulkops.errors import CheckpointError
 from bulkops.jobs.target import TargetSpec
 
@@ -66,7 +66,7 @@ def describe_stored(kind: str, doc: Mapping[str, Any]) -> str:
     return f"{normalize_kind(kind)}({', '.join(parts)})"
 
 
-def _differs(spec: JobSpec) -> Any:
+def _differs(spec: JobSpec) -> Differs:
     def why(kind: str, doc: Mapping[str, Any]) -> str | None:
         if normalize_kind(kind) != spec.kind:
             return f"it holds the job {describe_stored(kind, doc)}, this job is '{spec.describe()}'"
