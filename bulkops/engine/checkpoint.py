@@ -510,6 +510,11 @@ class Checkpoint:
         except sqlite3.Error as exc:
             raise CheckpointError(f"{path} cannot be opened ({exc})") from None
         try:
+            if not _tables(db):
+                raise CheckpointError(
+                    f"{path} holds no job yet (a run is creating it, or stopped before it began); "
+                    "there is nothing to show or resume"
+                )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             kind = orjson.loads(meta["kind"])
             spec = orjson.loads(meta["spec"])

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
+from bulkops.errors import CheckpointError
 from tests.helpers.cli import Cli, bulkops_executable, write_jsonl
 
 pytestmark = pytest.mark.integration
@@ -383,7 +384,10 @@ def _wait_for_holder(checkpoint: Path, proc: subprocess.Popen[str]) -> None:
         assert proc.poll() is None, "the job ended before a second run could try"
         assert time.monotonic() < deadline, "the job never took its checkpoint"
         if checkpoint.exists():
-            holder = Checkpoint.inspect(checkpoint).running
+            try:
+                holder = Checkpoint.inspect(checkpoint).running
+            except CheckpointError:  # the file is being created: try again
+                holder = None
             if holder is not None and holder.pid == proc.pid:
                 return
         time.sleep(0.05)

@@ -207,3 +207,11 @@ def test_a_blank_checkpoint_can_be_discarded(tmp_path: Path) -> None:
     assert cp.blank()
     cp.close(discard=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_being_created_is_reported_as_holding_no_job_yet(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    path.touch()  # what another run has made of it just before its first transaction
+    with pytest.raises(CheckpointError, match="holds no job yet"):
+        Checkpoint.inspect(path)
+    assert path.read_bytes() == b""

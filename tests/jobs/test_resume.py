@@ -263,3 +263,55 @@ def test_old_names_still_work_with_a_warning(tmp_path: Path) -> None:
         warnings.simplefilter("always")
         anyio.run(calls)
     assert [str(w.message).split("=")[0] for w in caught if w.category is DeprecationWarning] == ["from_"]
+
+
+async def test_checkpoints_written_before_specs_still_resume(server: LocalServer, tmp_path: Path) -> None:
+    """Checkpoints of the previous layout (version-1 specs; the import job's kind "import") are read,
+    accepted as the same job, and upgraded."""
+    import hashlib
+
+    from bulkops.engine.checkpoint import Checkpoint
+
+    host = server.index_host("src")
+    wanted = [f"doc-{i:06d}#c" for i in range(0, N, 3)]
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(wanted) + "\n")
+    digest = hashlib.sha256(("\n".join(wanted) + "\n").encode()).hexdigest()
+    out = tmp_path / "old.jsonl"
+    old_export = {  # what bulkops.export(host=..., ids="ids.txt", to=...) recorded before specs
+        "index": None, "host": host, "namespaces": ["ns"], "all_namespaces": False, "source": "ids",
+        "prefix": None, "ids": {"source": str(ids_file), "sha256": digest}, "filter": None,
+        "to": str(out), "format": "jsonl", "include_values": True, "include_metadata": True,
+    }  # fmt: skip
+    Checkpoint.open(f"{out}.checkpoint", kind="export", spec=old_export).close()
+    report = await bulkops.resume(f"{out}.checkpoint", api_key=KEY, limits="none")
+    assert report.exported == len(wanted)
+    assert sorted(_read(out)) == wanted
+    assert Checkpoint.inspect(f"{out}.checkpoint").spec["version"] == 2
+
+    source = tmp_path / "in.jsonl"
+    writer = JsonlWriter(source)
+    writer.truncate_to(None)
+    writer.write("", make_records(50, seed=9, prefix="old-"))
+    writer.commit()
+    writer.close()
+    old_import = {
+        "from": str(source), "index": None, "host": server.index_host("dst"), "namespace": "o",
+        "batch_size": 1000, "max_batch_bytes": 2 * 1024 * 1024,
+    }  # fmt: skip
+    checkpoint = tmp_path / "old-import.ckpt"
+    Checkpoint.open(checkpoint, kind="import", spec=old_import).close()
+    loaded = await bulkops.load(
+        input=source, host=server.index_host("dst"), namespace="o", checkpoint=checkpoint, api_key=KEY
+    )
+    assert loaded.upserted == 50
+    assert Checkpoint.inspect(checkpoint).kind == "load"
+
+    old_purge = {  # the purge's own identity before specs
+        "host": host, "plan": "list_and_delete", "namespaces": ["ns"], "prefix": "doc-002",
+        "filter": None, "ids_sha256": None,
+    }  # fmt: skip
+    Checkpoint.open(tmp_path / "old-purge.ckpt", kind="purge", spec=old_purge).close()
+    purged = await bulkops.resume(tmp_path / "old-purge.ckpt", api_key=KEY, limits="none")
+    assert purged.verification.ok
+    assert not [i for i in server.ids("src", "ns") if i.startswith("doc-002")]
