@@ -14,6 +14,7 @@ import pytest
 from bulkops.storage import STAGING_SUFFIX, Storage, open_storage
 from tests.storage.s3server import S3Bucket
 
+PREFIX = "exports/run-1/"
 BIG = os.urandom(12 * 1024 * 1024 + 17)  # more than one multipart part (pyarrow uploads 10 MB parts)
 
 
@@ -66,7 +67,8 @@ def test_write_list_read_delete(where: Where) -> None:
     assert storage.read_bytes("ns-a/part-00001.parquet") == BIG
     assert where.read("ns-a/part-00001.parquet") == BIG
     info = storage.info("manifest.json")
-    assert info is not None and info.size == 2
+    assert info is not None
+    assert info.size == 2
     assert storage.info("nothing-here") is None
     assert storage.info("ns-a") is None  # a directory is not a file
     storage.write_bytes("manifest.json", b'{"v": 2}')  # overwrite
@@ -101,12 +103,16 @@ def test_an_error_inside_the_writer_publishes_nothing(where: Where) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), storage.atomic_writer("ns/part-00007.parquet") as out:
-        out.write(BIG)
-        raise Boom
+    def fail_after(data: bytes, name: str) -> None:
+        with storage.atomic_writer(name) as out:
+            out.write(data)
+            raise Boom
+
+    with pytest.raises(Boom):
+        fail_after(BIG, "ns/part-00007.parquet")
     assert where.visible() == []
-    with pytest.raises(Boom), storage.atomic_writer("ns/part-00008.parquet") as out:
-        raise Boom
+    with pytest.raises(Boom):
+        fail_after(b"", "ns/part-00008.parquet")
     assert where.visible() == []
 
 
