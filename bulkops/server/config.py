@@ -75,6 +75,8 @@ class ServerConfig:
     seed: int | None = None
     backup_ready_ms: float = 200.0  # how long a new backup reports Initializing
     restore_ms: float = 300.0  # how long a restore job takes to reach Completed
+    import_pending_ms: float = 0.0  # how long a new bulk import reports Pending before it starts
+    import_records_per_second: float | None = None  # a bulk import's pace (None: as fast as it reads)
 
     def latency_for(self, operation: str) -> Latency:
         return self.latency_per_operation.get(operation) or Latency(self.latency_ms, self.jitter_ms)
