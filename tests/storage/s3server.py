@@ -103,9 +103,10 @@ def s3_server() -> Iterator[S3Server]:
             aws_secret_access_key="setup",
             region_name="us-east-1",
         )
-        iam.create_user(UserName="bulkops-test")
-        iam.put_user_policy(UserName="bulkops-test", PolicyName="all", PolicyDocument=_ALLOW_ALL)
-        key = iam.create_access_key(UserName="bulkops-test")["AccessKey"]
+        user = f"bulkops-test-{uuid.uuid4().hex[:8]}"  # moto's state is per process, not per server
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="all", PolicyDocument=_ALLOW_ALL)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         yield S3Server(endpoint, key["AccessKeyId"], key["SecretAccessKey"], server.stop)
     finally:
