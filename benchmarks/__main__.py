@@ -1,4 +1,4 @@
-"""``python -m benchmarks ...`` runs the benchmark harness (same options as ``bulkops bench``)."""
+"""``python -m benchmarks ...`` runs the benchmark harness (``--help`` lists the options)."""
 
 from __future__ import annotations
 

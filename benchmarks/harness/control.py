@@ -12,12 +12,11 @@ from benchmarks.harness.spec import API_KEY
 
 __all__ = ["describe_index_host"]
 
-_HEADERS = {"Api-Key": API_KEY, "Content-Type": "application/json", "X-Pinecone-Api-Version": "2025-04"}
 
-
-def _call(method: str, url: str, body: Any = None) -> Any:
+def _call(method: str, url: str, body: Any = None, *, api_key: str = API_KEY) -> Any:
     data = None if body is None else orjson.dumps(body)
-    request = urllib.request.Request(url, data=data, method=method, headers=_HEADERS)
+    headers = {"Api-Key": api_key, "Content-Type": "application/json", "X-Pinecone-Api-Version": "2025-04"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             raw = response.read()
@@ -26,6 +25,6 @@ def _call(method: str, url: str, body: Any = None) -> Any:
     return orjson.loads(raw) if raw.strip() else None
 
 
-def describe_index_host(control_url: str, name: str) -> str:
-    host = str(_call("GET", control_url.rstrip("/") + f"/indexes/{name}")["host"])
+def describe_index_host(control_url: str, name: str, *, api_key: str = API_KEY) -> str:
+    host = str(_call("GET", control_url.rstrip("/") + f"/indexes/{name}", api_key=api_key)["host"])
     return host if "://" in host else "http://" + host

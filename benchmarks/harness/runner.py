@@ -27,6 +27,8 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.pop("PINECONE_DEBUG_CURL", None)  # the SDK would log every request as curl
+    env.pop("PINECONE_API_KEY", None)  # every contender is given its key explicitly
+    env["PINECONE_GRPC_SCHEME"] = "http"  # the SDK's gRPC client dials the local server's plaintext h2
     env["PYTHONHASHSEED"] = "0"
     return env
 

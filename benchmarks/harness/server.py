@@ -20,14 +20,19 @@ __all__ = ["BenchServer", "serve_args"]
 
 
 def serve_args(
-    data_dir: Path, *, latency_ms: float = 0.0, jitter_ms: float = 0.0, limits: str = "default"
+    data_dir: Path,
+    *,
+    latency_ms: float = 0.0,
+    jitter_ms: float = 0.0,
+    limits: str = "default",
+    api_key: str = API_KEY,
 ) -> list[str]:
     """The ``bulkops serve`` options for one run."""
     return [
         "--data-dir",
         str(data_dir),
         "--api-key",
-        API_KEY,
+        api_key,
         "--limits",
         limits,
         "--latency",
@@ -38,12 +43,24 @@ def serve_args(
 
 
 class BenchServer:
-    """``with BenchServer(dir, latency_ms=25) as s: s.index_host("bench")`` — stopped on exit."""
+    """``with BenchServer(dir, latency_ms=25) as s: s.index_host("bench")`` — stopped on exit.
+
+    ``api_key``: the key the server accepts (a copy's target plays another project with its own key).
+    """
 
     def __init__(
-        self, data_dir: Path, *, latency_ms: float = 0.0, jitter_ms: float = 0.0, limits: str = "default"
+        self,
+        data_dir: Path,
+        *,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        limits: str = "default",
+        api_key: str = API_KEY,
     ) -> None:
-        self._args = serve_args(data_dir, latency_ms=latency_ms, jitter_ms=jitter_ms, limits=limits)
+        self.api_key = api_key
+        self._args = serve_args(
+            data_dir, latency_ms=latency_ms, jitter_ms=jitter_ms, limits=limits, api_key=api_key
+        )
         self._process: Any = None
         self.control_url = ""
 
@@ -69,4 +86,4 @@ class BenchServer:
         return float(times.user + times.system)
 
     def index_host(self, name: str) -> str:
-        return control.describe_index_host(self.control_url, name)
+        return control.describe_index_host(self.control_url, name, api_key=self.api_key)

@@ -26,7 +26,7 @@ except ImportError as missing:  # the base install: the command's dependencies c
 from bulkops import __version__
 
 # Each command is imported only when it runs (or for --help): ``bulkops indexes list`` should not pay
-# for importing the local server or the benchmark harness. name -> "module:attribute".
+# for importing the local server. name -> "module:attribute".
 COMMANDS: dict[str, str] = {
     "indexes": "bulkops.cli.indexes:indexes",
     "backups": "bulkops.cli.backups:backups",
@@ -38,7 +38,6 @@ COMMANDS: dict[str, str] = {
     "resume": "bulkops.cli.checkpoints:resume",
     "status": "bulkops.cli.checkpoints:status",
     "demo": "bulkops.cli.demo:demo",
-    "bench": "bulkops.cli.bench:bench",
     "serve": "bulkops.cli.serve:serve",
 }
 

@@ -1,4 +1,4 @@
-"""The local server: control plane on one port, one aiohttp site per index, all in one event loop.
+"""The local server: control plane on one port, one socket per index (REST and gRPC), one loop.
 
 ``serve_local(config)`` starts it in the current loop; :class:`LocalServer` also offers direct
 helpers (create an index, seed records, read them back) that skip HTTP, for fast test fixtures.
@@ -8,6 +8,7 @@ server through ``context.SERVER`` / ``context.CONTEXT`` and never import this mo
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -25,20 +26,37 @@ from bulkops.server.config import ServerConfig
 from bulkops.server.context import CONTEXT, SERVER, IndexContext, IndexRuntime
 from bulkops.server.control_plane import add_index_routes
 from bulkops.server.data_plane import add_record_routes
+from bulkops.server.front import IndexFront, PipeRegistry
+from bulkops.server.grpc_service import VectorService
 from bulkops.server.middleware import HANDLER_ARGS, MAX_BODY_BYTES, make_middleware
 from bulkops.server.namespaces import add_namespace_routes
+from bulkops.server.ports import PortInUseError, bind_failure, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
+from bulkops.server.tls import server_tls_context
 
 __all__ = ["LocalServer", "serve_local"]
 
 
-async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+def _runner(app: web.Application) -> web.AppRunner:
     # A short shutdown grace: a stalled request (fault injection) must not hold up closing the server.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    return web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+
+
+async def _start_site(
+    app: web.Application, config: ServerConfig, tls: ssl.SSLContext | None
+) -> tuple[web.AppRunner, int]:
+    runner = _runner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise PortInUseError(
+            f"the control plane cannot listen on port {config.port} ({bind_failure(exc)}): "
+            "choose another --port (0 = any free port)"
+        ) from None
     bound = runner.addresses[0][1]
     return runner, int(bound)
 
@@ -49,16 +67,27 @@ class LocalServer:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.clock = clock
+        # TLS files are checked before anything is created on disk.
+        self._tls = (
+            server_tls_context(config.tls_cert, config.tls_key)
+            if config.tls_cert is not None and config.tls_key is not None
+            else None
+        )
         self.catalog = Catalog(config.data_dir)
         self.admission = Admission(config, clock)
         self.indexes: dict[str, IndexRuntime] = {}
         self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
         self.imports = BulkImports(self.catalog, config, clock, self._context_by_id)
         self._control: web.AppRunner | None = None
+        self.pipes = PipeRegistry()
+        self.grpc = VectorService(
+            api_key=config.api_key, admission=self.admission, pipes=self.pipes, index_context=self._context
+        )
         self.port = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
+        await self.grpc.start()
         for meta in list(self.catalog.indexes.values()):
             await self._open(meta, IndexStore(self.catalog.index_path(meta.index_id)))
         self.imports.resume_all()
@@ -68,26 +97,30 @@ class LocalServer:
         control[SERVER] = self
         add_index_routes(control)
         add_backup_routes(control)
-        self._control, self.port = await _start_site(control, self.config.host, self.config.port)
+        self._control, self.port = await _start_site(control, self.config, self._tls)
 
     async def close(self) -> None:
         await self.imports.close()
         if self._control is not None:
             await self._control.cleanup()
         for runtime in list(self.indexes.values()):
-            await runtime.runner.cleanup()
-            runtime.context.store.close()
+            await runtime.close()
         self.indexes.clear()
+        await self.grpc.stop()
         for store in self.backup_stores.values():
             store.close()
         self.catalog.close()
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        return f"{self.config.scheme}://{self.config.host}:{self.port}"
 
     def index_host(self, name: str) -> str:
-        return f"http://{self.config.host}:{self._runtime(name).port}"
+        return f"{self.config.scheme}://{self.config.host}:{self._runtime(name).port}"
+
+    def _context(self, name: str) -> IndexContext | None:
+        runtime = self.indexes.get(name)
+        return runtime.context if runtime is not None else None
 
     # -- indexes ------------------------------------------------------------------------------
     async def _open(self, meta: IndexMeta, store: IndexStore) -> IndexRuntime:
@@ -103,8 +136,25 @@ class LocalServer:
         add_namespace_routes(app)
         add_query_routes(app)
         add_import_routes(app)
-        runner, port = await _start_site(app, self.config.host, 0)
-        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, port)
+        runner = _runner(app)
+        await runner.setup()
+        front = IndexFront(meta.name, runner, self.grpc.port, self.pipes)
+        try:
+            port = await listen_on_index_port(
+                lambda p: front.start(self.config.host, p, self._tls),
+                index=meta.name,
+                kept=meta.port,
+                base=self.config.index_port_base,
+                taken={other.port for other in self.catalog.indexes.values() if other.name != meta.name},
+            )
+        except BaseException:
+            await runner.cleanup()
+            store.close()
+            raise
+        if meta.port != port:
+            meta.port = port
+            self.catalog.save_index(meta)
+        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, front, port)
         return runtime
 
     async def add_index(self, meta: IndexMeta, store: IndexStore | None = None) -> IndexRuntime:
@@ -117,8 +167,7 @@ class LocalServer:
     async def drop_index(self, name: str) -> None:
         await self.imports.forget_index(self.indexes[name].context.meta.index_id)
         runtime = self.indexes.pop(name)
-        await runtime.runner.cleanup()
-        runtime.context.store.close()
+        await runtime.close()
         self.catalog.drop_index(name)
         path = self.catalog.index_path(runtime.context.meta.index_id)
         if path is not None:

@@ -18,6 +18,7 @@ from bulkops.models import MAX_ID_LENGTH
 from bulkops.server.admission import Admission
 from bulkops.server.catalog import Catalog, IndexMeta
 from bulkops.server.config import ServerConfig
+from bulkops.server.front import IndexFront
 from bulkops.server.storage import IndexStore
 from bulkops.server.wire import ApiProblem
 
@@ -74,11 +75,18 @@ CONTEXT = web.AppKey("index_context", IndexContext)
 
 @dataclass(slots=True)
 class IndexRuntime:
-    """A served index: its context (meta + store) and the aiohttp site answering on ``port``."""
+    """A served index: its context (meta + store), its REST app's runner, and the front answering
+    REST and gRPC on ``port``."""
 
     context: IndexContext
     runner: web.AppRunner
+    front: IndexFront
     port: int
+
+    async def close(self) -> None:
+        await self.front.close()
+        await self.runner.cleanup()
+        self.context.store.close()
 
 
 class ControlServer(Protocol):

@@ -6,18 +6,17 @@ Also the HTTP size limits both planes are built with (``app.py`` composes the ap
 
 from __future__ import annotations
 
-import contextlib
-import hmac
+import asyncio
 import logging
-import socket
-import struct
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bulkops.server.admission import Admission, InjectedReset
+from bulkops.server.auth import check_api_key
 from bulkops.server.context import next_request_id
+from bulkops.server.front import reset_connection
 from bulkops.server.wire import ApiProblem, Plane, problem_response
 
 __all__ = ["HANDLER_ARGS", "MAX_BODY_BYTES", "MAX_LINE_BYTES", "make_middleware"]
@@ -33,14 +32,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _reset(request: web.Request) -> None:
     """Close the connection with a TCP RST and no answer (an injected 'connection reset')."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
+    if isinstance(request.transport, asyncio.Transport):
+        reset_connection(request.transport)
 
 
 def make_middleware(plane: Plane, api_key: str | None, admission: Admission | None = None) -> Middleware:
@@ -51,10 +44,7 @@ def make_middleware(plane: Plane, api_key: str | None, admission: Admission | No
         if admission is not None:
             admission.begin_request()
         try:
-            if api_key is not None:
-                given = request.headers.get("Api-Key", "")
-                if not hmac.compare_digest(given.encode(), api_key.encode()):
-                    raise ApiProblem(401, "Invalid API key.")
+            check_api_key(request.headers.get("Api-Key"), api_key)
             response = await handler(request)
             if admission is not None:
                 await admission.after_work()

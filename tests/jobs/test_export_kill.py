@@ -1,6 +1,6 @@
 """kill -9 an export in a subprocess at random moments, five times, then let it finish: every record
 of the index is in the output exactly once, with bit-identical float32 values (reduced size here;
-benchmarks/export_kill.py runs the full-size version)."""
+`python -m benchmarks.chaos export` runs the full-size version)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """kill -9 an import in a subprocess at random moments, five times, then let it finish: the target
-index then equals the source, record by record (reduced size here; benchmarks/export_kill.py runs
+index then equals the source, record by record (reduced size here; `python -m benchmarks.chaos export` runs
 the full-size version)."""
 
 from __future__ import annotations

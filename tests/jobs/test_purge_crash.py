@@ -1,5 +1,5 @@
 """kill -9 at random moments, resume, and check record by record (reduced size; full size in
-benchmarks/purge_chaos.py). The purge runs in a child process; the server runs in this one."""
+`python -m benchmarks.chaos purge`). The purge runs in a child process; the server runs in this one."""
 
 from __future__ import annotations
 

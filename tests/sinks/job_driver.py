@@ -1,4 +1,4 @@
-"""Run one export or load job in this process, for kill -9 tests and benchmarks.
+"""Run one export or load job in this process, for kill -9 tests.
 
 ``python -m tests.sinks.job_driver '<json>'`` with ``{"job": "export"|"load", "kwargs": {...},
 "limits": {"list": 30, ...}}``. Prints ``started`` just before the job begins and ``done <json>`` when

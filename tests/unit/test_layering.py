@@ -34,9 +34,6 @@ KNOWN_EDGES: dict[tuple[str, str], str] = {
     ("bulkops.errors", "bulkops.limits.profiles"): (
         "branch grpc-client: the 429 wording moves to a leaf module under limits/ and errors stops parsing it"
     ),
-    ("bulkops.cli.bench", "benchmarks.harness.cli"): (
-        "branch bench: `bulkops bench` leaves the installed CLI (issue 13 item 5)"
-    ),
 }
 KNOWN_CYCLES: dict[frozenset[str], str] = {
     frozenset({"bulkops.errors", "bulkops.limits.profiles"}): "branch grpc-client (see KNOWN_EDGES)",

@@ -1,53 +1,33 @@
 """bulkops's own jobs, called through the public library API as a user would.
 
-``bulkops.purge`` (prefix or IDs file), ``bulkops.export`` (prefix or IDs file → JSONL) and
-``bulkops.load`` (JSONL → upsert). The limit profile given to the job is the one the server enforces,
-so bulkops paces to the same numbers the bound is computed from. A time budget cancels the job; the
-harness then counts what was done on the server or in the output.
+``bulkops.purge`` (prefix or IDs file), ``bulkops.export`` (prefix, IDs file or every namespace → JSONL
+or Parquet), ``bulkops.load`` (JSONL or Parquet → upsert) and ``bulkops.copy`` (to a second server)
+once it exists. Contender ``bulkops`` leaves the transport to the library's default; ``bulkops-rest``
+and ``bulkops-grpc`` ask for one with ``transport=`` (:mod:`bulkops_api` says how, or that the option is
+not available yet). The limit profile given to the job is the one the server enforces, so bulkops
+paces to the same numbers the bound is computed from. A time budget cancels the job; the harness then
+counts what was done on the server or in the output.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
-from typing import Any, cast
+from typing import Any
 
 import anyio
 
 # Imported here, before the worker starts its clock, exactly as the SDK contenders import ``pinecone``
 # at module level: a run measures the job, not the interpreter loading aiohttp and friends.
-import bulkops
-import bulkops.api
-import bulkops.jobs.export
-import bulkops.jobs.load
-import bulkops.jobs.purge
+from benchmarks.harness.contenders.bulkops_api import JOB_OF, accepted, resolve_job, transport_kwargs
 from benchmarks.harness.contenders.outcome import Outcome
-from benchmarks.harness.spec import WorkerSpec
+from benchmarks.harness.spec import WorkerSpec, transport_of
 
 __all__ = ["run"]
 
 
 def run(spec: WorkerSpec) -> Outcome:
     return anyio.run(_run, spec)
-
-
-def _accepted(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Drop keyword arguments ``fn`` does not take (optional knobs such as ``max_concurrency``)."""
-    parameters = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return kwargs
-    return {k: v for k, v in kwargs.items() if k in parameters}
-
-
-def _resolve(name: str) -> Callable[..., Awaitable[Any]]:
-    """``bulkops.<name>`` (the public surface), else ``bulkops.jobs.<module>.<name>``."""
-    job = getattr(bulkops, name, None)
-    if job is None:
-        module = importlib.import_module(f"bulkops.jobs.{name}")
-        job = getattr(module, name)
-    return cast("Callable[..., Awaitable[Any]]", job)
 
 
 # Which knob of each job the point's ``concurrency`` sets (None: the job sizes itself).
@@ -60,31 +40,47 @@ _CONCURRENCY_KNOB = {
 }
 
 
+def _scenario_kwargs(spec: WorkerSpec) -> dict[str, Any]:
+    ns = {"namespace": spec.namespace}
+    # The server runs without consistency lag, so the purge's verification pass needs no wait.
+    purge = {"verify_delay": 0.0}
+    target = {
+        "to_host": spec.target_host,
+        "to_api_key": spec.target_api_key,
+        "target_host": spec.target_host,
+        "target_api_key": spec.target_api_key,
+    }
+    table: dict[str, dict[str, Any]] = {
+        "purge-prefix": {**ns, **purge, "prefix": spec.prefix},
+        "purge-ids": {**ns, **purge, "ids": spec.ids_file},
+        "export-prefix": {**ns, "prefix": spec.prefix, "to": spec.output_file},
+        "export-ids": {**ns, "ids": spec.ids_file, "to": spec.output_file},
+        "export-namespaces": {"all_namespaces": True, "to": spec.output_file},
+        "import": {**ns, "from_": spec.input_file},
+        "copy": {**ns, **target, "prefix": spec.prefix},
+        "copy-namespaces": {**target, "all_namespaces": True},
+    }
+    return table[spec.scenario]
+
+
 def _job(spec: WorkerSpec) -> Callable[[], Awaitable[Any]]:
-    common: dict[str, Any] = {
+    fn = resolve_job(JOB_OF[spec.scenario])
+    kwargs: dict[str, Any] = {
         "host": spec.host,
         "api_key": spec.api_key,
-        "namespace": spec.namespace,
         "checkpoint": spec.checkpoint,
         "limits": spec.limits,
+        **_scenario_kwargs(spec),
     }
+    if transport_of(spec.contender) != "auto":
+        kwargs.update(transport_kwargs(fn, transport_of(spec.contender)))
+    knob = _CONCURRENCY_KNOB.get(spec.scenario, "")
     if spec.concurrency is not None:
-        common[_CONCURRENCY_KNOB[spec.scenario]] = spec.concurrency
-    # The server runs without consistency lag, so the purge's verification pass needs no wait.
-    purge_options = {"verify_delay": 0.0}
-    name, kwargs = {
-        "purge-prefix": ("purge", {**common, **purge_options, "prefix": spec.prefix}),
-        "purge-ids": ("purge", {**common, **purge_options, "ids": spec.ids_file}),
-        "export-prefix": ("export", {**common, "prefix": spec.prefix, "to": spec.output_file}),
-        "export-ids": ("export", {**common, "ids": spec.ids_file, "to": spec.output_file}),
-        "import": ("load", {**common, "from_": spec.input_file}),
-    }[spec.scenario]
-    fn = _resolve(name)
-    accepted = _accepted(fn, kwargs)
-    knob = _CONCURRENCY_KNOB[spec.scenario]
-    if spec.concurrency is not None and knob not in accepted:  # a sweep must not silently do nothing
-        raise TypeError(f"bulkops.{name} has no {knob}= parameter to set the concurrency with")
-    return lambda: fn(**accepted)
+        kwargs[knob] = spec.concurrency
+    chosen = accepted(fn, kwargs)
+    if spec.concurrency is not None and knob not in chosen:  # a sweep must not silently do nothing
+        raise TypeError(f"bulkops.{fn.__name__} has no {knob or 'concurrency'}= parameter to set")
+    return lambda: fn(**chosen)
 
 
 def _report_doc(report: Any) -> dict[str, Any]:
@@ -98,7 +94,8 @@ def _report_doc(report: Any) -> dict[str, Any]:
     return {k: getattr(report, k) for k in names if not callable(getattr(report, k))}
 
 
-def _first(doc: dict[str, Any], *names: str) -> int:
+def first_count(doc: dict[str, Any], *names: str) -> int:
+    """The first of ``names`` that the report has, as a number (a dict of counts is summed)."""
     for name in names:
         value = doc.get(name)
         if isinstance(value, dict):  # e.g. requests per operation
@@ -108,6 +105,20 @@ def _first(doc: dict[str, Any], *names: str) -> int:
     return 0
 
 
+def outcome_from_report(doc: dict[str, Any], outcome: Outcome) -> Outcome:
+    """Fill ``outcome`` from a job report's fields (library dataclass or the CLI's ``--json``)."""
+    outcome.processed = first_count(
+        doc, "deleted", "exported", "copied", "upserted", "loaded", "imported", "records"
+    )
+    outcome.requests = first_count(doc, "requests")
+    outcome.http_429 = first_count(doc, "rate_limited", "http_429", "throttled")
+    outcome.retries = first_count(doc, "retries")
+    transport = doc.get("transport")
+    outcome.transport = str(transport) if isinstance(transport, str) else None
+    outcome.extra = {k: v for k, v in doc.items() if isinstance(v, int | float | str | bool)}
+    return outcome
+
+
 async def _run(spec: WorkerSpec) -> Outcome:
     job = _job(spec)
     outcome = Outcome()
@@ -115,10 +126,4 @@ async def _run(spec: WorkerSpec) -> Outcome:
     with anyio.move_on_after(spec.budget_s) as scope:
         report = await job()
     outcome.stopped_by_budget = scope.cancelled_caught
-    doc = _report_doc(report)
-    outcome.processed = _first(doc, "deleted", "exported", "upserted", "loaded", "imported", "records")
-    outcome.requests = _first(doc, "requests")
-    outcome.http_429 = _first(doc, "rate_limited", "http_429", "throttled")
-    outcome.retries = _first(doc, "retries")
-    outcome.extra = {k: v for k, v in doc.items() if isinstance(v, int | float | str | bool)}
-    return outcome
+    return outcome_from_report(_report_doc(report), outcome)

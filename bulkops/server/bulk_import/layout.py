@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bulkops.errors import BulkopsError
 from bulkops.server.bulk_import.failure import ImportFailure
 from bulkops.server.context import DEFAULT_ALIAS, namespace_of
-from bulkops.server.wire import ApiProblem
+from bulkops.server.problems import ApiProblem
 from bulkops.storage import Storage
 
 __all__ = [

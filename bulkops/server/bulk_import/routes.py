@@ -19,8 +19,9 @@ from bulkops.errors import UsageError
 from bulkops.server.bulk_import.jobs import BulkImports
 from bulkops.server.catalog import ImportMeta
 from bulkops.server.context import CONTEXT, decode_token, encode_token, parse_limit
+from bulkops.server.problems import ApiProblem
 from bulkops.server.shapes import iso
-from bulkops.server.wire import ApiProblem, json_response, read_json_object
+from bulkops.server.wire import json_response, read_json_object
 from bulkops.storage import parse_uri
 
 __all__ = ["IMPORTS", "add_import_routes", "import_model"]

@@ -1,4 +1,4 @@
-"""Parquet rows into stored records, validated as an upsert validates them.
+"""Parquet rows into stored records, validated by the upsert's own rules (``codec.check_record``).
 
 The file format (Pinecone's "Import records" guide): ``id`` string (required), ``values`` list<float>
 (required for a dense index), ``sparse_values`` struct<indices: list<uint32>, values: list<float>>,
@@ -23,10 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulkops.models import validate_record_id
-from bulkops.server.codec import sparse_json
-from bulkops.server.filters import MAX_METADATA_BYTES, validate_metadata
+from bulkops.server.codec import check_record
+from bulkops.server.problems import ApiProblem
 from bulkops.server.storage import StoredRecord
-from bulkops.server.wire import ApiProblem
 
 __all__ = ["Rows", "convert_batch", "schema_problem"]
 
@@ -121,59 +120,26 @@ def _record(
     metadata_text: Any,
     dimension: int | None,
 ) -> StoredRecord:
+    """The stored row, or ``ValueError`` with the reason an upsert of it would be refused."""
     if not isinstance(record_id, str):
         raise ValueError("the row has no id")
-    problem = validate_record_id(record_id)
+    problem = validate_record_id(record_id)  # checked here so the message names no upsert position
     if problem:
         raise ValueError(problem)
-    blob = None
-    if values is not None and len(values):
-        if dimension is None:
-            raise ValueError(
-                f"record {record_id!r} has dense values; this sparse index takes sparse_values only"
-            )
-        if len(values) != dimension:
-            raise ValueError(
-                f"record {record_id!r}: vector dimension {len(values)} does not match the dimension of "
-                f"the index {dimension}"
-            )
-        if not np.isfinite(values).all():
-            raise ValueError(f"record {record_id!r}: values contain NaN, infinity or nulls")
-        blob = values.tobytes()
-    elif dimension is not None:
-        raise ValueError(f"record {record_id!r} has no values; this dense index needs {dimension}")
-    sparse_blob = None
-    if sparse is not None:
-        try:
-            sparse_blob = sparse_json(
-                {"indices": sparse.get("indices"), "values": sparse.get("values")},
-                f"record {record_id!r} sparse_values",
-            )
-        except ApiProblem as refused:
-            raise ValueError(refused.message) from None
-    elif dimension is None:
-        raise ValueError(f"record {record_id!r} has no sparse_values; this sparse index needs them")
-    return StoredRecord(record_id, blob, sparse_blob, _metadata(record_id, metadata_text))
+    metadata = _metadata(record_id, metadata_text)
+    sparse_doc = {"indices": sparse.get("indices"), "values": sparse.get("values")} if sparse else None
+    try:
+        return check_record(record_id, values, sparse_doc, metadata, dimension, 0)
+    except ApiProblem as refused:
+        raise ValueError(f"record {record_id!r}: {refused.message}") from None
 
 
-def _metadata(record_id: str, text: Any) -> bytes | None:
+def _metadata(record_id: str, text: Any) -> Any:
+    """The parsed metadata JSON (None for a null or empty cell); its content is checked by the upsert
+    rules."""
     if text is None or text == "":
         return None
     try:
-        doc = orjson.loads(text)
+        return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"record {record_id!r}: metadata is not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"record {record_id!r}: metadata must be a JSON object, not {type(doc).__name__}")
-    problem = validate_metadata(record_id, doc)
-    if problem:
-        raise ValueError(problem)
-    if not doc:
-        return None
-    blob = orjson.dumps(doc)
-    if len(blob) > MAX_METADATA_BYTES:
-        raise ValueError(
-            f"record {record_id!r}: metadata is {len(blob)} bytes; "
-            f"the limit is {MAX_METADATA_BYTES} per record"
-        )
-    return blob

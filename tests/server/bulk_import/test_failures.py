@@ -180,7 +180,7 @@ def _bad_files(root: Path) -> dict[str, int]:
         ("3-not-parquet.parquet", ": is not a readable Parquet file"),
         (
             "4-bad-rows.parquet",
-            "row 1: record 'short': vector dimension 7 does not match the dimension of the index 8",
+            "row 1: record 'short': Vector dimension 7 does not match the dimension of the index 8",
         ),
     ],
 )
