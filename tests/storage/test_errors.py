@@ -4,6 +4,7 @@ error class (usage vs transport), and never a key from the environment in the me
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,26 @@ def test_every_storage_error_is_a_bulkops_error_with_an_exit_code(s3: S3Bucket) 
     with pytest.raises(BulkopsError) as caught:
         open_storage("s3://no-such-bucket-here").check()
     assert caught.value.exit_code == 2
+
+
+def test_a_profile_from_the_shared_credentials_file_is_used(
+    s3: S3Bucket, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "credentials"
+    profile = "[bulkops-test]\naws_access_key_id = {}\naws_secret_access_key = {}\n"
+    credentials.write_text(profile.format(s3.server.key_id, s3.server.secret))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_PROFILE", "bulkops-test")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    storage = open_storage(s3.uri("via-profile"))
+    assert storage.settings.credentials == "AWS profile 'bulkops-test' (AWS_PROFILE)"
+    storage.write_bytes("x.bin", b"through the profile")
+    with monkeypatch.context() as boto:  # boto3 (the tests' own view) would look for the profile too
+        boto.delenv("AWS_PROFILE")
+        assert s3.get("via-profile/x.bin") == b"through the profile"
+    credentials.write_text(profile.format(s3.server.key_id, WRONG_SECRET))
+    with pytest.raises(UsageError) as caught:
+        open_storage(s3.uri("via-profile")).list_files()
+    text = _one_line(caught.value, s3)
+    assert "refused the credentials from AWS profile 'bulkops-test' (AWS_PROFILE)" in text
