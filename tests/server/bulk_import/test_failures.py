@@ -87,14 +87,20 @@ async def test_an_unknown_bucket(server: LocalServer, http: aiohttp.ClientSessio
     assert "bucket 'no-such-bucket-here' does not exist" in error
 
 
+@pytest.fixture
+def uploaded(s3: S3Bucket, tmp_path: Path) -> str:
+    """A good import layout in the bucket."""
+    return upload(write_export(tmp_path / "e", {"ns": GOOD}), s3.uri("e"))
+
+
 async def test_missing_credentials(
     server: LocalServer,
     http: aiohttp.ClientSession,
     s3: S3Bucket,
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    uploaded: str,
 ) -> None:
-    uri = upload(write_export(tmp_path / "e", {"ns": GOOD}), s3.uri("e"))
+    uri = uploaded
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     error = await _fails(server, http, uri)
@@ -103,13 +109,9 @@ async def test_missing_credentials(
 
 
 async def test_refused_credentials_never_show_the_key(
-    server: LocalServer,
-    http: aiohttp.ClientSession,
-    s3: S3Bucket,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    server: LocalServer, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch, uploaded: str
 ) -> None:
-    uri = upload(write_export(tmp_path / "e", {"ns": GOOD}), s3.uri("e"))
+    uri = uploaded
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-wrong-secret-that-must-stay-secret")
     error = await _fails(server, http, uri)
     assert "refused the credentials from the environment" in error
@@ -198,13 +200,14 @@ async def test_abort_mode_fails_on_the_first_bad_file_or_row_and_removes_what_it
     assert f"(the {len(GOOD)} records it had written were removed)" in error
 
 
+@pytest.mark.parametrize("on_error", ["continue", None])  # continue is the default
 async def test_continue_mode_skips_bad_rows_and_files_and_imports_the_rest(
-    server: LocalServer, http: aiohttp.ClientSession, tmp_path: Path
+    server: LocalServer, http: aiohttp.ClientSession, tmp_path: Path, on_error: str | None
 ) -> None:
     root = tmp_path / "layout"
     _bad_files(root)
     host = server.index_host("idx")
-    done = await wait_until(http, host, await start(http, host, f"file://{root}", on_error="continue"))
+    done = await wait_until(http, host, await start(http, host, f"file://{root}", on_error=on_error))
     assert done["status"] == "Completed", done
     assert done["recordsImported"] == len(GOOD) + 2
     assert_landed(server, "idx", {"a-good": GOOD, **EXISTING})
@@ -212,13 +215,3 @@ async def test_continue_mode_skips_bad_rows_and_files_and_imports_the_rest(
     [ok2] = server.get_records("idx", "b-bad", ["ok-2"])
     assert ok2.metadata == {"a": 1}
     assert np.asarray(ok2.values, np.float32).tolist() == [1.0] * 8
-
-
-async def test_the_default_error_mode_is_continue(
-    server: LocalServer, http: aiohttp.ClientSession, tmp_path: Path
-) -> None:
-    root = tmp_path / "layout"
-    _bad_files(root)
-    host = server.index_host("idx")
-    done = await wait_until(http, host, await start(http, host, f"file://{root}", on_error=None))
-    assert done["status"] == "Completed", done

@@ -72,6 +72,17 @@ async def _advance_until(
     raise AssertionError(f"never reached {status} with {records} records: {seen[-1]}")
 
 
+async def _running(
+    server: LocalServer, clock: FakeClock, http: aiohttp.ClientSession, layout: str, records: int
+) -> tuple[str, str]:
+    """(host, import id) of an import of ``layout`` into ``idx`` that is InProgress with ``records``."""
+    host = server.index_host("idx")
+    import_id = await start(http, host, layout)
+    clock.jump(1.0)  # the pending time is over
+    await _advance_until(clock, http, host, import_id, "InProgress", records)
+    return host, import_id
+
+
 async def test_pending_then_in_progress_then_completed(
     server: LocalServer, clock: FakeClock, http: aiohttp.ClientSession, layout: str
 ) -> None:
@@ -99,10 +110,7 @@ async def test_pending_then_in_progress_then_completed(
 async def test_cancel_stops_the_import_and_removes_what_it_wrote(
     server: LocalServer, clock: FakeClock, http: aiohttp.ClientSession, layout: str
 ) -> None:
-    host = server.index_host("idx")
-    import_id = await start(http, host, layout)
-    clock.jump(1.0)
-    await _advance_until(clock, http, host, import_id, "InProgress", 2 * PART_ROWS)
+    host, import_id = await _running(server, clock, http, layout, 2 * PART_ROWS)
     assert server.count("idx", "ns") >= 2 * PART_ROWS
     assert await call(http, "DELETE", f"{host}/bulk/imports/{import_id}") == (200, {})
     cancelled = await describe(http, host, import_id)
@@ -221,10 +229,7 @@ async def test_an_import_directory_changed_during_a_restart_fails_the_import(
 async def test_deleting_the_index_stops_its_imports(
     server: LocalServer, clock: FakeClock, http: aiohttp.ClientSession, layout: str
 ) -> None:
-    host = server.index_host("idx")
-    import_id = await start(http, host, layout)
-    clock.jump(1.0)
-    await _advance_until(clock, http, host, import_id, "InProgress", PART_ROWS)
+    _, import_id = await _running(server, clock, http, layout, PART_ROWS)
     index_id = server.indexes["idx"].context.meta.index_id
     assert [m.import_id for m in server.imports.of_index(index_id)] == [import_id]
     status, _ = await call(http, "DELETE", f"{server.url}/indexes/idx")
