@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bulkops.api.client import Client
 from bulkops.api.config import ClientConfig, normalize_host
-from bulkops.api.controlplane import (
+from bulkops.api.control_plane import (
     BackupModel,
     ControlPlaneClient,
     IndexModel,
@@ -17,11 +17,11 @@ from bulkops.api.controlplane import (
     RestoreJobModel,
     WaitTimeoutError,
 )
-from bulkops.api.dataplane import DataPlaneClient
 from bulkops.api.protocols import DataPlane
+from bulkops.api.rest.data_plane import DataPlaneClient
+from bulkops.api.rest.transport import AiohttpTransport, HttpResponse, MockTransport, SentRequest, Transport
+from bulkops.api.rest.wire import split_fetch_batches
 from bulkops.api.stats import RequestEvent, RequestStats
-from bulkops.api.transport import AiohttpTransport, HttpResponse, MockTransport, SentRequest, Transport
-from bulkops.api.wire import split_fetch_batches
 
 __all__ = [
     "AiohttpTransport",

@@ -19,11 +19,11 @@ from types import TracebackType
 from typing import Any
 
 from bulkops.api.config import DEFAULT_API_VERSION, ClientConfig, normalize_host
-from bulkops.api.controlplane import ControlPlaneClient
-from bulkops.api.dataplane import DataPlaneClient
+from bulkops.api.control_plane import ControlPlaneClient
 from bulkops.api.executor import RequestExecutor
+from bulkops.api.rest.data_plane import DataPlaneClient
+from bulkops.api.rest.transport import AiohttpTransport, Transport
 from bulkops.api.stats import RequestStats, StatsRecorder, Subscriber
-from bulkops.api.transport import AiohttpTransport, Transport
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import UsageError
 from bulkops.limits.bucket import AdaptiveTuning

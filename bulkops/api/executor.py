@@ -3,7 +3,7 @@
 Every request of a client goes through :meth:`RequestExecutor.run`:
 
 1. wait in the scoped limiter (data-plane requests; control-plane requests have no documented limits),
-2. check the job deadline, send through the :class:`~bulkops.api.transport.Transport`,
+2. check the job deadline, send through the :class:`~bulkops.api.rest.transport.Transport`,
 3. 2xx: feed success to the limiter (additive increase) and the retry budget, return the answer;
 4. otherwise build the error (:func:`bulkops.errors.error_from_response`); a 429 cuts the scope it names
    (multiplicative decrease) and holds it for ``Retry-After``;
@@ -22,8 +22,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from bulkops.api.rest.transport import HttpResponse, Transport
 from bulkops.api.stats import EventKind, RequestEvent, StatsRecorder
-from bulkops.api.transport import HttpResponse, Transport
 from bulkops.clock import Clock
 from bulkops.errors import (
     ApiError,

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from bulkops.api.config import DEFAULT_MAX_FETCH_URL_BYTES
-from bulkops.api.dataplane import DataPlaneClient
 from bulkops.api.executor import Call
-from bulkops.api.transport import HttpResponse
+from bulkops.api.rest.data_plane import DataPlaneClient
+from bulkops.api.rest.transport import HttpResponse
 from bulkops.clock import SYSTEM_CLOCK
 from bulkops.errors import error_from_response
 from bulkops.limits.profiles import PROFILES

@@ -93,12 +93,12 @@ def test_usage_error_exit_code() -> None:
 @pytest.mark.parametrize("name", ["WaitTimeoutError", "ResourceFailedError"])
 def test_wait_errors_live_in_the_tree_and_stay_importable_from_api(name: str) -> None:
     import bulkops.api
-    import bulkops.api.controlplane
+    import bulkops.api.control_plane
 
     cls = getattr(errors, name)
     assert issubclass(cls, errors.BulkopsError)
     assert getattr(bulkops.api, name) is cls
-    assert getattr(bulkops.api.controlplane, name) is cls
+    assert getattr(bulkops.api.control_plane, name) is cls
     assert name in (errors.__doc__ or "")
     # A resource that is late or failed is an ordinary failure (1), not bad input (2) or a partial job (3).
     assert cls("x").exit_code == errors.EXIT_CODES["error"]

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypedDict, cast
 
 from bulkops.api.executor import Call, RequestExecutor
-from bulkops.api.wire import dumps, encode_query, loads
+from bulkops.api.rest.wire import dumps, encode_query, loads
 from bulkops.clock import Clock
 from bulkops.errors import NotFoundError, ResourceFailedError, UsageError, WaitTimeoutError
 

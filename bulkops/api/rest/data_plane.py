@@ -5,7 +5,7 @@ Each method is one logical request, paced by the index's :class:`~bulkops.limits
 and raising :mod:`bulkops.errors`. Two methods may send more than one request, on purpose:
 
 - :meth:`DataPlaneClient.fetch` cuts the IDs by count and encoded-URL budget
-  (:func:`~bulkops.api.wire.split_fetch_batches`) and, when the server still answers 413/414/431,
+  (:func:`~bulkops.api.rest.wire.split_fetch_batches`) and, when the server still answers 413/414/431,
   splits the rejected batch in half, retries the halves and lowers its budget for later fetches;
 - :meth:`DataPlaneClient.list_namespaces` follows pagination, as the protocol promises.
 """
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from bulkops.api.config import DEFAULT_MAX_FETCH_URL_BYTES
 from bulkops.api.executor import Call, RequestExecutor
-from bulkops.api.transport import HttpResponse
-from bulkops.api.wire import (
+from bulkops.api.rest.transport import HttpResponse
+from bulkops.api.rest.wire import (
     dumps,
     fetch_target,
     list_target,
