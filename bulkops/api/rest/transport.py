@@ -11,6 +11,7 @@ to aiohttp as ``yarl.URL(..., encoded=True)`` and sent byte for byte.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -52,12 +53,15 @@ class AiohttpTransport:
         secret: str | None,
         max_connections: int = 100,
         timeout: float = 30.0,
+        ssl_ca_certs: str | None = None,
     ) -> None:
         self._secret = secret
         self._timeout = timeout
+        # None: aiohttp's default verification against the system's roots; a CA file: trust it instead.
+        tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=ssl_ca_certs) if ssl_ca_certs else True
         self._session = aiohttp.ClientSession(
             headers=dict(headers),
-            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections),
+            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, ssl=tls),
             timeout=aiohttp.ClientTimeout(total=timeout),
             raise_for_status=False,
             auto_decompress=True,
