@@ -7,9 +7,9 @@ helpers (create an index, seed records, read them back) that skip HTTP, for fast
 from __future__ import annotations
 
 import contextlib
-import hmac
 import logging
 import socket
+import ssl
 import struct
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -22,14 +22,19 @@ from aiohttp.typedefs import Middleware
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.models import Record
 from bulkops.server.admission import Admission, InjectedReset
+from bulkops.server.auth import check_api_key
 from bulkops.server.catalog import Catalog, IndexMeta
 from bulkops.server.codec import record_from_stored, stored_from_record
 from bulkops.server.config import ServerConfig
 from bulkops.server.context import CONTEXT, IndexContext, next_request_id
 from bulkops.server.data_plane import add_record_routes
+from bulkops.server.front import IndexFront, PipeRegistry
+from bulkops.server.grpc_service import VectorService
 from bulkops.server.namespaces import add_namespace_routes
+from bulkops.server.ports import PortInUseError, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
+from bulkops.server.tls import server_tls_context
 from bulkops.server.wire import ApiProblem, Plane, problem_response
 
 __all__ = ["LocalServer", "serve_local"]
@@ -63,10 +68,7 @@ def make_middleware(plane: Plane, api_key: str | None, admission: Admission | No
         if admission is not None:
             admission.begin_request()
         try:
-            if api_key is not None:
-                given = request.headers.get("Api-Key", "")
-                if not hmac.compare_digest(given.encode(), api_key.encode()):
-                    raise ApiProblem(401, "Invalid API key.")
+            check_api_key(request.headers.get("Api-Key"), api_key)
             response = await handler(request)
             if admission is not None:
                 await admission.after_work()
@@ -96,19 +98,39 @@ def make_middleware(plane: Plane, api_key: str | None, admission: Admission | No
 
 @dataclass(slots=True)
 class IndexRuntime:
-    """A served index: its context (meta + store) and the aiohttp site answering on ``port``."""
+    """A served index: its context (meta + store), its REST app's runner, and the front answering
+    REST and gRPC on ``port``."""
 
     context: IndexContext
     runner: web.AppRunner
+    front: IndexFront
     port: int
 
+    async def close(self) -> None:
+        await self.front.close()
+        await self.runner.cleanup()
+        self.context.store.close()
 
-async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+
+def _runner(app: web.Application) -> web.AppRunner:
     # A short shutdown grace: a stalled request (fault injection) must not hold up closing the server.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    return web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+
+
+async def _start_site(
+    app: web.Application, config: ServerConfig, tls: ssl.SSLContext | None
+) -> tuple[web.AppRunner, int]:
+    runner = _runner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise PortInUseError(
+            f"the control plane cannot listen on port {config.port} ({exc.strerror or exc}): "
+            "choose another --port (0 = any free port)"
+        ) from None
     bound = runner.addresses[0][1]
     return runner, int(bound)
 
@@ -124,35 +146,47 @@ class LocalServer:
         self.indexes: dict[str, IndexRuntime] = {}
         self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
         self._control: web.AppRunner | None = None
+        self._tls = (
+            server_tls_context(config.tls_cert, config.tls_key)
+            if config.tls_cert is not None and config.tls_key is not None
+            else None
+        )
+        self.pipes = PipeRegistry()
+        self.grpc = VectorService(
+            api_key=config.api_key, admission=self.admission, pipes=self.pipes, index_context=self._context
+        )
         self.port = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         from bulkops.server.control_plane import build_control_app
 
+        await self.grpc.start()
         for meta in list(self.catalog.indexes.values()):
             await self._open(meta, IndexStore(self.catalog.index_path(meta.index_id)))
-        self._control, self.port = await _start_site(
-            build_control_app(self), self.config.host, self.config.port
-        )
+        self._control, self.port = await _start_site(build_control_app(self), self.config, self._tls)
 
     async def close(self) -> None:
         if self._control is not None:
             await self._control.cleanup()
         for runtime in list(self.indexes.values()):
-            await runtime.runner.cleanup()
-            runtime.context.store.close()
+            await runtime.close()
         self.indexes.clear()
+        await self.grpc.stop()
         for store in self.backup_stores.values():
             store.close()
         self.catalog.close()
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        return f"{self.config.scheme}://{self.config.host}:{self.port}"
 
     def index_host(self, name: str) -> str:
-        return f"http://{self.config.host}:{self._runtime(name).port}"
+        return f"{self.config.scheme}://{self.config.host}:{self._runtime(name).port}"
+
+    def _context(self, name: str) -> IndexContext | None:
+        runtime = self.indexes.get(name)
+        return runtime.context if runtime is not None else None
 
     # -- indexes ------------------------------------------------------------------------------
     async def _open(self, meta: IndexMeta, store: IndexStore) -> IndexRuntime:
@@ -166,8 +200,25 @@ class LocalServer:
         add_record_routes(app)
         add_namespace_routes(app)
         add_query_routes(app)
-        runner, port = await _start_site(app, self.config.host, 0)
-        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, port)
+        runner = _runner(app)
+        await runner.setup()
+        front = IndexFront(meta.name, runner, self.grpc.port, self.pipes)
+        try:
+            port = await listen_on_index_port(
+                lambda p: front.start(self.config.host, p, self._tls),
+                index=meta.name,
+                kept=meta.port,
+                base=self.config.index_port_base,
+                taken={other.port for other in self.catalog.indexes.values() if other.name != meta.name},
+            )
+        except BaseException:
+            await runner.cleanup()
+            store.close()
+            raise
+        if meta.port != port:
+            meta.port = port
+            self.catalog.save_index(meta)
+        runtime = self.indexes[meta.name] = IndexRuntime(context, runner, front, port)
         return runtime
 
     async def add_index(self, meta: IndexMeta, store: IndexStore | None = None) -> IndexRuntime:
@@ -179,8 +230,7 @@ class LocalServer:
 
     async def drop_index(self, name: str) -> None:
         runtime = self.indexes.pop(name)
-        await runtime.runner.cleanup()
-        runtime.context.store.close()
+        await runtime.close()
         self.catalog.drop_index(name)
         path = self.catalog.index_path(runtime.context.meta.index_id)
         if path is not None:

@@ -33,6 +33,7 @@ class IndexMeta:
     embed: dict[str, Any] | None = None
     source_backup_id: str | None = None
     ready_at: float = 0.0  # restored indexes report Initializing until then
+    port: int = 0  # where its host listens, kept across restarts (0: not assigned yet)
 
 
 @dataclass(slots=True)

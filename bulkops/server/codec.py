@@ -14,13 +14,14 @@ import orjson
 
 from bulkops.models import MAX_ID_LENGTH, Record, SparseValues, validate_record_id
 from bulkops.server.filters import MAX_METADATA_BYTES, validate_metadata
+from bulkops.server.problems import ApiProblem
 from bulkops.server.storage import StoredRecord
-from bulkops.server.wire import ApiProblem
 
 __all__ = [
     "MAX_SPARSE_VALUES",
+    "check_record",
     "dense_array",
-    "encode_record",
+    "record_from_json",
     "record_from_stored",
     "sparse_json",
     "stored_from_record",
@@ -32,16 +33,22 @@ MAX_DIMENSION = 20_000
 
 
 def dense_array(values: Any, what: str) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """``values`` as a finite float32 vector, or a 400 naming ``what`` was wrong."""
-    if not isinstance(values, list):
+    """``values`` (a JSON array, or a float32 array from a gRPC message) as a finite float32 vector,
+    or a 400 naming ``what`` was wrong."""
+    if isinstance(values, np.ndarray):
+        array = values.astype(np.float32, copy=False)
+    elif isinstance(values, list):
+        try:  # numpy infers the element kind in C: no per-float Python loop
+            inferred = np.array(values)
+        except (ValueError, TypeError):
+            raise ApiProblem(400, f"{what} must be a flat array of numbers.") from None
+        if inferred.ndim != 1 or (len(inferred) and inferred.dtype.kind not in "fiu"):
+            raise ApiProblem(400, f"{what} must be a flat array of numbers.")
+        array = inferred.astype(np.float32)
+    else:
         raise ApiProblem(400, f"{what} must be an array of numbers.")
-    try:  # numpy infers the element kind in C: no per-float Python loop
-        inferred = np.array(values)
-    except (ValueError, TypeError):
-        raise ApiProblem(400, f"{what} must be a flat array of numbers.") from None
-    if inferred.ndim != 1 or (len(inferred) and inferred.dtype.kind not in "fiu"):
+    if array.ndim != 1:
         raise ApiProblem(400, f"{what} must be a flat array of numbers.")
-    array = inferred.astype(np.float32)
     if len(array) > MAX_DIMENSION:
         raise ApiProblem(400, f"{what} has {len(array)} values; at most {MAX_DIMENSION} are allowed.")
     if not np.isfinite(array).all():
@@ -70,19 +77,23 @@ def sparse_json(doc: Any, what: str) -> bytes:
     return orjson.dumps({"indices": indices, "values": floats}, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def encode_record(doc: Any, dimension: int | None, position: int) -> StoredRecord:
-    """One upserted vector validated against the index (``dimension=None``: sparse index)."""
-    if not isinstance(doc, dict):
-        raise ApiProblem(400, f"vectors[{position}] must be an object with an 'id'.")
-    record_id = doc.get("id")
+def check_record(
+    record_id: Any, values: Any, sparse: Any, metadata: Any, dimension: int | None, position: int
+) -> StoredRecord:
+    """One upserted vector, from its parts as either transport decoded them, validated against the
+    index (``dimension=None``: sparse index) and turned into the stored row.
+
+    ``values`` is a JSON array or a float32 array (None or empty: no dense values); ``sparse`` is
+    ``{"indices", "values"}``; ``metadata`` a JSON object. The checks and messages are the same for
+    REST and gRPC.
+    """
     if not isinstance(record_id, str):
         raise ApiProblem(400, f"vectors[{position}].id must be a string.")
     problem = validate_record_id(record_id)
     if problem:
         raise ApiProblem(400, f"vectors[{position}]: {problem}.")
-    values = doc.get("values")
     blob: bytes | None = None
-    if values:
+    if len(values) if isinstance(values, np.ndarray) else values:
         array = dense_array(values, f"Vector {record_id!r} values")
         if dimension is None:
             raise ApiProblem(400, "Sparse index: send sparseValues only; dense values are not allowed.")
@@ -93,11 +104,9 @@ def encode_record(doc: Any, dimension: int | None, position: int) -> StoredRecor
         blob = array.tobytes()
     elif dimension is not None:
         raise ApiProblem(400, f"Vector {record_id!r} has no values; this dense index needs {dimension}.")
-    sparse = doc.get("sparseValues")
     sparse_blob = sparse_json(sparse, f"Vector {record_id!r} sparseValues") if sparse is not None else None
     if dimension is None and sparse_blob is None:
         raise ApiProblem(400, f"Vector {record_id!r} needs sparseValues in a sparse index.")
-    metadata = doc.get("metadata")
     meta_blob: bytes | None = None
     if metadata is not None:
         problem = validate_metadata(record_id, metadata)
@@ -112,6 +121,15 @@ def encode_record(doc: Any, dimension: int | None, position: int) -> StoredRecor
                     f"limit of {MAX_METADATA_BYTES} bytes per vector",
                 )
     return StoredRecord(record_id, blob, sparse_blob, meta_blob)
+
+
+def record_from_json(doc: Any, dimension: int | None, position: int) -> StoredRecord:
+    """One vector of a REST upsert body (``{"id", "values", "sparseValues", "metadata"}``)."""
+    if not isinstance(doc, dict):
+        raise ApiProblem(400, f"vectors[{position}] must be an object with an 'id'.")
+    return check_record(
+        doc.get("id"), doc.get("values"), doc.get("sparseValues"), doc.get("metadata"), dimension, position
+    )
 
 
 def wire_vector(record: StoredRecord, *, values: bool = True, metadata: bool = True) -> dict[str, Any]:

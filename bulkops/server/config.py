@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +46,8 @@ def parse_latency(text: str) -> tuple[Latency, dict[str, Latency]]:
             raise UsageError(
                 f"latency {part!r} is not valid: use MS[:JITTER_MS], optionally OPERATION=MS[:JITTER_MS]"
             ) from None
-        if latency.fixed_ms < 0 or latency.jitter_ms < 0:
-            raise UsageError(f"latency {part!r}: milliseconds must not be negative")
+        if not _finite_non_negative(latency.fixed_ms) or not _finite_non_negative(latency.jitter_ms):
+            raise UsageError(f"latency {part!r}: milliseconds must be finite and not negative")
         if op:
             if op not in OPERATIONS:
                 raise UsageError(f"latency {part!r}: unknown operation {op!r} ({', '.join(OPERATIONS)})")
@@ -56,10 +57,20 @@ def parse_latency(text: str) -> tuple[Latency, dict[str, Latency]]:
     return base, per_op
 
 
+def _finite_non_negative(value: float) -> bool:
+    return math.isfinite(value) and value >= 0
+
+
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """How to run the local server. ``data_dir=None`` keeps everything in memory; ``limits=None``
-    enforces no rate limits; ``port=0`` picks a free port for the control plane."""
+    enforces no rate limits; ``port=0`` picks a free port for the control plane.
+
+    Index ports: kept across restarts on the same ``data_dir`` (:mod:`bulkops.server.ports`);
+    ``index_port_base`` makes new indexes take the lowest free port from there. ``tls_cert`` and
+    ``tls_key`` (PEM) serve everything over TLS: REST over https and gRPC over TLS, same ports.
+    Every value is checked on construction (a :class:`UsageError` names the wrong one).
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -75,6 +86,33 @@ class ServerConfig:
     seed: int | None = None
     backup_ready_ms: float = 200.0  # how long a new backup reports Initializing
     restore_ms: float = 300.0  # how long a restore job takes to reach Completed
+    index_port_base: int | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65_535:
+            raise UsageError(f"port must be from 0 to 65535 (0 = any free port), not {self.port}")
+        if self.index_port_base is not None and not 1 <= self.index_port_base <= 65_535:
+            raise UsageError(f"index port base must be from 1 to 65535, not {self.index_port_base}")
+        for name, value in (
+            ("latency", self.latency_ms),
+            ("jitter", self.jitter_ms),
+            ("consistency lag", self.consistency_lag_ms),
+            ("backup ready time", self.backup_ready_ms),
+            ("restore time", self.restore_ms),
+        ):
+            if not _finite_non_negative(value):
+                raise UsageError(f"{name} must be a finite number of milliseconds >= 0, not {value}")
+        if self.list_page_max < 1:
+            raise UsageError(f"list page max must be at least 1, not {self.list_page_max}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise UsageError("TLS needs both a certificate and its key (--tls-cert and --tls-key)")
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with TLS, else ``http``: the scheme of every URL the server hands out."""
+        return "https" if self.tls_cert is not None else "http"
 
     def latency_for(self, operation: str) -> Latency:
         return self.latency_per_operation.get(operation) or Latency(self.latency_ms, self.jitter_ms)

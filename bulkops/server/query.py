@@ -1,106 +1,37 @@
-"""Exact brute-force query: enough for users' own tests, not a vector index.
-
-Scores: cosine similarity, dot product, or squared euclidean distance (smaller is closer).
-Sparse vectors contribute their dot product (hybrid = dense score + sparse dot product).
-"""
+"""REST route for ``POST /query``: a thin adapter around :func:`bulkops.server.ops.query`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import orjson
 from aiohttp import web
 
-from bulkops.server.codec import dense_array, sparse_json, wire_vector
-from bulkops.server.context import CONTEXT, namespace_of
-from bulkops.server.filters import compile_filter
-from bulkops.server.storage import StoredRecord
-from bulkops.server.wire import ApiProblem, api_version, json_response, read_json_object
+from bulkops.server import ops
+from bulkops.server.codec import wire_vector
+from bulkops.server.context import CONTEXT
+from bulkops.server.wire import api_version, json_response, read_json_object
 
 __all__ = ["add_query_routes"]
 
-MAX_TOP_K = 10_000
-
-
-def _sparse_dot(a: dict[int, float], blob: bytes | None) -> float:
-    if blob is None or not a:
-        return 0.0
-    doc = orjson.loads(blob)
-    return float(sum(a.get(i, 0.0) * v for i, v in zip(doc["indices"], doc["values"], strict=True)))
-
 
 async def query(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
     doc = await read_json_object(request, plane="data")
-    ns, echo = namespace_of(doc.get("namespace"), api_version(request))
-    top_k = doc.get("topK")
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
-        raise ApiProblem(400, f"topK must be an integer between 1 and {MAX_TOP_K}.")
     include_values = doc.get("includeValues", False) is True
     include_metadata = doc.get("includeMetadata", False) is True
-    predicate = compile_filter(doc["filter"]) if doc.get("filter") is not None else None
-    vector, record_id, sparse = doc.get("vector"), doc.get("id"), doc.get("sparseVector")
-    dim = ctx.meta.dimension
-    dense: np.ndarray[Any, np.dtype[np.float32]] | None = None
-    sparse_query: dict[int, float] = {}
-    if record_id is not None and (vector is not None or sparse is not None):
-        raise ApiProblem(400, "Give either id or vector/sparseVector, not both.")
-    if record_id is not None:
-        if not isinstance(record_id, str):
-            raise ApiProblem(400, "id must be a string.")
-        found = ctx.store.get(ns, [record_id], None)
-        if not found:
-            raise ApiProblem(400, f"Vector with id {record_id!r} is missing from namespace {echo!r}.")
-        if found[0].values is not None:
-            dense = np.frombuffer(found[0].values, dtype=np.float32)
-        if found[0].sparse is not None:
-            sd = orjson.loads(found[0].sparse)
-            sparse_query = dict(zip(sd["indices"], sd["values"], strict=True))
-    else:
-        if vector is not None:
-            dense = dense_array(vector, "vector")
-            if dim is None or len(dense) != dim:
-                raise ApiProblem(
-                    400,
-                    f"Query vector dimension {len(dense)} does not match the dimension of the index {dim}",
-                )
-        if sparse is not None:
-            sd = orjson.loads(sparse_json(sparse, "sparseVector"))
-            sparse_query = dict(zip(sd["indices"], sd["values"], strict=True))
-        if dense is None and not sparse_query:
-            raise ApiProblem(400, "A query needs a vector, a sparseVector or an id.")
-    await ctx.admission.admit("query", ctx.meta.name, ns)
-    records: list[StoredRecord] = [
-        r
-        for r in ctx.store.scan(ns)
-        if predicate is None or predicate(orjson.loads(r.metadata) if r.metadata is not None else {})
-    ]
-    scores = np.zeros(len(records), dtype=np.float64)
-    metric = ctx.meta.metric
-    if dense is not None and records:
-        matrix = (
-            np.frombuffer(b"".join(r.values or bytes(4 * len(dense)) for r in records), dtype=np.float32)
-            .reshape(len(records), len(dense))
-            .astype(np.float64)
-        )
-        q = dense.astype(np.float64)
-        if metric == "euclidean":
-            scores = ((matrix - q) ** 2).sum(axis=1)
-        elif metric == "cosine":
-            norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(q) or 1.0)
-            scores = matrix @ q / np.where(norms == 0, 1.0, norms)
-        else:
-            scores = matrix @ q
-    if sparse_query:
-        scores = scores + np.array([_sparse_dot(sparse_query, r.sparse) for r in records])
-    order = np.argsort(scores if metric == "euclidean" else -scores, kind="stable")[:top_k]
+    result = await ops.query(
+        request.app[CONTEXT],
+        namespace=doc.get("namespace"),
+        version=api_version(request),
+        top_k=doc.get("topK"),
+        vector=doc.get("vector"),
+        record_id=doc.get("id"),
+        sparse=doc.get("sparseVector"),
+        filter_doc=doc.get("filter"),
+    )
     matches = []
-    for i in order:
-        match = wire_vector(records[i], values=include_values, metadata=include_metadata)
-        match["score"] = float(scores[i])
+    for record, score in result.matches:
+        match = wire_vector(record, values=include_values, metadata=include_metadata)
+        match["score"] = score
         matches.append(match)
-    return json_response({"matches": matches, "namespace": echo, "usage": {"readUnits": 1}})
+    return json_response({"matches": matches, "namespace": result.namespace, "usage": {"readUnits": 1}})
 
 
 def add_query_routes(app: web.Application) -> None:

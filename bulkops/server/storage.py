@@ -9,22 +9,23 @@ is durable against process death). Deletes under a consistency lag are soft: the
 ``dead_at`` and stays visible to list/fetch until then; counts exclude it at once.
 
 Formatting floats as JSON is the most expensive part of a fetch (about 3.7 ms per 1000 x 128
-values), so each store keeps an in-memory cache of every record's answer JSON (the vector object a
-fetch returns), filled on write and on first fetch, dropped on any change to the record, bounded by
-``JSON_CACHE_BYTES``.
+values), so each store keeps an in-memory cache of every record's encoded answer (the vector object
+a fetch returns), per :class:`AnswerEncoding` (REST's JSON, gRPC's protobuf): filled on first fetch
+(and, for the encoding a writer names, on write), dropped on any change to the record, bounded by
+``ANSWER_CACHE_BYTES`` per encoding.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
 
-__all__ = ["IndexStore", "StoredRecord"]
+__all__ = ["JSON_ANSWER", "AnswerEncoding", "IndexStore", "StoredRecord"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS namespaces (ns TEXT PRIMARY KEY, created_at REAL NOT 
 """
 _LIVE = "(dead_at IS NULL OR dead_at > ?)"
 _CHUNK = 900  # SQL parameters per IN list, under every SQLite build's limit
-JSON_CACHE_BYTES = 256 * 1024 * 1024
+ANSWER_CACHE_BYTES = 256 * 1024 * 1024  # per index and per encoding
 
 
 class StoredRecord(NamedTuple):
@@ -59,6 +60,44 @@ def record_json(record_id: str, values: bytes | None, sparse: bytes | None, meta
     if metadata is not None:
         doc["metadata"] = orjson.Fragment(metadata)
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class AnswerEncoding(NamedTuple):
+    """How a transport encodes one record of a fetch answer; each encoding has its own cache."""
+
+    name: str
+    encode: Callable[[StoredRecord], bytes]
+
+
+JSON_ANSWER = AnswerEncoding("json", lambda r: record_json(r.id, r.values, r.sparse, r.metadata))
+
+
+class _AnswerCache:
+    """Encoded answers of one encoding, by namespace and ID, within a byte budget."""
+
+    __slots__ = ("by_ns", "size")
+
+    def __init__(self) -> None:
+        self.by_ns: dict[str, dict[str, bytes]] = {}
+        self.size = 0
+
+    def remember(self, ns: str, record_id: str, encoded: bytes) -> None:
+        if self.size + len(encoded) <= ANSWER_CACHE_BYTES:
+            self.by_ns.setdefault(ns, {})[record_id] = encoded
+            self.size += len(encoded)
+
+    def forget(self, ns: str, ids: Iterable[str]) -> None:
+        cache = self.by_ns.get(ns)
+        if cache:
+            for record_id in ids:
+                encoded = cache.pop(record_id, None)
+                if encoded is not None:
+                    self.size -= len(encoded)
+
+    def forget_namespace(self, ns: str) -> None:
+        cache = self.by_ns.pop(ns, None)
+        if cache:
+            self.size -= sum(len(encoded) for encoded in cache.values())
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -92,26 +131,22 @@ class IndexStore:
             self._db.execute("PRAGMA mmap_size=1073741824")  # reads served from the page cache
         self._db.execute("PRAGMA cache_size=-131072")  # up to 128 MB, allocated as needed
         self._db.executescript(_SCHEMA)
-        self._json: dict[str, dict[str, bytes]] = {}
-        self._json_bytes = 0
+        self._answers: dict[str, _AnswerCache] = {}
 
-    def _remember(self, ns: str, record_id: str, text: bytes) -> None:
-        if self._json_bytes + len(text) <= JSON_CACHE_BYTES:
-            self._json.setdefault(ns, {})[record_id] = text
-            self._json_bytes += len(text)
+    def _cache(self, encoding: AnswerEncoding) -> _AnswerCache:
+        cache = self._answers.get(encoding.name)
+        if cache is None:
+            cache = self._answers[encoding.name] = _AnswerCache()
+        return cache
 
     def _forget(self, ns: str, ids: Iterable[str]) -> None:
-        cache = self._json.get(ns)
-        if cache:
-            for record_id in ids:
-                text = cache.pop(record_id, None)
-                if text is not None:
-                    self._json_bytes -= len(text)
+        ids = list(ids)
+        for cache in self._answers.values():
+            cache.forget(ns, ids)
 
     def _forget_namespace(self, ns: str) -> None:
-        cache = self._json.pop(ns, None)
-        if cache:
-            self._json_bytes -= sum(len(text) for text in cache.values())
+        for cache in self._answers.values():
+            cache.forget_namespace(ns)
 
     def close(self) -> None:
         self._db.close()
@@ -154,7 +189,10 @@ class IndexStore:
         return int(row[0])
 
     # -- writes -----------------------------------------------------------------------------
-    def upsert(self, ns: str, records: Iterable[StoredRecord], now: float) -> int:
+    def upsert(
+        self, ns: str, records: Iterable[StoredRecord], now: float, warm: AnswerEncoding | None = None
+    ) -> int:
+        """Insert or replace ``records``; with ``warm``, cache their answers in that encoding at once."""
         batch = list(records)
         rows = [(ns, r.id, r.values, r.sparse, r.metadata) for r in batch]
         with self._transaction():
@@ -165,8 +203,10 @@ class IndexStore:
                 rows,
             )
         self._forget(ns, (r.id for r in batch))
-        for r in batch:
-            self._remember(ns, r.id, record_json(r.id, r.values, r.sparse, r.metadata))
+        if warm is not None:
+            cache = self._cache(warm)
+            for r in batch:
+                cache.remember(ns, r.id, warm.encode(r))
         return len(rows)
 
     def update(
@@ -238,18 +278,23 @@ class IndexStore:
         """Visible records among ``ids`` (missing ones left out), in the order SQLite finds them."""
         return [StoredRecord(*row) for row in self._select(ns, "id, vals, sparse, meta", ids, now)]
 
-    def get_json(self, ns: str, ids: Sequence[str], now: float | None) -> list[tuple[str, bytes]]:
-        """(id, answer JSON) of the visible records among ``ids``: from the cache, else built and cached."""
+    def get_encoded(
+        self, ns: str, ids: Sequence[str], now: float | None, encoding: AnswerEncoding
+    ) -> list[tuple[str, bytes]]:
+        """(id, encoded answer) of the visible records among ``ids``: from the cache, else built and
+        cached."""
         visible = [row[0] for row in self._select(ns, "id", ids, now)]
-        cache = self._json.get(ns, {})
+        cache = self._cache(encoding)
+        known = cache.by_ns.get(ns, {})
         built: dict[str, bytes] = {}
-        missing = [record_id for record_id in visible if record_id not in cache]
+        missing = [record_id for record_id in visible if record_id not in known]
         if missing:
-            for record_id, values, sparse, meta in self._select(ns, "id, vals, sparse, meta", missing, now):
-                built[record_id] = record_json(record_id, values, sparse, meta)
-                self._remember(ns, record_id, built[record_id])
-            cache = self._json.get(ns, {})
-        return [(record_id, cache.get(record_id) or built[record_id]) for record_id in visible]
+            for row in self._select(ns, "id, vals, sparse, meta", missing, now):
+                record = StoredRecord(*row)
+                built[record.id] = encoded = encoding.encode(record)
+                cache.remember(ns, record.id, encoded)
+            known = cache.by_ns.get(ns, {})
+        return [(record_id, known.get(record_id) or built[record_id]) for record_id in visible]
 
     def _select(self, ns: str, columns: str, ids: Sequence[str], now: float | None) -> list[Any]:
         visible = _LIVE if now is not None else "dead_at IS NULL"

@@ -14,12 +14,15 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from bulkops.server.problems import ApiProblem, codes_for
+
 __all__ = [
     "DEFAULT_API_VERSION",
     "ApiProblem",
     "Plane",
     "api_version",
     "json_response",
+    "parse_api_version",
     "problem_response",
     "read_json_object",
 ]
@@ -29,31 +32,6 @@ Plane = Literal["data", "control"]
 # Pinecone answers requests without the header with its oldest supported stable version.
 DEFAULT_API_VERSION = "2025-04"
 _VERSION_RE = re.compile(r"^\d{4}-\d{2}$")
-
-# HTTP status -> (control-plane code string, gRPC code number).
-_CODES: Mapping[int, tuple[str, int]] = {
-    400: ("INVALID_ARGUMENT", 3),
-    401: ("UNAUTHENTICATED", 16),
-    403: ("FORBIDDEN", 7),
-    404: ("NOT_FOUND", 5),
-    409: ("ALREADY_EXISTS", 6),
-    412: ("FAILED_PRECONDITION", 9),
-    413: ("INVALID_ARGUMENT", 3),
-    422: ("UNPROCESSABLE_ENTITY", 3),
-    429: ("RESOURCE_EXHAUSTED", 8),
-    500: ("UNKNOWN", 13),
-    503: ("UNAVAILABLE", 14),
-}
-
-
-class ApiProblem(Exception):
-    """An error answer: HTTP status plus a message that says what was wrong."""
-
-    def __init__(self, status: int, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
 
 
 def bad_request(message: str) -> ApiProblem:
@@ -70,12 +48,15 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def problem_response(problem: ApiProblem, plane: Plane) -> web.Response:
-    name, number = _CODES.get(problem.status, ("UNKNOWN", 2))
+    codes = codes_for(problem.status)
     body: dict[str, Any]
     if plane == "data":
-        body = {"code": number, "message": problem.message, "details": []}
+        body = {"code": codes.grpc, "message": problem.message, "details": []}
     else:
-        body = {"error": {"code": problem.code or name, "message": problem.message}, "status": problem.status}
+        body = {
+            "error": {"code": problem.code or codes.name, "message": problem.message},
+            "status": problem.status,
+        }
     return json_response(body, problem.status)
 
 
@@ -98,7 +79,12 @@ async def read_json_object(request: web.Request, *, plane: Plane) -> dict[str, A
 
 def api_version(request: web.Request) -> str:
     """The ``X-Pinecone-Api-Version`` header (``YYYY-MM``), or the default when it is missing."""
-    value = request.headers.get("X-Pinecone-Api-Version", "").strip()
+    return parse_api_version(request.headers.get("X-Pinecone-Api-Version", ""))
+
+
+def parse_api_version(raw: str) -> str:
+    """An API version as sent (header or gRPC metadata): ``YYYY-MM``, the default when empty, else 400."""
+    value = raw.strip()
     if not value:
         return DEFAULT_API_VERSION
     if not _VERSION_RE.match(value):

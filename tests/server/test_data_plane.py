@@ -324,7 +324,7 @@ async def test_fetch_never_serves_stale_metadata(server: LocalServer, http: aioh
 async def test_fetch_works_past_the_answer_cache_budget(
     server: LocalServer, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bulkops.server.storage.JSON_CACHE_BYTES", 200)
+    monkeypatch.setattr("bulkops.server.storage.ANSWER_CACHE_BYTES", 200)
     host = await _index(server)
     await call(http, "POST", f"{host}/vectors/upsert", json={"vectors": [_vec(i) for i in range(10)]})
     _, body = await call(

@@ -1,0 +1,111 @@
+"""Between gRPC messages and the operations' values: requests in, answers out, no float loops.
+
+A stored vector (float32 bytes) goes into a message's ``bytes`` values field as it is, and an
+upserted one comes out of it as a float32 view. A fetch answer is assembled from bytes: each record
+is encoded once as a one-entry ``FetchResponse`` (the map entry ``vectors[id]``, field 1) and cached
+by the store like REST's JSON; concatenated protobuf messages merge, so the answer is those entries
+joined, followed by the encoded namespace and usage. ``FetchByMetadataResponse`` declares its
+``vectors`` map with the same number and type, so the same cached entries serve it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from google.protobuf import message as protobuf_message
+from google.protobuf import struct_pb2
+
+from bulkops.protos import vector_service_pb2 as pb
+from bulkops.protos.codec import struct_to_dict, vector_values
+from bulkops.server.codec import check_record
+from bulkops.server.problems import ApiProblem
+from bulkops.server.storage import AnswerEncoding, StoredRecord
+
+__all__ = [
+    "PROTO_ANSWER",
+    "dense_or_none",
+    "parse",
+    "record_from_proto",
+    "scored_vector",
+    "sparse_doc",
+    "struct_or_none",
+]
+
+_M = TypeVar("_M", bound=protobuf_message.Message)
+
+
+def parse(cls: type[_M], raw: bytes) -> _M:
+    """The request message, or INVALID_ARGUMENT when the bytes are not one."""
+    try:
+        return cls.FromString(raw)
+    except protobuf_message.DecodeError:
+        raise ApiProblem(
+            400, f"The request is not a valid {cls.DESCRIPTOR.name} message (protobuf decoding failed)."
+        ) from None
+
+
+def struct_or_none(message: protobuf_message.Message, field: str) -> dict[str, Any] | None:
+    """A Struct field as a JSON-like dict, or None when the sender did not set it."""
+    if not message.HasField(field):
+        return None
+    value: struct_pb2.Struct = getattr(message, field)
+    return struct_to_dict(value)
+
+
+def sparse_doc(message: protobuf_message.Message, field: str) -> dict[str, Any] | None:
+    """A SparseValues field as ``{"indices", "values"}`` (what the shared checks take), or None."""
+    if not message.HasField(field):
+        return None
+    sparse: pb.SparseValues = getattr(message, field)
+    return {"indices": list(sparse.indices), "values": list(sparse.values)}
+
+
+def dense_or_none(message: protobuf_message.Message, field: str, number: int, what: str) -> Any:
+    """A packed float field as a float32 array, None when empty; 400 if its length is not 4·n."""
+    try:
+        values = vector_values(message, field, number)
+    except ValueError as exc:
+        raise ApiProblem(400, f"{what}: {exc}.") from None
+    return values if len(values) else None
+
+
+def record_from_proto(vector: pb.Vector, dimension: int | None, position: int) -> StoredRecord:
+    """One vector of an UpsertRequest, checked exactly as a REST one."""
+    return check_record(
+        vector.id,
+        dense_or_none(vector, "values", 2, f"Vector {vector.id!r} values"),
+        sparse_doc(vector, "sparse_values"),
+        struct_or_none(vector, "metadata"),
+        dimension,
+        position,
+    )
+
+
+def _fill(target: pb.Vector | pb.ScoredVector, record: StoredRecord, *, values: bool, metadata: bool) -> None:
+    if values:
+        if record.values is not None:
+            target.values = record.values
+        if record.sparse is not None:
+            sparse = orjson.loads(record.sparse)
+            target.sparse_values.indices.extend(sparse["indices"])
+            target.sparse_values.values.extend(sparse["values"])
+    if metadata and record.metadata is not None:
+        target.metadata.update(orjson.loads(record.metadata))
+
+
+def _fetch_entry(record: StoredRecord) -> bytes:
+    answer = pb.FetchResponse()
+    vector = answer.vectors[record.id]
+    vector.id = record.id
+    _fill(vector, record, values=True, metadata=True)
+    return answer.SerializeToString()
+
+
+PROTO_ANSWER = AnswerEncoding("protobuf", _fetch_entry)
+
+
+def scored_vector(record: StoredRecord, score: float, *, values: bool, metadata: bool) -> pb.ScoredVector:
+    match = pb.ScoredVector(id=record.id, score=score)
+    _fill(match, record, values=values, metadata=metadata)
+    return match

@@ -1,0 +1,56 @@
+"""Where each index listens, and why it keeps that port.
+
+Checkpoints and users' configs name an index by its host, so an index keeps its port for as long as
+it exists: the first port it gets is stored in its catalog entry (in ``--data-dir``), and a restart
+listens there again. The first port is any free one, or, with ``index_port_base`` (``bulkops serve
+--index-port-base N``), the lowest port from N up that no other index keeps and nothing else is
+using. A kept port that cannot be bound again stops the server with :class:`PortInUseError` naming
+the index and the port: a silent new port would break every client that knows the old one.
+In memory (no data dir) nothing is kept across runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+
+from bulkops.errors import BulkopsError
+
+__all__ = ["MAX_PORT", "PortInUseError", "listen_on_index_port"]
+
+MAX_PORT = 65_535
+
+
+class PortInUseError(BulkopsError):
+    """A port the server must listen on cannot be bound (another process holds it)."""
+
+
+async def listen_on_index_port(
+    listen: Callable[[int], Awaitable[int]],
+    *,
+    index: str,
+    kept: int,
+    base: int | None,
+    taken: Collection[int],
+) -> int:
+    """Call ``listen(port)`` (which raises OSError when the port is busy) on the index's port.
+
+    ``kept``: the port the index already has (0: none yet); ``taken``: ports other indexes keep.
+    Returns the bound port."""
+    if kept:
+        try:
+            return await listen(kept)
+        except OSError as exc:
+            raise PortInUseError(
+                f"index {index!r} keeps port {kept} across restarts, but it cannot listen there "
+                f"({exc.strerror or exc}): stop what is using port {kept}, then start bulkops serve again"
+            ) from None
+    if base is None:
+        return await listen(0)
+    for port in range(base, MAX_PORT + 1):
+        if port in taken:
+            continue
+        try:
+            return await listen(port)
+        except OSError:
+            continue
+    raise PortInUseError(f"no free port from --index-port-base {base} up for index {index!r}")
