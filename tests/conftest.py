@@ -1,27 +1,2 @@
-"""Fixes for the whole test suite: third-party test tools made to work with the pinned libraries.
-
-aioresponses 0.7.9 predates aiohttp 3.14's required ``stream_writer`` argument of ClientResponse, so
-every test that mocks aiohttp with it (not only the client's) needs mocked responses to get a
-stand-in writer. Remove the shim once aioresponses builds responses the 3.14 way.
-"""
-
-from __future__ import annotations
-
-from typing import Any
-
-import aioresponses.core
-from aiohttp import ClientResponse
-
-
-class _FinishedWriter:
-    output_size = 0
-
-
-class _CompatClientResponse(ClientResponse):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _FinishedWriter())
-        super().__init__(*args, **kwargs)
-
-
-if "stream_writer" in ClientResponse.__init__.__code__.co_varnames:
-    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+"""Settings for the whole test suite (none today: client tests answer through the library's own
+``MockTransport`` / ``MockGrpcTransport`` doubles, so no third-party HTTP mock needs patching)."""

@@ -235,8 +235,9 @@ class Client:
         existing = self._indexes.get(url)
         if existing is not None:
             return existing
-        if self._pick_without_probe() == "rest":
-            return self._create(url, name, "rest")
+        known = self._pick_without_probe()
+        if known is not None:
+            return self._create(url, name, known)
         deferred = self._deferred.get(url)
         if deferred is None:
             deferred = self._deferred[url] = DeferredIndexClient(

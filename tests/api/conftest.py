@@ -1,7 +1,4 @@
-"""Fixtures for the client tests: a client factory on an instant clock.
-
-(The aioresponses/aiohttp compatibility shim is in ``tests/conftest.py``: it is not specific to these.)
-"""
+"""Fixtures for the client tests: a client factory on an instant clock, answering from scripted routes."""
 
 from __future__ import annotations
 
@@ -12,7 +9,9 @@ from typing import Any
 import anyio
 import pytest
 
-from bulkops.api import Client
+from bulkops.api import Client, MockTransport
+
+from .doubles import Routes
 
 API_KEY = "pcsk_TEST_7f3a9c_SECRET"
 CONTROLLER = "http://ctl.test:5080"
@@ -45,13 +44,16 @@ def clock() -> InstantClock:
 
 @pytest.fixture
 def make_client(clock: InstantClock) -> Callable[..., Client]:
-    def make(**overrides: Any) -> Client:
+    """A REST client whose requests are answered by ``routes`` (no network; unmatched requests fail)."""
+
+    def make(routes: Routes | None = None, **overrides: Any) -> Client:
         options: dict[str, Any] = {
             "api_key": API_KEY,
             "controller_host": CONTROLLER,
             "limits": "none",
             "clock": clock,
             "rng": random.Random(0),
+            "transport": MockTransport(routes if routes is not None else Routes()),
         }
         options.update(overrides)
         return Client(**options)

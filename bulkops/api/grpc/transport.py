@@ -44,6 +44,7 @@ __all__ = [
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _KEEPALIVE_MS = 60_000  # ping a connection idle this long while calls are open (servers refuse faster)
 _KEEPALIVE_TIMEOUT_MS = 20_000
+_RECONNECT_MS = (100, 2_000)  # first and longest wait before reconnecting a lost connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,11 @@ class AioGrpcTransport:
             ("grpc.keepalive_time_ms", _KEEPALIVE_MS),
             ("grpc.keepalive_timeout_ms", _KEEPALIVE_TIMEOUT_MS),
             ("grpc.keepalive_permit_without_calls", 0),
+            # After a lost connection, grpc waits before reconnecting (up to 2 minutes by default) and
+            # fails every call at once meanwhile; the executor's retries would burn out against that.
+            ("grpc.initial_reconnect_backoff_ms", _RECONNECT_MS[0]),
+            ("grpc.min_reconnect_backoff_ms", _RECONNECT_MS[0]),
+            ("grpc.max_reconnect_backoff_ms", _RECONNECT_MS[1]),
             ("grpc.primary_user_agent", self._user_agent),
         ]
 
