@@ -232,12 +232,9 @@ class Client:
         """
         self._running()
         url = normalize_host(host)
-        existing = self._indexes.get(url)
-        if existing is not None:
-            return existing
-        known = self._pick_without_probe()
-        if known is not None:
-            return self._create(url, name, known)
+        ready = self._ready(url, name)
+        if ready is not None:
+            return ready
         deferred = self._deferred.get(url)
         if deferred is None:
             deferred = self._deferred[url] = DeferredIndexClient(
@@ -249,25 +246,30 @@ class Client:
         return deferred
 
     async def _index_client(self, url: str, name: str | None) -> IndexClient:
+        ready = self._ready(url, name)
+        if ready is not None:
+            return ready
+        async with self._picking.setdefault(url, anyio.Lock()):  # concurrent first requests: one probe
+            ready = self._ready(url, name)
+            if ready is not None:
+                return ready
+            picked, reason = await self._probe(url)
+            return self._create(url, name, picked, reason)
+
+    def _ready(self, url: str, name: str | None) -> IndexClient | None:
+        """The client of ``url`` if it exists or needs no probe (REST asked for, or a test double given)."""
         existing = self._indexes.get(url)
         if existing is not None:
             return existing
-        lock = self._picking.setdefault(url, anyio.Lock())
-        async with lock:  # concurrent first requests to one host probe it once
-            existing = self._indexes.get(url)
-            if existing is not None:
-                return existing
-            return self._create(url, name, self._pick_without_probe() or await self._probe(url))
-
-    def _pick_without_probe(self) -> TransportName | None:
-        """The transport when nothing needs asking: REST when asked for, or when a double was given."""
+        known: TransportName | None = None
         if self._grpc_double is not None:
-            return "grpc"
-        if self._http_double is not None or self.config.transport == "rest":
-            return "rest"
-        return None
+            known = "grpc"
+        elif self._http_double is not None or self.config.transport == "rest":
+            known = "rest"
+        return self._create(url, name, known, f"transport={self.config.transport}") if known else None
 
-    async def _probe(self, url: str) -> TransportName:
+    async def _probe(self, url: str) -> tuple[TransportName, str]:
+        """The transport for ``url`` and why (``auto`` or ``grpc``: one probe, see the selection module)."""
         probe = await probe_grpc(
             self._grpc_transport(), url, timeout=min(self.config.timeout, _PROBE_TIMEOUT)
         )
@@ -277,12 +279,11 @@ class Client:
                     f"transport='grpc' but the index host {url} does not speak gRPC ({probe.reason}); "
                     "use transport='rest', or 'auto' to use gRPC only where the host speaks it"
                 )
-            return "grpc"
+            return "grpc", f"transport=grpc; probe: {probe.reason}"
         picked: TransportName = "grpc" if probe.speaks_grpc else "rest"
-        log.info("index host %s: using %s (transport=auto; probe: %s)", url, picked.upper(), probe.reason)
-        return picked
+        return picked, f"transport=auto; probe: {probe.reason}"
 
-    def _create(self, url: str, name: str | None, picked: TransportName) -> IndexClient:
+    def _create(self, url: str, name: str | None, picked: TransportName, reason: str) -> IndexClient:
         executor = self._running()
         limiter = self._limiter(url, name)
         client: IndexClient
@@ -302,6 +303,7 @@ class Client:
             )
         self._indexes[url] = client
         self._stats.transports[url] = picked
+        log.info("index host %s: using %s (%s)", url, picked.upper(), reason)
         return client
 
     def _limiter(self, host: str, name: str | None) -> ScopedLimiter:

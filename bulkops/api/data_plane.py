@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from bulkops.errors import UsageError
+from bulkops.limits.scoped import ScopedLimiter
 from bulkops.models import MAX_IDS_PER_REQUEST, IdPage, Record
 
 __all__ = [
@@ -60,7 +61,21 @@ def require_filter(filter: Mapping[str, Any]) -> None:
 
 
 class DataPlaneBase:
-    """The multi-page helpers, written once on top of a client's ``list_page`` / ``list_namespaces_page``."""
+    """What every index client holds (its host, name and the host's limiter), and the multi-page
+    helpers, written once on top of a client's ``list_page`` / ``list_namespaces_page``."""
+
+    def __init__(self, host: str, *, limiter: ScopedLimiter, name: str | None = None) -> None:
+        self._host = host
+        self.limiter = limiter
+        self.name = name
+
+    @property
+    def host(self) -> str:
+        """The index host URL, with scheme."""
+        return self._host
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(host={self._host!r}, name={self.name!r})"
 
     async def list_page(
         self, *, namespace: str, prefix: str | None = None, limit: int = 100, token: str | None = None

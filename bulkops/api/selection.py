@@ -85,15 +85,9 @@ class DeferredIndexClient(DataPlaneBase):
         limiter: ScopedLimiter,
         resolve: Callable[[], Awaitable[IndexClient]],
     ) -> None:
-        self._host = host
-        self.name = name
-        self.limiter = limiter
+        super().__init__(host, limiter=limiter, name=name)
         self._resolve = resolve
         self._target: IndexClient | None = None
-
-    @property
-    def host(self) -> str:
-        return self._host
 
     @property
     def transport(self) -> TransportName:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from aiohttp import web
 
 from bulkops.api import (
     Client,
@@ -75,8 +77,20 @@ class Routes:
         raise AssertionError(f"unexpected request: {request.method} {request.url}")
 
 
-def mock_http(routes: Routes) -> MockTransport:
-    return MockTransport(routes)
+@asynccontextmanager
+async def http1_host(handler: Callable[[web.Request], Awaitable[web.Response]]) -> AsyncIterator[str]:
+    """A real HTTP/1.1-only server (aiohttp) on 127.0.0.1, port 0, answering every path with
+    ``handler``; yields its URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
 
 
 # --- one script, two transports ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from bulkops.api import Client, MockTransport, ResourceFailedError, WaitTimeoutE
 from bulkops.errors import UsageError
 
 from .conftest import API_KEY, CONTROLLER, InstantClock
-from .doubles import Routes, json_response, text_response
+from .doubles import Routes, http1_host, json_response, text_response
 
 MakeClient = Callable[..., Client]
 
@@ -177,15 +177,8 @@ async def echo_server() -> AsyncIterator[tuple[str, list[web.Request], list[byte
             return web.json_response({"vectors": {}, "namespace": "ns"})
         return web.json_response({"upsertedCount": 1} if request.path == "/vectors/upsert" else {})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", seen, bodies
-    await runner.cleanup()
+    async with http1_host(handler) as url:
+        yield url, seen, bodies
 
 
 async def test_headers_urls_and_bodies_on_the_wire(

@@ -20,6 +20,7 @@ from bulkops.errors import UsageError
 from bulkops.server import ServerConfig, serve_local
 
 from .conftest import API_KEY
+from .doubles import http1_host
 
 
 @pytest.fixture
@@ -39,15 +40,8 @@ async def rest_only() -> AsyncIterator[tuple[str, list[str]]]:
         seen.append(request.path)
         return web.json_response({"namespaces": {}, "totalVectorCount": 0, "dimension": 2})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    async with http1_host(handler) as url:
+        yield url, seen
 
 
 async def test_auto_uses_grpc_where_the_host_speaks_it(local: Any, caplog: pytest.LogCaptureFixture) -> None:

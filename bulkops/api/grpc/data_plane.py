@@ -62,19 +62,9 @@ class GrpcDataPlane(DataPlaneBase):
         limiter: ScopedLimiter,
         name: str | None = None,
     ) -> None:
-        self._host = host
+        super().__init__(host, limiter=limiter, name=name)
         self._executor = executor
         self._transport = transport
-        self.limiter = limiter
-        self.name = name
-
-    @property
-    def host(self) -> str:
-        """The index host URL, with scheme."""
-        return self._host
-
-    def __repr__(self) -> str:
-        return f"GrpcDataPlane(host={self._host!r}, name={self.name!r})"
 
     async def _call(
         self,

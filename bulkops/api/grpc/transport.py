@@ -20,7 +20,7 @@ Transport` (the request loop in :mod:`bulkops.api.executor` does that for both).
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import grpc
 import grpc.aio
 
+from bulkops.api.scripted import Scripted
 from bulkops.errors import UsageError
 
 __all__ = [
@@ -190,30 +191,12 @@ class SentRpc:
         return self.path.rsplit("/", 1)[-1]
 
 
-RpcHandler = Callable[[SentRpc], "GrpcReply | BaseException | Awaitable[GrpcReply | BaseException]"]
-
-
-@dataclass
-class MockGrpcTransport:
+class MockGrpcTransport(Scripted[SentRpc, GrpcReply]):
     """A gRPC transport for tests: ``handler(rpc)`` returns the reply (or an exception to raise).
 
     Every call is recorded in :attr:`sent`. Pair it with :class:`bulkops.clock.FakeClock` to test
     pacing, status mapping and retries over gRPC with exact times and no network.
     """
 
-    handler: RpcHandler
-    sent: list[SentRpc] = field(default_factory=list)
-    closed: bool = False
-
     async def unary(self, host: str, path: str, request: bytes, *, timeout: float | None = None) -> GrpcReply:
-        rpc = SentRpc(host, path, request, timeout)
-        self.sent.append(rpc)
-        answer = self.handler(rpc)
-        if not isinstance(answer, GrpcReply | BaseException):
-            answer = await answer
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    async def aclose(self) -> None:
-        self.closed = True
+        return await self._answer(SentRpc(host, path, request, timeout))

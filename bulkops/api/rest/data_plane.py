@@ -64,20 +64,10 @@ class DataPlaneClient(DataPlaneBase):
         name: str | None = None,
         max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES,
     ) -> None:
-        self._host = host
+        super().__init__(host, limiter=limiter, name=name)
         self._executor = executor
         self._transport = transport
-        self.limiter = limiter
-        self.name = name
         self.max_fetch_url_bytes = max_fetch_url_bytes
-
-    @property
-    def host(self) -> str:
-        """The index host URL, with scheme."""
-        return self._host
-
-    def __repr__(self) -> str:
-        return f"DataPlaneClient(host={self._host!r}, name={self.name!r})"
 
     async def _send(
         self,
