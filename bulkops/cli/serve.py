@@ -43,6 +43,22 @@ from bulkops.server.process import READY_PREFIX
     "--list-page-max", default=DEFAULT_LIST_PAGE_MAX, show_default=True, type=int, help="Cap on list limit."
 )
 @click.option("--seed", type=int, help="Seed for jitter and probabilistic faults.")
+@click.option(
+    "--index-port-base",
+    type=int,
+    help="New indexes listen from this port up (default: any free port). An index keeps its port "
+    "across restarts on the same --data-dir either way.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate: serve REST over https and gRPC over TLS (needs --tls-key).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key of --tls-cert.",
+)
 def serve(
     host: str,
     port: int,
@@ -55,15 +71,17 @@ def serve(
     consistency_lag: float,
     list_page_max: int,
     seed: int | None,
+    index_port_base: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run a local Pinecone-compatible server (control plane on PORT, one port per index).
 
-    The first line printed is 'bulkops serve listening on http://HOST:PORT'.
+    Each index's port answers REST (HTTP/1.1) and Pinecone's gRPC data plane (HTTP/2) alike.
+    The first line printed is 'bulkops serve listening on http://HOST:PORT' (https with TLS).
     """
     if in_memory and data_dir is not None:
         raise click.UsageError("use either --data-dir or --in-memory, not both")
-    if list_page_max < 1:
-        raise click.UsageError("--list-page-max must be at least 1")
     try:
         base, per_op = parse_latency(latency)
         config = ServerConfig(
@@ -79,6 +97,9 @@ def serve(
             consistency_lag_ms=consistency_lag,
             list_page_max=list_page_max,
             seed=seed,
+            index_port_base=index_port_base,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None

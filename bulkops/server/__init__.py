@@ -1,5 +1,6 @@
-"""A local Pinecone-compatible server: control plane + one port per index, SQLite storage,
-rate limits, latency and fault injection. See docs/architecture.md, "Local server".
+"""A local Pinecone-compatible server: control plane + one port per index (REST and gRPC on the same
+port), SQLite storage, rate limits, latency and fault injection. See docs/architecture.md, "Local
+server".
 
 Entry points: ``serve_local`` (async, current loop), ``ServerThread`` (background thread),
 ``ServerProcess`` (child process, in ``bulkops.server.process``), and ``bulkops serve`` (CLI).

@@ -1,4 +1,4 @@
-"""The local server: control plane on one port, one aiohttp site per index, all in one event loop.
+"""The local server: control plane on one port, one socket per index (REST and gRPC), one loop.
 
 ``serve_local(config)`` starts it in the current loop; :class:`LocalServer` also offers direct
 helpers (create an index, seed records, read them back) that skip HTTP, for fast test fixtures.
@@ -6,11 +6,9 @@ helpers (create an index, seed records, read them back) that skip HTTP, for fast
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
-import socket
 import ssl
-import struct
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -28,10 +26,10 @@ from bulkops.server.codec import record_from_stored, stored_from_record
 from bulkops.server.config import ServerConfig
 from bulkops.server.context import CONTEXT, IndexContext, next_request_id
 from bulkops.server.data_plane import add_record_routes
-from bulkops.server.front import IndexFront, PipeRegistry
+from bulkops.server.front import IndexFront, PipeRegistry, reset_connection
 from bulkops.server.grpc_service import VectorService
 from bulkops.server.namespaces import add_namespace_routes
-from bulkops.server.ports import PortInUseError, listen_on_index_port
+from bulkops.server.ports import PortInUseError, bind_failure, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
 from bulkops.server.tls import server_tls_context
@@ -50,14 +48,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _reset(request: web.Request) -> None:
     """Close the connection with a TCP RST and no answer (an injected 'connection reset')."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
+    if isinstance(request.transport, asyncio.Transport):
+        reset_connection(request.transport)
 
 
 def make_middleware(plane: Plane, api_key: str | None, admission: Admission | None = None) -> Middleware:
@@ -128,7 +120,7 @@ async def _start_site(
     except OSError as exc:
         await runner.cleanup()
         raise PortInUseError(
-            f"the control plane cannot listen on port {config.port} ({exc.strerror or exc}): "
+            f"the control plane cannot listen on port {config.port} ({bind_failure(exc)}): "
             "choose another --port (0 = any free port)"
         ) from None
     bound = runner.addresses[0][1]
@@ -141,16 +133,17 @@ class LocalServer:
     def __init__(self, config: ServerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.clock = clock
-        self.catalog = Catalog(config.data_dir)
-        self.admission = Admission(config, clock)
-        self.indexes: dict[str, IndexRuntime] = {}
-        self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
-        self._control: web.AppRunner | None = None
+        # TLS files are checked before anything is created on disk.
         self._tls = (
             server_tls_context(config.tls_cert, config.tls_key)
             if config.tls_cert is not None and config.tls_key is not None
             else None
         )
+        self.catalog = Catalog(config.data_dir)
+        self.admission = Admission(config, clock)
+        self.indexes: dict[str, IndexRuntime] = {}
+        self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
+        self._control: web.AppRunner | None = None
         self.pipes = PipeRegistry()
         self.grpc = VectorService(
             api_key=config.api_key, admission=self.admission, pipes=self.pipes, index_context=self._context

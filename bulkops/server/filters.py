@@ -8,6 +8,7 @@ any element matches, and ``$ne``/``$nin`` when none does. A record without the f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -120,6 +121,8 @@ def validate_metadata(record_id: str, metadata: Any) -> str | None:
     if not isinstance(metadata, dict):
         return f"metadata of record {record_id!r} must be an object"
     for key, value in metadata.items():
+        if isinstance(value, float) and not math.isfinite(value):  # gRPC's Struct can carry them
+            return f"metadata field {key!r} of record {record_id!r} is {value}: numbers must be finite"
         if _is_scalar(value):
             continue
         if isinstance(value, list) and all(isinstance(item, str) for item in value):

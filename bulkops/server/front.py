@@ -26,14 +26,14 @@ import struct
 
 from aiohttp import web
 
-__all__ = ["PREFACE", "GrpcPipe", "IndexFront", "PipeRegistry"]
+__all__ = ["PREFACE", "GrpcPipe", "IndexFront", "PipeRegistry", "reset_connection"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _WRITE_HIGH_WATER = 1024 * 1024  # bytes buffered for a slow reader before the other side pauses
 
 
-def _reset(transport: asyncio.Transport) -> None:
-    """Close with a TCP RST (SO_LINGER 0) and no more bytes."""
+def reset_connection(transport: asyncio.Transport) -> None:
+    """Close with a TCP RST (SO_LINGER 0) and no more bytes: an injected 'connection reset'."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):
@@ -59,51 +59,33 @@ class PipeRegistry:
         return self._by_port.get(int(port)) if port.isdigit() else None
 
 
-class _ClientSide(asyncio.Protocol):
-    """The client's connection once it is known to be HTTP/2: its bytes go upstream."""
+class _PipeEnd(asyncio.Protocol):
+    """One end of a :class:`GrpcPipe`: the client's connection (once it is known to be HTTP/2) or
+    the pipe's connection to the gRPC server (``upstream``). Bytes read at one end go out the other."""
 
-    def __init__(self, pipe: GrpcPipe) -> None:
+    def __init__(self, pipe: GrpcPipe, *, upstream: bool) -> None:
         self._pipe = pipe
-
-    def data_received(self, data: bytes) -> None:
-        self._pipe.to_upstream(data)
-
-    def eof_received(self) -> bool:
-        self._pipe.close()
-        return False
-
-    def pause_writing(self) -> None:
-        self._pipe.pause(upstream=True)
-
-    def resume_writing(self) -> None:
-        self._pipe.resume(upstream=True)
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self._pipe.lost(exc)
-
-
-class _UpstreamSide(asyncio.Protocol):
-    """The pipe's connection to the gRPC server: its bytes go back to the client."""
-
-    def __init__(self, pipe: GrpcPipe) -> None:
-        self._pipe = pipe
+        self._upstream = upstream
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self._pipe.upstream_made(transport)
+        self._pipe.upstream_made(transport)  # only the upstream end is connected by the pipe itself
 
     def data_received(self, data: bytes) -> None:
-        self._pipe.to_client(data)
+        if self._upstream:
+            self._pipe.to_client(data)
+        else:
+            self._pipe.to_upstream(data)
 
     def eof_received(self) -> bool:
         self._pipe.close()
         return False
 
-    def pause_writing(self) -> None:
-        self._pipe.pause(upstream=False)
+    def pause_writing(self) -> None:  # this end's write buffer is full: stop reading the other end
+        self._pipe.pause(upstream=not self._upstream)
 
     def resume_writing(self) -> None:
-        self._pipe.resume(upstream=False)
+        self._pipe.resume(upstream=not self._upstream)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._pipe.lost(exc)
@@ -121,13 +103,13 @@ class GrpcPipe:
         self._port: int | None = None
         self._done = False
         client.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
-        client.set_protocol(_ClientSide(self))
+        client.set_protocol(_PipeEnd(self, upstream=False))
         client.pause_reading()
 
     async def connect(self, port: int) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await loop.create_connection(lambda: _UpstreamSide(self), "127.0.0.1", port)
+            await loop.create_connection(lambda: _PipeEnd(self, upstream=True), "127.0.0.1", port)
         except OSError:
             self.reset()
 
@@ -154,7 +136,7 @@ class GrpcPipe:
         self._client.write(data)
 
     def pause(self, *, upstream: bool) -> None:
-        """Stop reading the upstream (or the client): the other side's write buffer is full."""
+        """Stop reading the upstream end (or the client end)."""
         source = self._upstream if upstream else self._client
         if source is not None and not source.is_closing():
             source.pause_reading()
@@ -190,7 +172,7 @@ class GrpcPipe:
     def reset(self) -> None:
         """Drop the client's connection with a TCP RST (an injected 'connection reset')."""
         self._finish()
-        _reset(self._client)
+        reset_connection(self._client)
         if self._upstream is not None:
             self._upstream.abort()
 

@@ -11,17 +11,23 @@ In memory (no data dir) nothing is kept across runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Collection
 
 from bulkops.errors import BulkopsError
 
-__all__ = ["MAX_PORT", "PortInUseError", "listen_on_index_port"]
+__all__ = ["MAX_PORT", "PortInUseError", "bind_failure", "listen_on_index_port"]
 
 MAX_PORT = 65_535
 
 
 class PortInUseError(BulkopsError):
     """A port the server must listen on cannot be bound (another process holds it)."""
+
+
+def bind_failure(exc: OSError) -> str:
+    """Why a bind failed, in a few words ("Address already in use")."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 async def listen_on_index_port(
@@ -42,7 +48,7 @@ async def listen_on_index_port(
         except OSError as exc:
             raise PortInUseError(
                 f"index {index!r} keeps port {kept} across restarts, but it cannot listen there "
-                f"({exc.strerror or exc}): stop what is using port {kept}, then start bulkops serve again"
+                f"({bind_failure(exc)}): stop what is using port {kept}, then start bulkops serve again"
             ) from None
     if base is None:
         return await listen(0)

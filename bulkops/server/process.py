@@ -1,7 +1,8 @@
 """``bulkops serve`` as a child process, for crash tests and benchmarks.
 
-The child's first stdout line is exactly ``bulkops serve listening on http://HOST:PORT``; the
-constructor waits for it (``READY_PREFIX``). ``kill()`` sends SIGKILL, ``stop()`` SIGTERM then waits.
+The child's first stdout line is exactly ``bulkops serve listening on http://HOST:PORT`` (https with
+TLS); the constructor waits for it (``READY_PREFIX``). ``kill()`` sends SIGKILL, ``stop()`` SIGTERM
+then waits.
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
-"""Fixtures: an in-process local server on port 0 and an aiohttp session speaking to it."""
+"""Fixtures: an in-process local server on port 0, an aiohttp session, and a data-plane client per
+transport (``plane_for``: tests that take it run once over REST and once over gRPC)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bulkops.server import LocalServer, ServerConfig, serve_local
+from tests.server.planes import GrpcPlane, Plane, RestPlane
 
 V2504 = {"X-Pinecone-Api-Version": "2025-04"}
 V2510 = {"X-Pinecone-Api-Version": "2025-10"}
+
+PlaneFor = Callable[..., Plane]
 
 
 @pytest.fixture
@@ -24,6 +28,21 @@ async def server() -> AsyncIterator[LocalServer]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture(params=["rest", "grpc"])
+async def plane_for(request: pytest.FixtureRequest, http: aiohttp.ClientSession) -> AsyncIterator[PlaneFor]:
+    """``plane_for(host, api_key=..., version=...)``: a client of that index over this test's transport."""
+    opened: list[Plane] = []
+
+    def make(host: str, **kw: Any) -> Plane:
+        plane: Plane = RestPlane(http, host, **kw) if request.param == "rest" else GrpcPlane(host, **kw)
+        opened.append(plane)
+        return plane
+
+    yield make
+    for plane in opened:
+        await plane.close()
 
 
 async def call(

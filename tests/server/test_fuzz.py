@@ -1,4 +1,5 @@
-"""Random JSON at every endpoint: the answer is never a 5xx, always JSON, and data never changes."""
+"""Random JSON at every endpoint (and random messages at every gRPC method): the answer is never a
+5xx / INTERNAL, always Pinecone-shaped, and a refused request never changes data."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import grpc
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulkops.models import Record
+from bulkops.protos.methods import METHODS
 from bulkops.server import ServerConfig, ServerThread
 
 pytestmark = pytest.mark.timeout(120)
@@ -132,3 +135,72 @@ def test_random_control_plane_bodies_never_5xx(
     if status >= 400:
         assert answer["status"] == status
         assert set(answer["error"]) >= {"code", "message"}
+
+
+texts = st.text(max_size=8)
+filters = st.dictionaries(st.text(max_size=6), json_values, max_size=4)
+floats_bytes = st.binary(max_size=24)  # packed float32 values of any length, NaN and inf included
+
+
+def _struct_into(target: Any, doc: dict[str, Any] | None) -> None:
+    if doc is not None:
+        target.update(doc)
+
+
+@st.composite
+def grpc_requests(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(method, request bytes): a random message of that method, or random bytes."""
+    method = draw(st.sampled_from(sorted(METHODS)))
+    if draw(st.integers(0, 4)) == 0:
+        return method, draw(st.binary(max_size=64))
+    message = METHODS[method].request()
+    if method == "Upsert":
+        for _ in range(draw(st.integers(0, 3))):
+            vector = message.vectors.add(id=draw(texts), values=draw(floats_bytes))
+            _struct_into(vector.metadata, draw(st.none() | filters))
+    elif method in ("Fetch", "Delete"):
+        message.ids.extend(draw(st.lists(texts, max_size=3)))
+    if method == "Delete":
+        message.delete_all = draw(st.booleans())
+    if method in ("Delete", "FetchByMetadata", "Query", "Update", "DescribeIndexStats"):
+        _struct_into(message.filter, draw(st.none() | filters))
+    if method in ("List", "FetchByMetadata", "ListNamespaces") and draw(st.booleans()):
+        message.limit = draw(st.integers(0, 20_000))
+    if method in ("List", "FetchByMetadata", "ListNamespaces") and draw(st.booleans()):
+        message.pagination_token = draw(texts)
+    if method == "Query":
+        message.top_k = draw(st.integers(0, 20))
+        message.vector = draw(floats_bytes)
+        message.id = draw(texts)
+    if method == "Update":
+        message.id = draw(texts)
+        message.values = draw(floats_bytes)
+        _struct_into(message.set_metadata, draw(st.none() | filters))
+    if method in ("Upsert", "Fetch", "Delete", "List", "Query", "Update", "FetchByMetadata"):
+        message.namespace = draw(st.sampled_from(["", "ns", "__default__"]) | texts)
+    if method in ("DescribeNamespace", "DeleteNamespace"):
+        message.namespace = draw(texts)
+    if method == "CreateNamespace":
+        message.name = draw(texts)
+    return method, message.SerializeToString()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=grpc_requests())
+def test_random_grpc_messages_never_fail_as_internal(
+    server: ServerThread, request: tuple[str, bytes]
+) -> None:
+    method, payload = request
+    before = _state(server)
+    target = server.index_host("idx").removeprefix("http://")
+    code, details = grpc.StatusCode.OK, ""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            channel.unary_unary(f"/VectorService/{method}")(payload, timeout=10)
+        except grpc.RpcError as refused:
+            code, details = refused.code(), refused.details()  # type: ignore[attr-defined]
+    assert code not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), details
+    if code == grpc.StatusCode.OK:
+        server.run(_reset(server))  # a random message that happened to be a valid write
+    else:
+        assert _state(server) == before

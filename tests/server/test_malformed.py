@@ -1,5 +1,6 @@
 """Bad input never crashes the server and never changes data: each malformed request gets the
-right 4xx with a precise message, and the stored state is identical before and after."""
+right 4xx (REST) or status code (gRPC) with a precise message, and the stored state is identical
+before and after."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import pytest
 from yarl import URL
 
 from bulkops.models import Record
-from bulkops.server import LocalServer
+from bulkops.protos import vector_service_pb2 as pb
+from bulkops.protos.codec import floats_to_bytes
+from bulkops.server import LocalServer, ServerConfig, serve_local
 from tests.server.conftest import V2504
+from tests.server.planes import GrpcPlane, PlaneError
 
 IDS_1001 = [f"id{i}" for i in range(1001)]
 BIG_META = {"blob": "x" * 3000}
@@ -339,6 +343,17 @@ CASES: list[tuple[str, str, str, Any, Any, dict[str, str] | None, int, str]] = [
 ]
 
 
+async def _seeded_index(server: LocalServer) -> str:
+    """Index ``idx`` (dimension 4) with records r0..r4 in namespace ``ns``; returns its host."""
+    host = await server.create_index_direct("idx", 4)
+    await server.seed(
+        "idx",
+        "ns",
+        [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
+    )
+    return host
+
+
 def _state(server: LocalServer) -> tuple[Any, ...]:
     names = sorted(server.indexes)
     meta = [
@@ -368,12 +383,7 @@ async def test_malformed_request_gets_4xx_and_changes_nothing(
     status: int,
     fragment: str,
 ) -> None:
-    host = await server.create_index_direct("idx", 4)
-    await server.seed(
-        "idx",
-        "ns",
-        [Record(f"r{i}", (1.0, 0.0, 0.0, float(i)), metadata={"g": "a", "n": i}) for i in range(5)],
-    )
+    host = await _seeded_index(server)
     before = _state(server)
     base = host if plane == "data" else server.url
     kwargs: dict[str, Any] = {"params": query, "headers": headers or V2504}
@@ -395,3 +405,118 @@ async def test_malformed_request_gets_4xx_and_changes_nothing(
     assert _state(server) == before
     async with http.get(f"{host}/vectors/list", params={"namespace": "ns"}, headers=V2504) as response:
         assert response.status == 200  # still serving
+
+
+def _upsert(*vectors: pb.Vector, namespace: str = "ns") -> pb.UpsertRequest:
+    return pb.UpsertRequest(vectors=list(vectors), namespace=namespace)
+
+
+def _vector(record_id: str = "new", values: bytes = floats_to_bytes([0.5] * 4), **meta: Any) -> pb.Vector:
+    vector = pb.Vector(id=record_id, values=values)
+    if meta:
+        vector.metadata.update(meta)
+    return vector
+
+
+def _filtered(message: Any, doc: dict[str, Any]) -> Any:
+    message.filter.update(doc)
+    return message
+
+
+KEY = "grpc-test-key"
+# (method, request message or raw bytes, api key sent, gRPC status code, message fragment)
+GRPC_CASES: list[tuple[str, Any, str | None, int, str]] = [
+    ("Upsert", b"\xff\xff\xff\xff", KEY, 3, "not a valid UpsertRequest"),
+    ("Fetch", b"\x0a\x02\xff\xfe", KEY, 3, "not a valid FetchRequest"),  # an ID that is not UTF-8
+    ("Upsert", _upsert(*(_vector(f"n{i}") for i in range(1001))), KEY, 3, "exceeds the maximum of 1000"),
+    (
+        "Upsert",
+        _upsert(*(_vector(f"n{i}", blob="x" * 3000) for i in range(999))),
+        KEY,
+        3,
+        "Request size 3MB exceeds the maximum supported size of 2MB",
+    ),
+    ("Upsert", b"\0" * (65 * 1024 * 1024), KEY, 8, "larger than max"),  # over the 64 MB message cap
+    ("Upsert", _upsert(_vector(values=floats_to_bytes([1, 2, 3]))), KEY, 3, "does not match the dimension"),
+    ("Upsert", _upsert(_vector(values=b"\0" * 7)), KEY, 3, "divisible by 4"),
+    ("Upsert", _upsert(_vector(values=floats_to_bytes([1, float("nan"), 0, 0]))), KEY, 3, "NaN"),
+    ("Upsert", _upsert(_vector(values=b"")), KEY, 3, "has no values"),
+    ("Upsert", _upsert(_vector("x" * 513)), KEY, 3, "at most 512"),
+    ("Upsert", _upsert(_vector(o={"n": 1})), KEY, 3, "unsupported value"),
+    ("Upsert", _upsert(_vector(x=float("inf"))), KEY, 3, "numbers must be finite"),  # no JSON for inf
+    ("Upsert", _upsert(_vector(), namespace="a/b"), KEY, 3, "must not contain '/'"),
+    ("Fetch", pb.FetchRequest(ids=IDS_1001, namespace="ns"), KEY, 3, "maximum is 1000"),
+    ("Fetch", pb.FetchRequest(namespace="ns"), KEY, 3, "ids must be given"),
+    ("Delete", pb.DeleteRequest(ids=IDS_1001, namespace="ns"), KEY, 3, "maximum is 1000"),
+    ("Delete", pb.DeleteRequest(ids=["r1"], namespace="nowhere"), KEY, 5, "Namespace not found"),
+    ("Delete", pb.DeleteRequest(ids=["r1"], delete_all=True, namespace="ns"), KEY, 3, "Exactly one of"),
+    ("Delete", _filtered(pb.DeleteRequest(namespace="ns"), {"g": {"$regex": "x"}}), KEY, 3, "'$regex'"),
+    ("List", pb.ListRequest(namespace="ns", pagination_token="garbage!"), KEY, 3, "paginationToken"),
+    (
+        "List",
+        pb.ListRequest(namespace="ns", pagination_token="eyJza2lwX3Bhc3QiOjV9"),
+        KEY,
+        3,
+        "paginationToken",
+    ),
+    ("List", pb.ListRequest(namespace="ns", limit=0), KEY, 3, "limit must be a positive integer"),
+    ("List", pb.ListRequest(namespace="ns"), "wrong", 16, "Invalid API key."),
+    ("List", pb.ListRequest(namespace="ns"), None, 16, "Invalid API key."),
+    ("Query", pb.QueryRequest(namespace="ns", top_k=0, vector=floats_to_bytes([1, 0, 0, 0])), KEY, 3, "topK"),
+    (
+        "Query",
+        pb.QueryRequest(namespace="ns", top_k=1, vector=floats_to_bytes([1])),
+        KEY,
+        3,
+        "does not match",
+    ),
+    ("Query", pb.QueryRequest(namespace="ns", top_k=1, queries=[pb.QueryVector()]), KEY, 3, "deprecated"),
+    (
+        "Update",
+        _filtered(pb.UpdateRequest(id="r1", namespace="ns"), {"g": "a"}),
+        KEY,
+        3,
+        "Exactly one of id or filter",
+    ),
+    ("Update", pb.UpdateRequest(id="r1", namespace="ns", values=floats_to_bytes([1])), KEY, 3, "dimension"),
+    ("DescribeIndexStats", _filtered(pb.DescribeIndexStatsRequest(), {"g": "a"}), KEY, 3, "Serverless"),
+    (
+        "FetchByMetadata",
+        _filtered(pb.FetchByMetadataRequest(namespace="ns", limit=10_001), {"g": "a"}),
+        KEY,
+        3,
+        "at most 10000",
+    ),
+    ("FetchByMetadata", pb.FetchByMetadataRequest(namespace="ns"), KEY, 3, "non-empty JSON object"),
+    ("DescribeNamespace", pb.DescribeNamespaceRequest(namespace="../x"), KEY, 3, "must not contain"),
+    ("DeleteNamespace", pb.DeleteNamespaceRequest(namespace="nowhere"), KEY, 5, "Namespace not found"),
+    ("CreateNamespace", pb.CreateNamespaceRequest(name="ns"), KEY, 6, "already exists"),
+    ("NoSuchMethod", b"", KEY, 12, ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "request_", "api_key", "code", "fragment"),
+    GRPC_CASES,
+    ids=[f"{c[0]} {c[3]} {c[4][:30]}" for c in GRPC_CASES],
+)
+async def test_malformed_grpc_call_gets_its_status_code_and_changes_nothing(
+    method: str, request_: Any, api_key: str | None, code: int, fragment: str
+) -> None:
+    async with serve_local(ServerConfig(api_key=KEY)) as server:
+        host = await _seeded_index(server)
+        before = _state(server)
+        plane = GrpcPlane(host, api_key=api_key)
+        good = GrpcPlane(host, api_key=KEY)
+        try:
+            payload = request_ if isinstance(request_, bytes) else request_.SerializeToString()
+            with pytest.raises(PlaneError) as refused:
+                await plane.raw(method, payload)
+            assert refused.value.code == code, refused.value
+            assert fragment in refused.value.message
+            assert _state(server) == before
+            listed = await good.list("ns")  # still serving, on a new call
+            assert [v["id"] for v in listed["vectors"]] == [f"r{i}" for i in range(5)]
+        finally:
+            await plane.close()
+            await good.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bulkops.models import Record, SparseValues
 from bulkops.server import LocalServer, ServerConfig, ServerThread
@@ -107,3 +109,36 @@ def test_bulkops_serve_refuses_a_bad_fault_spec_before_starting() -> None:
     assert done.returncode == 2
     assert "fault rule 'explode:2' is not valid" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "99999"], "port must be from 0 to 65535"),
+        (["--port", "-1"], "port must be from 0 to 65535"),
+        (["--index-port-base", "0"], "index port base must be from 1 to 65535"),
+        (["--index-port-base", "70000"], "index port base must be from 1 to 65535"),
+        (["--consistency-lag", "-5"], "consistency lag must be a finite number"),
+        (["--consistency-lag", "nan"], "consistency lag must be a finite number"),
+        (["--consistency-lag", "inf"], "consistency lag must be a finite number"),
+        (["--latency", "nan"], "milliseconds must be finite"),
+        (["--latency", "list=inf:2"], "milliseconds must be finite"),
+        (["--list-page-max", "0"], "list page max must be at least 1"),
+        (["--tls-cert", __file__], "TLS needs both a certificate and its key"),
+        (["--tls-cert", __file__, "--tls-key", __file__], "both must be PEM files of one key pair"),
+    ],
+)
+def test_bulkops_serve_refuses_out_of_range_options_with_one_error_line(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bulkops.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--data-dir", str(tmp_path / "data"), *args])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ")
+    assert fragment in err
+    assert not (tmp_path / "data").exists()  # refused before anything was created

@@ -9,6 +9,7 @@ in Pinecone's own gRPC service.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from bulkops.protos import vector_service_pb2 as pb
 from bulkops.server import ops
@@ -32,6 +33,11 @@ Handler = Callable[[IndexContext, bytes, str], Awaitable[bytes]]
 
 def _usage(read_units: int) -> pb.Usage:
     return pb.Usage(read_units=read_units)
+
+
+def _given(message: Any, field: str) -> Any:
+    """An ``optional`` field's value, or None when the sender left it out."""
+    return getattr(message, field) if message.HasField(field) else None
 
 
 async def upsert(ctx: IndexContext, raw: bytes, version: str) -> bytes:
@@ -70,8 +76,8 @@ async def fetch_by_metadata(ctx: IndexContext, raw: bytes, version: str) -> byte
         namespace=request.namespace,
         version=version,
         filter_doc=struct_or_none(request, "filter"),
-        limit=request.limit if request.HasField("limit") else None,
-        token=request.pagination_token if request.HasField("pagination_token") else None,
+        limit=_given(request, "limit"),
+        token=_given(request, "pagination_token"),
         encoding=PROTO_ANSWER,
     )
     tail = pb.FetchByMetadataResponse(namespace=answers.namespace, usage=_usage(answers.read_units))
@@ -87,8 +93,8 @@ async def list_ids(ctx: IndexContext, raw: bytes, version: str) -> bytes:
         namespace=request.namespace,
         version=version,
         prefix=request.prefix,
-        limit=request.limit if request.HasField("limit") else None,
-        token=request.pagination_token if request.HasField("pagination_token") else None,
+        limit=_given(request, "limit"),
+        token=_given(request, "pagination_token"),
     )
     answer = pb.ListResponse(
         vectors=[pb.ListItem(id=i) for i in page.ids], namespace=page.namespace, usage=_usage(1)
@@ -174,8 +180,8 @@ async def list_namespaces(ctx: IndexContext, raw: bytes, version: str) -> bytes:
     page = await ops.list_namespaces(
         ctx,
         version=version,
-        limit=request.limit if request.HasField("limit") else None,
-        token=request.pagination_token if request.HasField("pagination_token") else None,
+        limit=_given(request, "limit"),
+        token=_given(request, "pagination_token"),
         prefix=request.prefix,
     )
     answer = pb.ListNamespacesResponse(namespaces=[_description(info) for info in page.namespaces])
