@@ -21,8 +21,6 @@ import numpy as np
 import numpy.typing as npt
 from google.protobuf import struct_pb2, unknown_fields
 
-from bulkops.models import FLOAT32  # the one definition: little-endian float32
-
 __all__ = [
     "FLOAT32",
     "floats_from_bytes",
@@ -32,6 +30,7 @@ __all__ = [
     "vector_values",
 ]
 
+FLOAT32 = np.dtype("<f4")
 _WIRE_FIXED32 = 5
 _EXACT_INT = 2**53
 
