@@ -2,24 +2,25 @@
 
 The library surface: the three jobs (``purge``, ``export``, ``load``) with their progress and report
 types, the async ``Client``, the errors a caller handles, and the local server (``ServerConfig``,
-``serve_local``). The server is imported on first use, so the client and the CLI's other commands do
-not load it. The library never imports click or rich (those are the CLI's).
+``serve_local``). Nothing is imported until it is asked for (PEP 562): ``import bulkops.errors`` or
+``bulkops serve`` load only what they use, not the client, the jobs and aiohttp. The library never
+imports click or rich (those are the CLI's). Test doubles live in :mod:`bulkops.testing`.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-from bulkops.api import Client
-from bulkops.errors import BulkopsError, UsageError, VerificationError
-from bulkops.jobs import PurgeProgress, PurgeReport, purge
-from bulkops.jobs.export import ExportProgress, ExportReport, export
-from bulkops.jobs.load import LoadProgress, LoadReport, RecordRejectedError, load
-
 if TYPE_CHECKING:
+    from bulkops.api import Client
+    from bulkops.errors import BulkopsError, UsageError, VerificationError
+    from bulkops.jobs import PurgeProgress, PurgeReport, purge
+    from bulkops.jobs.export import ExportProgress, ExportReport, export
+    from bulkops.jobs.load import LoadProgress, LoadReport, RecordRejectedError, load
     from bulkops.server import ServerConfig, serve_local
+
+    __version__: str
 
 __all__ = [
     "BulkopsError",
@@ -41,15 +42,40 @@ __all__ = [
     "serve_local",
 ]
 
-_LAZY = {"ServerConfig": "bulkops.server", "serve_local": "bulkops.server"}
+# Every public name -> the module that defines it (imported on first use).
+_LAZY: dict[str, str] = {
+    "BulkopsError": "bulkops.errors",
+    "Client": "bulkops.api",
+    "ExportProgress": "bulkops.jobs.export",
+    "ExportReport": "bulkops.jobs.export",
+    "LoadProgress": "bulkops.jobs.load",
+    "LoadReport": "bulkops.jobs.load",
+    "PurgeProgress": "bulkops.jobs",
+    "PurgeReport": "bulkops.jobs",
+    "RecordRejectedError": "bulkops.jobs.load",
+    "ServerConfig": "bulkops.server",
+    "UsageError": "bulkops.errors",
+    "VerificationError": "bulkops.errors",
+    "export": "bulkops.jobs.export",
+    "load": "bulkops.jobs.load",
+    "purge": "bulkops.jobs",
+    "serve_local": "bulkops.server",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Import the local server only when one of its names is asked for (PEP 562)."""
-    if name in _LAZY:
-        import importlib
+    """Import a public name's module the first time the name is asked for (PEP 562)."""
+    if name == "__version__":
+        from bulkops._version import package_version
 
+        value: Any = package_version()
+    elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'bulkops' has no attribute {name!r}")
+    else:
+        raise AttributeError(f"module 'bulkops' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

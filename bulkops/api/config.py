@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast, get_args
 
+from bulkops._version import package_version
 from bulkops.api.protocols import TransportName
 from bulkops.errors import UsageError
 from bulkops.limits.bucket import AdaptiveTuning
@@ -41,9 +42,7 @@ DEFAULT_MAX_FETCH_URL_BYTES = 48 * 1024
 
 
 def _user_agent() -> str:
-    from bulkops import __version__  # late: bulkops/__init__ may import this package
-
-    return f"bulkops/{__version__}"
+    return f"bulkops/{package_version()}"
 
 
 def normalize_host(host: str) -> str:

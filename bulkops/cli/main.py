@@ -2,6 +2,7 @@
 
 ``main`` runs click in non-standalone mode so that *every* failure — click's own usage errors, library
 errors, Ctrl-C — is printed the same way (one line on stderr) and exits with the documented code.
+Without the ``[cli]`` extra (click, rich) the console script says how to install it and exits 1.
 """
 
 from __future__ import annotations
@@ -9,10 +10,20 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
+try:
+    import click
+
+    from bulkops.cli.context import Settings, global_options
+except ImportError as missing:  # the base install: the command's dependencies come with the [cli] extra
+    package = (missing.name or "").partition(".")[0]
+    if package not in ("click", "rich"):
+        raise
+    raise SystemExit(
+        f"error: the bulkops command needs the [cli] extra ({package} is not installed): "
+        "pip install 'bulkops[cli]'"
+    ) from None
 
 from bulkops import __version__
-from bulkops.cli.context import Settings, global_options
 
 # Each command is imported only when it runs (or for --help): ``bulkops indexes list`` should not pay
 # for importing the local server or the benchmark harness. name -> "module:attribute".

@@ -1,9 +1,9 @@
 """Prefix fan-out: cut the rest of a list chain into child prefixes that other chains can walk.
 
 One list chain is latency-bound (one page per round trip). To use the whole list budget, the ID space
-under a prefix is split so several chains walk it at once (DESIGN §4). Record IDs are ASCII without NUL
-(characters 1..127) and listed in bitwise order, so the IDs under ``P`` are ``P`` itself (if it exists)
-followed by the IDs under ``P+chr(1)``, ``P+chr(2)``, ... ``P+chr(127)``, in that order.
+under a prefix is split so several chains walk it at once (docs/decisions/0003). Record IDs are ASCII
+without NUL (characters 1..127) and listed in bitwise order, so the IDs under ``P`` are ``P`` itself (if
+it exists) followed by the IDs under ``P+chr(1)``, ``P+chr(2)``, ... ``P+chr(127)``, in that order.
 
 A chain walks ``prefix`` and keeps only IDs below its exclusive ``bound``. After a page whose last ID is
 ``L`` the unseen rest of the chain is ``(L, bound)``. Carving at level ``k`` (``k`` = the chain's

@@ -1,6 +1,6 @@
 """An adaptive, weighted rate bucket on :mod:`bulkops.clock` (GCRA with AIMD on top).
 
-Why not aiolimiter (which the design card names): ``AsyncLimiter`` reads ``loop.time()`` and wakes
+Why not aiolimiter (docs/decisions/0001): ``AsyncLimiter`` reads ``loop.time()`` and wakes
 waiters with ``loop.call_at``, so it cannot run on :class:`bulkops.clock.FakeClock` and tests could not
 assert exact release times; it refuses a single acquire larger than its capacity, so a 1000-record
 delete against a bucket bounded to ``rate/10`` would raise; and its rate is fixed at construction, while
@@ -41,7 +41,7 @@ class AdaptiveTuning:
     """How buckets burst, back off after a 429 and grow back. Shared by every bucket of a client."""
 
     burst_seconds: float = 0.1
-    """An idle bucket admits about ``rate * burst_seconds`` units at once (the design's rate/10)."""
+    """An idle bucket admits about ``rate * burst_seconds`` units at once (a tenth of a second's worth)."""
     decrease: float = 0.5
     """Multiplicative decrease applied to a scope's rate on a 429 naming it."""
     floor_fraction: float = 0.02

@@ -5,7 +5,7 @@ A profile is a list of :class:`Limit` rows. Each row caps one *operation* within
 admitted only when every row that applies to it has room: a delete of 1000 IDs in namespace ``a``
 takes 1 from each delete *requests* row and 1000 from each delete *records* row.
 
-``default`` is the table in the seed docs (DESIGN §4). ``strict`` adds the newer per-namespace
+``default`` is Pinecone's published rate-limits table. ``strict`` adds the newer per-namespace
 request limits (100 req/s for delete, upsert, query and update; 5000 deleted records/s).
 
 The 429 message the server sends, and the client parses to learn which scope to slow down, lives in

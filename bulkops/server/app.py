@@ -2,106 +2,39 @@
 
 ``serve_local(config)`` starts it in the current loop; :class:`LocalServer` also offers direct
 helpers (create an index, seed records, read them back) that skip HTTP, for fast test fixtures.
+Both planes are composed here from the routes modules' ``add_*_routes(app)``; the handlers reach the
+server through ``context.SERVER`` / ``context.CONTEXT`` and never import this module.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.models import Record
-from bulkops.server.admission import Admission, InjectedReset
-from bulkops.server.auth import check_api_key
+from bulkops.server.admission import Admission
+from bulkops.server.backups import add_backup_routes
 from bulkops.server.catalog import Catalog, IndexMeta
 from bulkops.server.codec import record_from_stored, stored_from_record
 from bulkops.server.config import ServerConfig
-from bulkops.server.context import CONTEXT, IndexContext, next_request_id
+from bulkops.server.context import CONTEXT, SERVER, IndexContext, IndexRuntime
+from bulkops.server.control_plane import add_index_routes
 from bulkops.server.data_plane import add_record_routes
-from bulkops.server.front import IndexFront, PipeRegistry, reset_connection
+from bulkops.server.front import IndexFront, PipeRegistry
 from bulkops.server.grpc_service import VectorService
+from bulkops.server.middleware import HANDLER_ARGS, MAX_BODY_BYTES, make_middleware
 from bulkops.server.namespaces import add_namespace_routes
 from bulkops.server.ports import PortInUseError, bind_failure, listen_on_index_port
 from bulkops.server.query import add_query_routes
 from bulkops.server.storage import IndexStore
 from bulkops.server.tls import server_tls_context
-from bulkops.server.wire import ApiProblem, Plane, problem_response
 
 __all__ = ["LocalServer", "serve_local"]
-
-log = logging.getLogger("bulkops.server")
-
-MAX_BODY_BYTES = 64 * 1024 * 1024  # so we answer oversize upserts ourselves, with Pinecone's 400
-MAX_LINE_BYTES = 4 * 1024 * 1024  # fetch puts up to 1000 IDs of 512 characters in the query string
-_HANDLER_ARGS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _reset(request: web.Request) -> None:
-    """Close the connection with a TCP RST and no answer (an injected 'connection reset')."""
-    if isinstance(request.transport, asyncio.Transport):
-        reset_connection(request.transport)
-
-
-def make_middleware(plane: Plane, api_key: str | None, admission: Admission | None = None) -> Middleware:
-    """Key check, Pinecone-shaped errors, and the promise that nothing escapes as a crash."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if admission is not None:
-            admission.begin_request()
-        try:
-            check_api_key(request.headers.get("Api-Key"), api_key)
-            response = await handler(request)
-            if admission is not None:
-                await admission.after_work()
-        except ApiProblem as problem:
-            response = problem_response(problem, plane)
-        except InjectedReset:
-            _reset(request)
-            response = web.Response(status=500)
-        except web.HTTPException as exc:
-            if exc.status == 413:
-                text = f"Request body is larger than {MAX_BODY_BYTES} bytes."
-            elif exc.status == 404:
-                text = f"Not found: {request.method} {request.path}"
-            elif exc.status == 405:
-                text = f"Method {request.method} is not allowed on {request.path}"
-            else:
-                text = exc.reason
-            response = problem_response(ApiProblem(exc.status, text), plane)
-        except Exception as exc:  # never crash: a bug answers 500 and is logged
-            log.exception("unhandled error on %s %s", request.method, request.path)
-            response = problem_response(ApiProblem(500, f"Internal error: {type(exc).__name__}"), plane)
-        response.headers["x-pinecone-request-id"] = next_request_id()
-        return response
-
-    return middleware
-
-
-@dataclass(slots=True)
-class IndexRuntime:
-    """A served index: its context (meta + store), its REST app's runner, and the front answering
-    REST and gRPC on ``port``."""
-
-    context: IndexContext
-    runner: web.AppRunner
-    front: IndexFront
-    port: int
-
-    async def close(self) -> None:
-        await self.front.close()
-        await self.runner.cleanup()
-        self.context.store.close()
 
 
 def _runner(app: web.Application) -> web.AppRunner:
@@ -152,12 +85,16 @@ class LocalServer:
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        from bulkops.server.control_plane import build_control_app
-
         await self.grpc.start()
         for meta in list(self.catalog.indexes.values()):
             await self._open(meta, IndexStore(self.catalog.index_path(meta.index_id)))
-        self._control, self.port = await _start_site(build_control_app(self), self.config, self._tls)
+        control = web.Application(
+            middlewares=[make_middleware("control", self.config.api_key)], client_max_size=MAX_BODY_BYTES
+        )
+        control[SERVER] = self
+        add_index_routes(control)
+        add_backup_routes(control)
+        self._control, self.port = await _start_site(control, self.config, self._tls)
 
     async def close(self) -> None:
         if self._control is not None:
@@ -187,7 +124,7 @@ class LocalServer:
         app = web.Application(
             middlewares=[make_middleware("data", self.config.api_key, self.admission)],
             client_max_size=MAX_BODY_BYTES,
-            handler_args=_HANDLER_ARGS,
+            handler_args=HANDLER_ARGS,
         )
         app[CONTEXT] = context
         add_record_routes(app)

@@ -16,8 +16,14 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bulkops.server.catalog import BackupMeta, IndexMeta, RestoreJobMeta
-from bulkops.server.context import decode_token, encode_token
-from bulkops.server.control_plane import SERVER, index_or_404, parse_tags, validate_index_name
+from bulkops.server.context import (
+    SERVER,
+    decode_token,
+    encode_token,
+    index_or_404,
+    parse_tags,
+    validate_index_name,
+)
 from bulkops.server.shapes import backup_model, restore_job_model
 from bulkops.server.storage import IndexStore
 from bulkops.server.wire import ApiProblem, api_version, json_response, read_json_object

@@ -6,75 +6,31 @@ Create accepts the 2025-xx body (``dimension``, ``metric``, ``spec.serverless``)
 
 from __future__ import annotations
 
-import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from bulkops.server.catalog import IndexMeta
+from bulkops.server.context import (
+    SERVER,
+    ControlServer,
+    index_or_404,
+    missing_field,
+    parse_tags,
+    validate_index_name,
+)
 from bulkops.server.shapes import index_model
 from bulkops.server.wire import ApiProblem, api_version, json_response, read_json_object
 
-if TYPE_CHECKING:
-    from bulkops.server.app import LocalServer
+__all__ = ["add_index_routes"]
 
-__all__ = ["SERVER", "build_control_app", "index_or_404", "parse_tags"]
-
-SERVER: web.AppKey[LocalServer] = web.AppKey("local_server")
-_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,43}[a-z0-9])?$")
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_TAG_VALUE_RE = re.compile(r"^[A-Za-z0-9;@_\-.+ ]{0,120}$")
 _METRICS = ("cosine", "euclidean", "dotproduct")
 _CLOUDS = ("aws", "gcp", "azure")
 
 
-def _server(request: web.Request) -> LocalServer:
+def _server(request: web.Request) -> ControlServer:
     return request.app[SERVER]
-
-
-def _missing(field: str) -> ApiProblem:
-    return ApiProblem(
-        422, f"Failed to deserialize the JSON body into the target type: missing field `{field}`"
-    )
-
-
-def validate_index_name(name: Any, field: str = "name") -> str:
-    if name is None:
-        raise _missing(field)
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ApiProblem(
-            400,
-            f"Invalid index name {name!r}: use 1-45 lower-case letters, digits or '-', "
-            "starting and ending with a letter or digit.",
-        )
-    return name
-
-
-def index_or_404(server: LocalServer, name: str) -> IndexMeta:
-    runtime = server.indexes.get(name)
-    if runtime is None:
-        raise ApiProblem(404, f"Index {name} not found.")
-    return runtime.context.meta
-
-
-def parse_tags(tags: Any, *, allow_empty_values: bool) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise ApiProblem(400, "tags must be an object of string keys to string values.")
-    for key, value in tags.items():
-        if not _TAG_KEY_RE.match(key):
-            raise ApiProblem(400, f"Invalid tag key {key!r}: 1-80 letters, digits, '_' or '-'.")
-        if (
-            not isinstance(value, str)
-            or not _TAG_VALUE_RE.match(value)
-            or (value == "" and not allow_empty_values)
-        ):
-            raise ApiProblem(
-                400, f"Invalid value for tag {key!r}: up to 120 letters, digits, spaces or ;@_-.+ characters."
-            )
-    return dict(tags)
 
 
 def _protection(value: Any) -> str:
@@ -108,7 +64,7 @@ def _vector_shape(doc: dict[str, Any]) -> tuple[int | None, str, str]:
     if vector_type != "dense":
         raise ApiProblem(400, f"vector_type must be 'dense' or 'sparse', not {vector_type!r}.")
     if "dimension" not in doc:
-        raise _missing("dimension")
+        raise missing_field("dimension")
     return _dense(doc["dimension"], doc.get("metric", "cosine"))
 
 
@@ -132,7 +88,7 @@ def _placement(doc: dict[str, Any]) -> tuple[str, str]:
         if spec is None:
             if "schema" in doc:
                 return "aws", "us-east-1"
-            raise _missing("spec")
+            raise missing_field("spec")
         if not isinstance(spec, dict):
             raise ApiProblem(422, "Failed to deserialize the JSON body: spec must be an object.")
         if "serverless" not in spec:
@@ -143,9 +99,9 @@ def _placement(doc: dict[str, Any]) -> tuple[str, str]:
         if not isinstance(serverless, dict):
             raise ApiProblem(422, "Failed to deserialize the JSON body: spec.serverless must be an object.")
         if "cloud" not in serverless:
-            raise _missing("cloud")
+            raise missing_field("cloud")
         if "region" not in serverless:
-            raise _missing("region")
+            raise missing_field("region")
         cloud, region = serverless["cloud"], serverless["region"]
     if cloud not in _CLOUDS:
         raise ApiProblem(400, f"cloud must be one of {', '.join(_CLOUDS)}, not {cloud!r}.")
@@ -248,18 +204,9 @@ async def delete_index(request: web.Request) -> web.Response:
     return web.Response(status=202)
 
 
-def build_control_app(server: LocalServer) -> web.Application:
-    from bulkops.server.app import MAX_BODY_BYTES, make_middleware
-    from bulkops.server.backups import add_backup_routes
-
-    app = web.Application(
-        middlewares=[make_middleware("control", server.config.api_key)], client_max_size=MAX_BODY_BYTES
-    )
-    app[SERVER] = server
+def add_index_routes(app: web.Application) -> None:
     app.router.add_get("/indexes", list_indexes)
     app.router.add_post("/indexes", create_index)
     app.router.add_get("/indexes/{name}", describe_index)
     app.router.add_patch("/indexes/{name}", configure_index)
     app.router.add_delete("/indexes/{name}", delete_index)
-    add_backup_routes(app)
-    return app

@@ -30,6 +30,7 @@ def test_bad_option_is_a_usage_error(argv: list[str], says: str, capsys: pytest.
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.integration  # the harness starts bulkops serve and workers as processes
 def test_bench_runs_one_tiny_cell(tmp_path: Path) -> None:
     out = tmp_path / "results"
     argv = ["bench", "--quick", "--scenario", "export-ids", "--contender", "sdk-sync", "--scale", "0.02"]

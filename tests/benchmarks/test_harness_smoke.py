@@ -39,6 +39,7 @@ def test_data_is_deterministic_and_targets_the_prefix() -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.integration  # the harness starts bulkops serve and workers as processes
 def test_end_to_end_run_counts_on_the_server(tmp_path: Path) -> None:
     dataset = Dataset(records=1_500, target=700, dimension=4, metadata_bytes=8)
     point = Point(

@@ -10,6 +10,8 @@ import pytest
 
 from tests.cli.conftest import Cli, write_jsonl
 
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
+
 USAGE, ERROR = 2, 1
 
 

@@ -7,7 +7,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import API_KEY, Cli, bulkops_executable, write_jsonl
+
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
 
 def _names(rows: Any) -> list[str]:

@@ -6,8 +6,11 @@ import os
 import subprocess
 
 import orjson
+import pytest
 
 from tests.cli.conftest import bulkops_executable
+
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
 
 def test_demo_runs_every_step_and_reports(tmp_path: object) -> None:

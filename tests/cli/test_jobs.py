@@ -14,6 +14,8 @@ import pytest
 
 from tests.cli.conftest import Cli, bulkops_executable, write_jsonl
 
+pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
+
 TENANTS = {"acme#": 600, "globex#": 500, "initech#": 400}
 
 

@@ -17,7 +17,7 @@ from bulkops.engine.fanout import Chain
 from bulkops.engine.pipeline import run_pipeline
 from bulkops.engine.sources import ListSource
 from bulkops.models import IdPage
-from tests.engine.fakes import FakeDataPlane
+from bulkops.testing import FakeDataPlane, settle
 
 PREFIX = "acme#"
 PAGE = 20
@@ -44,7 +44,7 @@ class RoundsDataPlane(FakeDataPlane):
 
     async def ticker(self) -> None:
         while True:
-            await anyio.wait_all_tasks_blocked()
+            await settle()
             if not self._waiting:
                 await anyio.sleep(0.001)  # parked chains poll; nothing to answer yet
                 continue

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bulkops.engine.fanout import Chain, carve
 from bulkops.engine.sources import ListSource, Page, list_all
-from tests.engine.fakes import FakeDataPlane, collect_pages
+from bulkops.testing import FakeClock, FakeDataPlane
+from tests.engine.fakes import collect_pages
 
 
 async def fan_out(dp: FakeDataPlane, prefix: str, *, target: int, page_cap: int = 100) -> list[Page]:
@@ -105,11 +106,12 @@ async def test_sequential_walk_with_target_one_uses_one_chain() -> None:
 
 async def test_fan_out_sizes_itself_from_rate_and_latency() -> None:
     ids = [f"n{i:05d}" for i in range(4000)]
-    dp = FakeDataPlane({"ns": ids}, latency=0.01)
-    source = ListSource(dp, namespace="ns", prefix="n", list_rate=1000.0, max_chains=16)
+    clock = FakeClock(autojump=True)
+    dp = FakeDataPlane({"ns": ids}, latency=0.01, clock=clock)
+    source = ListSource(dp, namespace="ns", prefix="n", list_rate=1000.0, max_chains=16, clock=clock)
     got = [i for page in await collect_pages(source) for i in page.ids]
     assert sorted(got) == ids
-    assert 2 <= source.target <= 16  # 1000/s × ~10 ms × 1.5
+    assert source.target == 15  # Little's law: 1000/s × 10 ms × 1.5
     assert dp.max_in_flight > 1
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bulkops.engine.fanout import Chain
 from bulkops.engine.sources import ListSource, estimated_stem_pages
-from tests.engine.fakes import FakeDataPlane, collect_pages
+from bulkops.testing import FakeClock, FakeDataPlane
+from tests.engine.fakes import collect_pages
 
 
 def test_decimal_counters_multiply_the_estimate() -> None:
@@ -27,7 +28,8 @@ def test_a_page_across_siblings_gives_no_estimate() -> None:
 
 async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> None:
     ids = [f"doc-{i:05d}" for i in range(3000)] + ["doc-~", "doc-0\x7f", "dod"]
-    dp = FakeDataPlane({"ns": ids}, page_cap=10, latency=0.002)
+    clock = FakeClock(autojump=True)
+    dp = FakeDataPlane({"ns": ids}, page_cap=10, latency=0.002, clock=clock)
     requests_at_first_carve: list[int] = []
 
     def on_carve(parent: Chain, children: list[Chain]) -> None:
@@ -35,7 +37,7 @@ async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> N
             requests_at_first_carve.append(dp.calls.get("list", 0))
 
     source = ListSource(
-        dp, namespace="ns", prefix="doc-0", list_rate=1000.0, page_limit=10, on_carve=on_carve
+        dp, namespace="ns", prefix="doc-0", list_rate=1000.0, page_limit=10, on_carve=on_carve, clock=clock
     )
     pages = await collect_pages(source)
     got = [i for p in pages for i in p.ids]
@@ -47,13 +49,14 @@ async def test_a_dense_walk_fans_out_after_its_first_page_and_stays_exact() -> N
 
 async def test_a_sparse_first_page_does_not_carve_at_once() -> None:
     ids = [f"{c}{d}" for c in "abcdefghij" for d in "0123456789"]
-    dp = FakeDataPlane({"ns": ids}, page_cap=25, latency=0.002)
+    clock = FakeClock(autojump=True)
+    dp = FakeDataPlane({"ns": ids}, page_cap=25, latency=0.002, clock=clock)
     carves: list[int] = []
 
     def on_carve(parent: Chain, children: list[Chain]) -> None:
         carves.append(dp.calls.get("list", 0))
 
-    source = ListSource(dp, namespace="ns", list_rate=1000.0, page_limit=25, on_carve=on_carve)
+    source = ListSource(dp, namespace="ns", list_rate=1000.0, page_limit=25, on_carve=on_carve, clock=clock)
     pages = await collect_pages(source)
     assert sorted(i for p in pages for i in p.ids) == sorted(ids)
     assert 1 not in carves  # the first page spans "a".."c": no evidence the siblings are big
@@ -75,8 +78,9 @@ async def test_rate_driven_carving_sends_no_prefix_with_a_space_and_stays_exact(
     ids = [f"doc {i:04d}" for i in range(600)]  # a space right after the prefix
     ids += [f"doc-{i:04d}" for i in range(600)]
     ids += ["doc", "doc\x01a", "doc\x1fz"] + [f"doc-0001{c}" for c in "\x01\x02 !"]
-    dp = _RecordingDataPlane({"ns": ids}, page_cap=10, latency=0.01)
-    source = ListSource(dp, namespace="ns", prefix="doc", list_rate=1000.0, page_limit=10)
+    clock = FakeClock(autojump=True)
+    dp = _RecordingDataPlane({"ns": ids}, page_cap=10, latency=0.01, clock=clock)
+    source = ListSource(dp, namespace="ns", prefix="doc", list_rate=1000.0, page_limit=10, clock=clock)
     pages = await collect_pages(source)
     got = [i for p in pages for i in p.ids]
     assert len(got) == len(set(got))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulkops.clock import FakeClock
 from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
+from bulkops.testing import FakeClock
 
 PACED = AdaptiveTuning(burst_seconds=0.0)
 
@@ -56,10 +56,10 @@ def test_429_halves_the_rate_once_per_cooldown_and_respects_the_floor() -> None:
     assert bucket.rate == 50
     assert bucket.on_rate_limited() is False  # same overload: in-flight requests all see 429
     assert bucket.rate == 50
-    clock._now = 1.0
+    clock.jump(1.0)
     assert bucket.on_rate_limited() is True
     assert bucket.rate == 25
-    clock._now = 2.0
+    clock.jump(1.0)
     bucket.on_rate_limited()
     assert bucket.rate == 20  # floor = 100 * 0.2
 
@@ -69,13 +69,13 @@ def test_successes_regrow_the_rate_linearly_up_to_the_ceiling() -> None:
     bucket = AdaptiveBucket(100, clock=clock, tuning=AdaptiveTuning(regrow_seconds=10.0, cooldown=0.0))
     bucket.on_rate_limited()
     assert bucket.rate == 50
-    clock._now = 1.0
+    clock.jump(1.0)
     bucket.on_success()
     assert bucket.rate == pytest.approx(60)
-    clock._now = 3.0
+    clock.jump(2.0)
     bucket.on_success()
     assert bucket.rate == pytest.approx(80)
-    clock._now = 30.0
+    clock.jump(27.0)
     bucket.on_success()
     assert bucket.rate == 100
 

@@ -8,7 +8,6 @@ import itertools
 import anyio
 import pytest
 
-from bulkops.clock import FakeClock
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import (
     PROFILES,
@@ -19,6 +18,7 @@ from bulkops.limits.profiles import (
     parse_rate_limit_message,
 )
 from bulkops.limits.scoped import ScopedLimiter, ScopeKey
+from bulkops.testing import FakeClock
 
 PACED = AdaptiveTuning(burst_seconds=0.0, cooldown=0.0, regrow_seconds=10.0)
 

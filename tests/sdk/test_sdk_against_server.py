@@ -14,7 +14,7 @@ from pinecone.errors import ForbiddenError, NotFoundError
 
 from bulkops.server import ServerConfig, ServerThread
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")

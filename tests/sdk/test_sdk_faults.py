@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.integration]
 
 SCRIPT = textwrap.dedent(
     """
@@ -79,7 +79,6 @@ def test_sdk_gives_up_on_a_persistent_fault_with_its_service_error() -> None:
     assert "Service unavailable (injected fault)" in out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "faults", ["503@list#1", "429@fetch#1#2", "after-503@upsert#1", "after-429@upsert#1"]
 )
@@ -87,7 +86,6 @@ def test_sdk_grpc_retries_unavailable_and_resource_exhausted(faults: str) -> Non
     assert _run(faults, GRPC_SCRIPT) == "OK 1 6 ['r1', 'r2']"  # an after- fault's retry wrote once
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("faults", "expected"),
     [

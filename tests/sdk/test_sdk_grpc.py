@@ -7,15 +7,21 @@ in the same style.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pinecone.grpc import PineconeGRPC as Pinecone
 
 from bulkops.models import Record
 from bulkops.server import ServerConfig, ServerThread
+from tests.server.certificates import HAVE_OPENSSL, make_certificates
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 API_KEY = "seed-docs-grpc-key"
 
@@ -144,3 +150,34 @@ def test_default_namespace_and_a_wrong_key(server: ServerThread, index_host: str
     assert sorted(index.fetch(ids=["id-1", "id-3"], namespace="__default__").vectors) == ["id-1", "id-3"]
     with pytest.raises(PineconeError, match="UNAUTHENTICATED"):
         Pinecone(api_key="not-the-key").Index(host=index_host).fetch(ids=["id-1"])
+
+
+SDK_OVER_TLS = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from pinecone.grpc import PineconeGRPC
+    from bulkops.server import ServerConfig, ServerThread
+
+    config = ServerConfig(tls_cert=Path(sys.argv[1]), tls_key=Path(sys.argv[2]))
+    with ServerThread(config) as server:
+        host = server.create_index_direct("secure", 2)
+        index = PineconeGRPC(api_key="k").Index(host=host)
+        index.upsert(vectors=[("a", [1.0, 2.0])], show_progress=False, timeout=10)
+        print(host.split(":")[0], index.fetch(ids=["a"], timeout=10).vectors["a"].values)
+    """
+)
+
+
+@pytest.mark.skipif(not HAVE_OPENSSL, reason="needs the openssl binary")
+def test_sdk_grpc_over_tls_with_its_default_scheme(tmp_path: Path) -> None:
+    """No PINECONE_GRPC_SCHEME: the SDK speaks TLS to the https host; it trusts the test CA through
+    SSL_CERT_FILE (its gRPC channel uses the system's roots), in a fresh process."""
+    ca, cert, key = make_certificates(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PINECONE_GRPC_SCHEME"} | {"SSL_CERT_FILE": str(ca)}
+    done = subprocess.run(
+        [sys.executable, "-c", SDK_OVER_TLS, str(cert), str(key)],
+        capture_output=True, text=True, timeout=90, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "https [1.0, 2.0]"

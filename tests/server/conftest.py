@@ -9,7 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulkops.server import LocalServer, ServerConfig, serve_local
+from bulkops.server import LocalServer
+from bulkops.testing import local_server
 from tests.server.planes import GrpcPlane, Plane, RestPlane
 
 V2504 = {"X-Pinecone-Api-Version": "2025-04"}
@@ -20,7 +21,7 @@ PlaneFor = Callable[..., Plane]
 
 @pytest.fixture
 async def server() -> AsyncIterator[LocalServer]:
-    async with serve_local(ServerConfig()) as srv:
+    async with local_server() as srv:
         yield srv
 
 

@@ -13,7 +13,7 @@ from bulkops.server import ServerConfig, serve_local
 from bulkops.server.process import ServerProcess
 from tests.server.conftest import call
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.integration]
 
 CREATE = {
     "name": "crash",

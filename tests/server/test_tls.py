@@ -1,40 +1,30 @@
 """With --tls-cert/--tls-key every port speaks TLS: REST over https and gRPC over TLS on each index's
-one port, and describe_index hands out https hosts. The certificate is made here with openssl."""
+one port, and describe_index hands out https hosts. Certificates are made here with openssl."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
-import subprocess
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bulkops.server import ServerConfig, serve_local
+from tests.server.certificates import HAVE_OPENSSL, ServerCertificates, make_certificates
 from tests.server.planes import GrpcPlane, RestPlane
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl binary")
+pytestmark = pytest.mark.skipif(not HAVE_OPENSSL, reason="needs the openssl binary")
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed EC certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> ServerCertificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
-async def test_rest_and_grpc_over_tls_on_one_port(certificate: tuple[Path, Path]) -> None:
-    cert, key = certificate
-    trust = ssl.create_default_context(cafile=str(cert))
+async def test_rest_and_grpc_over_tls_on_one_port(certificates: ServerCertificates) -> None:
+    ca, cert, key = certificates
+    trust = ssl.create_default_context(cafile=str(ca))
     async with (
         serve_local(ServerConfig(tls_cert=cert, tls_key=key, api_key="k")) as server,
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http,
@@ -49,7 +39,7 @@ async def test_rest_and_grpc_over_tls_on_one_port(certificate: tuple[Path, Path]
             host = (await created.json())["host"]
         assert host == server.index_host("secure")
         assert host.startswith("https://127.0.0.1:")
-        grpc_plane = GrpcPlane(host, api_key="k", root_certificates=cert.read_bytes())
+        grpc_plane = GrpcPlane(host, api_key="k", root_certificates=ca.read_bytes())
         try:
             assert await grpc_plane.upsert([{"id": "a", "values": [1.0, 2.0]}], "ns") == {"upsertedCount": 1}
             fetched = await RestPlane(http, host, api_key="k").fetch(["a"], "ns")
@@ -66,10 +56,10 @@ async def test_rest_and_grpc_over_tls_on_one_port(certificate: tuple[Path, Path]
         assert (await RestPlane(http, host, api_key="k").list("ns"))["vectors"] == [{"id": "a"}]
 
 
-async def test_a_client_offering_both_protocols_gets_http1(certificate: tuple[Path, Path]) -> None:
+async def test_a_client_offering_both_protocols_gets_http1(certificates: ServerCertificates) -> None:
     """curl and browsers offer h2 and http/1.1: the server picks http/1.1, which serves REST here."""
-    cert, key = certificate
-    trust = ssl.create_default_context(cafile=str(cert))
+    ca, cert, key = certificates
+    trust = ssl.create_default_context(cafile=str(ca))
     trust.set_alpn_protocols(["h2", "http/1.1"])
     async with serve_local(ServerConfig(tls_cert=cert, tls_key=key)) as server:
         host = await server.create_index_direct("alpn", 2)
@@ -84,9 +74,9 @@ async def test_a_client_offering_both_protocols_gets_http1(certificate: tuple[Pa
 
 
 def test_tls_files_that_are_not_a_key_pair_are_refused_before_anything_starts(
-    certificate: tuple[Path, Path], tmp_path: Path
+    certificates: ServerCertificates, tmp_path: Path
 ) -> None:
-    cert, _ = certificate
+    cert = certificates.cert
     from bulkops.errors import UsageError
     from bulkops.server import LocalServer
 
