@@ -12,8 +12,9 @@ from aiohttp import web
 
 from bulkops.api import Client, MockTransport, ResourceFailedError, WaitTimeoutError
 from bulkops.errors import UsageError
+from bulkops.testing import FakeClock
 
-from .conftest import API_KEY, CONTROLLER, InstantClock
+from .conftest import API_KEY, CONTROLLER
 from .doubles import Routes, http1_host, json_response, text_response
 
 MakeClient = Callable[..., Client]
@@ -93,9 +94,7 @@ async def test_project_backups_and_restore_jobs_use_their_paths(make_client: Mak
             await client.control.list_backups_page(limit=500)
 
 
-async def test_wait_until_index_ready_polls_on_the_clock(
-    make_client: MakeClient, clock: InstantClock
-) -> None:
+async def test_wait_until_index_ready_polls_on_the_clock(make_client: MakeClient, clock: FakeClock) -> None:
     initializing = json_response({"status": {"ready": False, "state": "Initializing"}})
     ready_answer = json_response({"host": "h", "status": {"ready": True}})
     routes = Routes().add("GET", f"{CONTROLLER}/indexes/docs", initializing, initializing, ready_answer)
@@ -105,7 +104,7 @@ async def test_wait_until_index_ready_polls_on_the_clock(
     assert clock.sleeps == [5, 5]
 
 
-async def test_waits_time_out_with_a_clear_error(make_client: MakeClient, clock: InstantClock) -> None:
+async def test_waits_time_out_with_a_clear_error(make_client: MakeClient, clock: FakeClock) -> None:
     pending = json_response({"status": "Pending"})
     routes = Routes().add("GET", f"{CONTROLLER}/backups/b1", pending, repeat=True)
     async with make_client(routes) as client:

@@ -30,8 +30,9 @@ from bulkops.errors import (
 )
 from bulkops.limits.profiles import Limit, format_rate_limit_message
 from bulkops.limits.retry import RetryPolicy
+from bulkops.testing import FakeClock
 
-from .conftest import CONTROLLER, INDEX_HOST, InstantClock
+from .conftest import CONTROLLER, INDEX_HOST
 from .doubles import OK, Fail, Lost, Routes, Wire, json_response, text_response
 
 MakeClient = Callable[..., Client]
@@ -48,7 +49,7 @@ def wire(request: pytest.FixtureRequest) -> Wire:
 
 
 @pytest.fixture
-def over(wire: Wire, clock: InstantClock) -> Callable[..., Client]:
+def over(wire: Wire, clock: FakeClock) -> Callable[..., Client]:
     def make(**options: object) -> Client:
         return wire.client(clock=clock, rng=random.Random(0), **options)
 
@@ -124,7 +125,7 @@ async def test_a_transient_failure_then_success_returns_the_answer(wire: Wire, o
 
 
 async def test_a_429_with_retry_after_waits_exactly_that_long(
-    wire: Wire, over: MakeClient, clock: InstantClock
+    wire: Wire, over: MakeClient, clock: FakeClock
 ) -> None:
     events: list[RequestEvent] = []
     wire.script(Fail(429, "RESOURCE_EXHAUSTED", "slow down", retry_after=1.5), OK)
@@ -137,7 +138,7 @@ async def test_a_429_with_retry_after_waits_exactly_that_long(
     assert client.stats.rate_limited["delete"] == 1
 
 
-async def test_retry_after_is_capped(wire: Wire, over: MakeClient, clock: InstantClock) -> None:
+async def test_retry_after_is_capped(wire: Wire, over: MakeClient, clock: FakeClock) -> None:
     wire.script(Fail(429, "RESOURCE_EXHAUSTED", "slow down", retry_after=3600), OK)
     async with over(retry=RetryPolicy(retry_after_cap=4.0)) as client:
         await delete(client)
@@ -145,7 +146,7 @@ async def test_retry_after_is_capped(wire: Wire, over: MakeClient, clock: Instan
 
 
 async def test_a_429_without_retry_after_backs_off_with_jitter(
-    wire: Wire, over: MakeClient, clock: InstantClock
+    wire: Wire, over: MakeClient, clock: FakeClock
 ) -> None:
     too_many = Fail(429, "RESOURCE_EXHAUSTED", "Too Many Requests")
     wire.script(too_many, too_many, OK)
@@ -206,7 +207,7 @@ async def test_successes_refill_the_budget(wire: Wire, over: MakeClient) -> None
 
 
 async def test_the_deadline_stops_retries_that_would_end_after_it(
-    wire: Wire, over: MakeClient, clock: InstantClock
+    wire: Wire, over: MakeClient, clock: FakeClock
 ) -> None:
     wire.script(Fail(500, "INTERNAL", "oops", retry_after=3))
     async with over(deadline=5.0, max_attempts=10) as client:
@@ -216,9 +217,9 @@ async def test_the_deadline_stops_retries_that_would_end_after_it(
     assert client.stats.requests["delete"] == 2
 
 
-async def test_nothing_is_sent_after_the_deadline(wire: Wire, over: MakeClient, clock: InstantClock) -> None:
+async def test_nothing_is_sent_after_the_deadline(wire: Wire, over: MakeClient, clock: FakeClock) -> None:
     async with over(deadline=5.0) as client:
-        clock.t = 6.0
+        clock.jump(6.0)
         with pytest.raises(RetryExhaustedError, match="deadline passed"):
             await delete(client)
     assert client.stats.total_requests == 0

@@ -12,10 +12,10 @@ import pytest
 
 from bulkops.api import GrpcReply, HttpResponse, MockGrpcTransport, MockTransport, SentRequest, SentRpc
 from bulkops.api.client import Client
-from bulkops.clock import FakeClock
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import Limit, Profile, format_rate_limit_message
 from bulkops.protos import vector_service_pb2 as pb
+from bulkops.testing import FakeClock
 
 PACED = AdaptiveTuning(burst_seconds=0.0, cooldown=0.0, regrow_seconds=1000.0)
 
