@@ -29,6 +29,9 @@ Both Pinecone error bodies are understood: the control plane's
 ``{"error": {"code", "message"}, "status"}`` and the data plane's ``{"code": <int>, "message", "details"}``;
 anything else (plain text, HTML from a proxy) is kept as the message, truncated.
 
+A gRPC status is mapped to the HTTP status of the same family (:data:`GRPC_HTTP_STATUS`, beside the
+HTTP table), so both transports raise the same classes and the same retry rules apply.
+
 A message that names a parameter of the caller's (``max_delete``, ``prefix``...) holds it as a
 :class:`Param` part, not as text: ``str(error)`` spells it as the library's keyword argument
 (``max_delete=10``) and the CLI renders the same error with its option (``--max-delete 10``), so
@@ -39,12 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import orjson
 
 __all__ = [
     "EXIT_CODES",
+    "GRPC_HTTP_STATUS",
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
@@ -70,6 +74,7 @@ __all__ = [
     "UsageError",
     "VerificationError",
     "WaitTimeoutError",
+    "error_from_grpc_status",
     "error_from_response",
     "redact",
 ]
@@ -227,7 +232,11 @@ class ResourceFailedError(BulkopsError):
 
 
 class ApiError(BulkopsError):
-    """The server answered with a non-2xx status. ``code`` is Pinecone's code (string or gRPC int)."""
+    """The server answered with a non-2xx status. ``code`` is Pinecone's code (string or gRPC int).
+
+    Over gRPC, ``grpc_status`` names the status (``RESOURCE_EXHAUSTED``), ``status`` is the HTTP status
+    of the same family (429) and ``url`` the method path (``/VectorService/Fetch``).
+    """
 
     def __init__(
         self,
@@ -238,6 +247,7 @@ class ApiError(BulkopsError):
         request_id: str | None = None,
         method: str | None = None,
         url: str | None = None,
+        grpc_status: str | None = None,
     ) -> None:
         self.status = status
         self.message = message
@@ -245,13 +255,28 @@ class ApiError(BulkopsError):
         self.request_id = request_id
         self.method = method
         self.url = url
+        self.grpc_status = grpc_status
         super().__init__(self._render())
 
     def _render(self) -> str:
+        rid = f" [request id {self.request_id}]" if self.request_id else ""
+        if self.grpc_status:
+            where = f" ({self.url})" if self.url else ""
+            return f"gRPC {self.grpc_status} (HTTP {self.status}): {self.message}{where}{rid}"
         where = f" ({self.method} {self.url})" if self.method and self.url else ""
         code = f" {self.code}" if self.code is not None else ""
-        rid = f" [request id {self.request_id}]" if self.request_id else ""
         return f"HTTP {self.status}{code}: {self.message}{where}{rid}"
+
+    def redacted(self, secret: str) -> Self:
+        """A copy with ``secret`` replaced in every text it shows (same class, same fields)."""
+        clone = type(self).__new__(type(self))  # no __init__: subclasses take other arguments
+        clone.__dict__.update(self.__dict__)
+        clone.message = redact(self.message, secret)
+        clone.url = redact(self.url, secret) if self.url else self.url
+        clone.request_id = redact(self.request_id, secret) if self.request_id else self.request_id
+        clone.args = (clone._render(),)
+        clone.__cause__ = clone.__context__ = None
+        return clone
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, code={self.code!r}, message={self.message!r})"
@@ -290,7 +315,8 @@ class RequestTooLargeError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """429. ``operation``/``scope_kind``/``scope_name`` come from Pinecone's message when it names them."""
+    """429. ``operation``/``scope_kind``/``scope_name`` are what Pinecone's message names, filled in by
+    the client's request loop (which reads the message once to slow down exactly that scope)."""
 
     def __init__(
         self,
@@ -326,6 +352,114 @@ _STATUS_TABLE: Mapping[int, type[ApiError]] = {
     422: BadRequestError,
     429: RateLimitedError,
     431: RequestTooLargeError,
+}
+
+
+# gRPC status -> the HTTP status of the same family. Pinecone's REST error bodies carry the gRPC code of
+# the same failure ({"code": 8} with a 429), and its gRPC plane answers the errors REST answers, so the
+# same classes and retry rules apply over both. DEADLINE_EXCEEDED and CANCELLED are not answers but
+# transport failures (RequestTimeoutError / TransportError), like a timeout or a reset over HTTP.
+GRPC_HTTP_STATUS: Mapping[str, int] = {
+    "OK": 200,
+    "INVALID_ARGUMENT": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "ABORTED": 409,
+    "FAILED_PRECONDITION": 412,
+    "RESOURCE_EXHAUSTED": 429,
+    "INTERNAL": 500,
+    "UNKNOWN": 500,
+    "DATA_LOSS": 500,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+    "CANCELLED": 499,
+}
+_GRPC_TRANSPORT_FAILURES: Mapping[str, type[TransportError]] = {
+    "DEADLINE_EXCEEDED": RequestTimeoutError,
+    "CANCELLED": TransportError,
+}
+# Statuses grpc itself produces on this side of the wire, told apart by its own wording: a message over
+# the size limit is a request-too-large error (split the batch), not a rate limit; a connection that
+# could not be made or was lost is a transport failure, not the server's 503.
+_GRPC_TOO_LARGE_WORDS = ("larger than max",)
+_GRPC_CONNECTION_WORDS = (
+    "failed to connect",
+    "errors resolving",
+    "connection refused",
+    "connection reset",
+    "socket closed",
+    "broken pipe",
+    "connection attempt timed out",
+    "handshake failed",
+    "keepalive watchdog timeout",
+    "goaway",
+)
+
+
+def error_from_grpc_status(
+    status: str,
+    message: str,
+    *,
+    path: str | None = None,
+    retry_after: float | None = None,
+    request_id: str | None = None,
+) -> ApiError | TransportError:
+    """The bulkops error for a failed gRPC call (``status`` is the name, e.g. ``"UNAVAILABLE"``).
+
+    Returns the ApiError of the status's HTTP family (see :data:`GRPC_HTTP_STATUS`), or a
+    TransportError when no answer came from the server (timeout, cancelled, connection failure).
+    """
+    lowered = message.lower()
+    where = f" ({path})" if path else ""
+    if status in _GRPC_TRANSPORT_FAILURES:
+        return _GRPC_TRANSPORT_FAILURES[status](f"gRPC {status}: {message}{where}")
+    if status == "UNAVAILABLE" and any(words in lowered for words in _GRPC_CONNECTION_WORDS):
+        return TransportError(f"gRPC {status}: {message}{where}")
+    http = GRPC_HTTP_STATUS.get(status, 500)
+    common: dict[str, Any] = {
+        "code": _GRPC_CODES.get(status),
+        "request_id": request_id,
+        "url": path,
+        "grpc_status": status,
+    }
+    if status == "RESOURCE_EXHAUSTED" and any(words in lowered for words in _GRPC_TOO_LARGE_WORDS):
+        return RequestTooLargeError(413, message, **common)
+    cls = _class_for(http)
+    if cls is RateLimitedError:
+        return RateLimitedError(http, message, retry_after=retry_after, **common)
+    if cls is ForbiddenError and "deletion protection" in lowered:
+        cls = DeletionProtectedError
+    return cls(http, message, **common)
+
+
+# The numeric codes of the gRPC statuses (what Pinecone's REST bodies carry as "code").
+_GRPC_CODES: Mapping[str, int] = {
+    name: number
+    for number, name in enumerate(
+        [
+            "OK",
+            "CANCELLED",
+            "UNKNOWN",
+            "INVALID_ARGUMENT",
+            "DEADLINE_EXCEEDED",
+            "NOT_FOUND",
+            "ALREADY_EXISTS",
+            "PERMISSION_DENIED",
+            "RESOURCE_EXHAUSTED",
+            "FAILED_PRECONDITION",
+            "ABORTED",
+            "OUT_OF_RANGE",
+            "UNIMPLEMENTED",
+            "INTERNAL",
+            "UNAVAILABLE",
+            "DATA_LOSS",
+            "UNAUTHENTICATED",
+        ]
+    )
 }
 
 
@@ -383,18 +517,8 @@ def error_from_response(
     cls = _class_for(status)
     common: dict[str, Any] = {"code": code, "request_id": request_id, "method": method, "url": url}
     if cls is RateLimitedError:
-        from bulkops.limits.profiles import parse_rate_limit_message
-
-        named = parse_rate_limit_message(message)
-        return RateLimitedError(
-            status,
-            message,
-            retry_after=parse_retry_after(headers.get("retry-after") or headers.get("Retry-After")),
-            operation=named.operation if named else None,
-            scope_kind=named.scope_kind if named else None,
-            scope_name=named.scope_name if named else None,
-            **common,
-        )
+        retry_after = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
+        return RateLimitedError(status, message, retry_after=retry_after, **common)
     if cls is ForbiddenError and "deletion protection" in message.lower():
         cls = DeletionProtectedError
     return cls(status, message, **common)

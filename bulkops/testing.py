@@ -3,6 +3,7 @@
 - :class:`FakeClock` — virtual time: ``jump()`` (synchronous), ``advance()``, or ``autojump=True``.
   Pass it as ``clock=`` to the client, the engine, the jobs or the local server.
 - :class:`MockTransport` — the client's HTTP seam answered by a function; every request recorded.
+  :class:`MockGrpcTransport` — the same for its gRPC seam (``GrpcReply`` answers, ``SentRpc`` kept).
 - :class:`FakeDataPlane` — an in-memory :class:`~bulkops.api.protocols.DataPlane` (keyset-paginated
   list, fetch, deletes, upsert) whose calls take ``latency`` seconds on its clock.
 - :func:`settle` — return once every other task is blocked (what ``FakeClock`` waits for).
@@ -20,7 +21,8 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulkops.api.transport import HttpResponse, MockTransport, SentRequest
+from bulkops.api.grpc.transport import GrpcReply, MockGrpcTransport, SentRpc
+from bulkops.api.rest.transport import HttpResponse, MockTransport, SentRequest
 from bulkops.clock import SYSTEM_CLOCK, Clock, FakeClock, settle
 from bulkops.errors import BadRequestError, ServerError
 from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
@@ -29,10 +31,13 @@ from bulkops.server import LocalServer, ServerConfig, ServerThread, serve_local
 __all__ = [
     "FakeClock",
     "FakeDataPlane",
+    "GrpcReply",
     "HttpResponse",
+    "MockGrpcTransport",
     "MockTransport",
     "SeedIndex",
     "SentRequest",
+    "SentRpc",
     "local_server",
     "local_server_thread",
     "settle",

@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import cast, get_args
 
 from bulkops._version import package_version
+from bulkops.api.protocols import TransportName
 from bulkops.errors import UsageError
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import PROFILES, Profile, load_profile
@@ -80,6 +83,10 @@ class ClientConfig:
     max_connections: int = 100
     max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES
     retry_budget_tokens: float = 20.0
+    transport: TransportName = "auto"
+    """The data plane's transport: ``auto`` (gRPC where the index host speaks it), ``grpc`` or ``rest``."""
+    ssl_ca_certs: str | None = None
+    """A PEM file of CA certificates to trust for https hosts (both transports); None: the system's."""
     user_agent: str = field(default_factory=_user_agent)
 
     @classmethod
@@ -98,6 +105,8 @@ class ClientConfig:
         max_connections: int = 100,
         max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES,
         retry_budget_tokens: float = 20.0,
+        transport: str = "auto",
+        ssl_ca_certs: str | Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         """Arguments first, then ``PINECONE_API_KEY`` / ``PINECONE_CONTROLLER_HOST``, then defaults."""
@@ -126,6 +135,12 @@ class ClientConfig:
             raise UsageError(f"max_fetch_url_bytes must be at least 256, not {max_fetch_url_bytes}")
         if not api_version.strip():
             raise UsageError("api_version must not be empty (e.g. 2025-10)")
+        if transport not in get_args(TransportName):
+            raise UsageError(f"transport must be auto, grpc or rest, not {transport!r}")
+        if ssl_ca_certs is not None and not Path(ssl_ca_certs).is_file():
+            raise UsageError(
+                f"ssl_ca_certs {str(ssl_ca_certs)!r} is not a file: give a PEM file of CA certificates"
+            )
         return cls(
             api_key=key,
             controller_host=host,
@@ -138,6 +153,8 @@ class ClientConfig:
             max_connections=max_connections,
             max_fetch_url_bytes=max_fetch_url_bytes,
             retry_budget_tokens=retry_budget_tokens,
+            transport=cast(TransportName, transport),  # checked against TransportName above
+            ssl_ca_certs=str(ssl_ca_certs) if ssl_ca_certs is not None else None,
         )
 
     def headers(self) -> dict[str, str]:
@@ -151,9 +168,18 @@ class ClientConfig:
             headers["Api-Key"] = self.api_key
         return headers
 
+    def grpc_metadata(self) -> dict[str, str]:
+        """Metadata sent with every gRPC call (the key only when one was given), as Pinecone's SDKs
+        send it; the user agent goes with the channel instead."""
+        metadata = {"x-pinecone-api-version": self.api_version}
+        if self.api_key:
+            metadata["api-key"] = self.api_key
+        return metadata
+
     def __repr__(self) -> str:
         return (
             f"ClientConfig(controller_host={self.controller_host!r}, api_version={self.api_version!r}, "
+            f"transport={self.transport!r}, "
             f"limits={self.limits.name!r}, timeout={self.timeout!r}, max_attempts={self.retry.max_attempts}, "
             f"deadline={self.deadline!r}, api_key={'***' if self.api_key else '(none)'})"
         )

@@ -1,29 +1,33 @@
-"""The request loop: rate limit, send, classify, and retry one logical request.
+"""The request loop: rate limit, send, classify, and retry one logical request, whatever the transport.
 
 Every request of a client goes through :meth:`RequestExecutor.run`:
 
 1. wait in the scoped limiter (data-plane requests; control-plane requests have no documented limits),
-2. check the job deadline, send through the :class:`~bulkops.api.transport.Transport`,
-3. 2xx: feed success to the limiter (additive increase) and the retry budget, return the answer;
-4. otherwise build the error (:func:`bulkops.errors.error_from_response`); a 429 cuts the scope it names
+2. check the job deadline, then call the :class:`Call`'s own ``send`` (REST or gRPC: the executor knows
+   neither; it sees an :class:`Answer` or a raised :class:`~bulkops.errors.TransportError`),
+3. success: feed it to the limiter (additive increase) and the retry budget, return the answer's value;
+4. an error answer (already classified by the transport through the status tables in
+   :mod:`bulkops.errors`): a 429 (or gRPC RESOURCE_EXHAUSTED) is parsed once
+   (:func:`~bulkops.limits.rate_limit_message.parse_rate_limit_message`), cuts the scope it names
    (multiplicative decrease) and holds it for ``Retry-After``;
 5. retry when the policy allows it, attempts remain, the retry budget has tokens and the deadline
    leaves room for the wait; else raise the error itself (first attempt, or a non-retryable error) or
    :class:`~bulkops.errors.RetryExhaustedError` wrapping the last one.
 
-Nothing here prints; retries are logged at DEBUG on ``bulkops.api`` without URLs' query strings or
-headers, and every event goes to the stats subscribers.
+The API key is scrubbed from every error here, whichever transport produced it. Nothing here prints;
+retries are logged at DEBUG on ``bulkops.api`` without URLs' query strings or headers, and every event
+goes to the stats subscribers.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from bulkops.api.stats import EventKind, RequestEvent, StatsRecorder
-from bulkops.api.transport import HttpResponse, Transport
 from bulkops.clock import Clock
 from bulkops.errors import (
     ApiError,
@@ -32,27 +36,49 @@ from bulkops.errors import (
     RequestTooLargeError,
     RetryExhaustedError,
     TransportError,
-    error_from_response,
-    parse_retry_after,
     redact,
 )
-from bulkops.limits.profiles import parse_rate_limit_message
+from bulkops.limits.rate_limit_message import parse_rate_limit_message
 from bulkops.limits.retry import RetryBudget, RetryPolicy
 from bulkops.limits.scoped import ScopedLimiter
 
-__all__ = ["Call", "RequestExecutor"]
+__all__ = ["Answer", "Call", "RequestExecutor", "Send"]
 
 log = logging.getLogger("bulkops.api")
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Answer(Generic[T]):
+    """What one attempt got back from the server, in terms both transports share.
+
+    ``status`` is the HTTP status, or for gRPC the HTTP status of the same family (OK = 200; see
+    :data:`bulkops.errors.GRPC_HTTP_STATUS`), so statistics and retry rules read the same. ``error`` is
+    None on success (then ``value`` is the decoded answer); otherwise the classified error.
+    """
+
+    status: int
+    value: T | None = None
+    received: int = 0
+    """Bytes of the answer's body (or message), for the statistics."""
+    error: ApiError | None = None
+    retry_after: float | None = None
+    """Seconds the server asked us to wait (``Retry-After``, or gRPC's trailer equivalents)."""
+
+
+Send = Callable[[float], Awaitable[Answer[T]]]
+"""One attempt: send with this timeout (seconds). Raises TransportError when no answer came back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
     """One logical request. ``operation`` names the limiter rows (see limits/profiles.py)."""
 
     operation: str
-    method: str
-    url: str
-    body: bytes | None = None
+    send: Send[T]
+    size: int = 0
+    """Bytes the request carries (the limiter's ``bytes`` weight and ``bytes_sent``)."""
     namespace: str = ""
     records: int = 0
     """Records the request carries (IDs to delete, vectors to upsert) — the limiter's record weight."""
@@ -66,7 +92,6 @@ class RequestExecutor:
 
     def __init__(
         self,
-        transport: Transport,
         *,
         policy: RetryPolicy,
         budget: RetryBudget,
@@ -77,7 +102,6 @@ class RequestExecutor:
         timeout: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.transport = transport
         self.policy = policy
         self.budget = budget
         self.clock = clock
@@ -87,9 +111,9 @@ class RequestExecutor:
         self._secret = secret
         self._rng = rng or random.Random()
 
-    async def run(self, call: Call) -> HttpResponse:
+    async def run(self, call: Call[T]) -> T:
         """Send ``call`` until it succeeds or may no longer be retried; raise bulkops errors."""
-        size = len(call.body) if call.body is not None else 0
+        size = call.size
         attempt = 0
         while True:
             attempt += 1
@@ -106,28 +130,22 @@ class RequestExecutor:
             self.stats.requests[call.operation] += 1
             self.stats.bytes_sent += size
             self.stats.in_flight += 1
+            status: int | None = None
+            retry_after: float | None = None
             try:
-                response = await self.transport.send(call.method, call.url, body=call.body, timeout=timeout)
+                answer = await call.send(timeout)
             except TransportError as exc:
-                error: BulkopsError = exc
+                error: BulkopsError = self._scrubbed(exc)
                 self.stats.transport_errors += 1
-                status = None
-                retry_after = None
             else:
-                self.stats.bytes_received += len(response.body)
-                self.stats.statuses[response.status] += 1
-                status = response.status
-                if 200 <= response.status < 300:
-                    self._succeeded(call, attempt, started, size, response.status)
-                    return response
-                error = error_from_response(
-                    response.status,
-                    self._redacted(response.body),
-                    response.headers,
-                    method=call.method,
-                    url=call.url.split("?", 1)[0],
-                )
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                self.stats.bytes_received += answer.received
+                self.stats.statuses[answer.status] += 1
+                status = answer.status
+                if answer.error is None:
+                    self._succeeded(call, attempt, started, size, answer.status)
+                    return cast(T, answer.value)
+                error = self._scrubbed(answer.error)
+                retry_after = answer.retry_after
             finally:
                 self.stats.in_flight -= 1
             scopes = (
@@ -156,17 +174,22 @@ class RequestExecutor:
             )
             await self.clock.sleep(delay)
 
-    def _emit(self, kind: EventKind, call: Call, attempt: int, **details: Any) -> None:
+    def _emit(self, kind: EventKind, call: Call[Any], attempt: int, **details: Any) -> None:
         """Tell subscribers what happened to this attempt of ``call`` (records carried included)."""
         self.stats.emit(RequestEvent(kind, call.operation, attempt, records=call.records, **details))
 
-    def _redacted(self, body: bytes) -> bytes:
-        """An error body with the API key removed (a proxy may echo request headers back)."""
-        if self._secret and self._secret.encode() in body:
-            return body.replace(self._secret.encode(), b"***")
-        return body
+    def _scrubbed(self, error: BulkopsError) -> BulkopsError:
+        """``error`` without the API key (a proxy may echo request headers back, a user may paste the
+        key as a host); the same object when there was nothing to remove."""
+        if not self._secret or self._secret not in str(error):
+            return error
+        if isinstance(error, ApiError):
+            return error.redacted(self._secret)
+        scrubbed = type(error)(redact(str(error), self._secret))
+        scrubbed.__cause__ = None
+        return scrubbed
 
-    def _attempt_timeout(self, call: Call, attempt: int) -> float:
+    def _attempt_timeout(self, call: Call[Any], attempt: int) -> float:
         if self.deadline_at is None:
             return self.timeout
         remaining = self.deadline_at - self.clock.now()
@@ -176,7 +199,7 @@ class RequestExecutor:
             )
         return min(self.timeout, remaining)
 
-    def _succeeded(self, call: Call, attempt: int, started: float, size: int, status: int) -> None:
+    def _succeeded(self, call: Call[Any], attempt: int, started: float, size: int, status: int) -> None:
         self.stats.succeeded[call.operation] += 1
         self.stats.records += call.records
         self.budget.record_success()
@@ -184,8 +207,18 @@ class RequestExecutor:
             call.limiter.on_success(call.operation, namespace=call.namespace, records=call.records, size=size)
         self._emit("completed", call, attempt, status=status, elapsed=self.clock.now() - started)
 
-    def _rate_limited(self, call: Call, error: RateLimitedError, attempt: int, size: int) -> tuple[str, ...]:
+    def _rate_limited(
+        self, call: Call[Any], error: RateLimitedError, attempt: int, size: int
+    ) -> tuple[str, ...]:
+        """Count the 429, read which scope it names (once, here, for both transports) and cut it."""
         self.stats.rate_limited[call.operation] += 1
+        named = parse_rate_limit_message(error.message)
+        if named is not None:
+            error.operation, error.scope_kind, error.scope_name = (
+                named.operation,
+                named.scope_kind,
+                named.scope_name,
+            )
         cut: tuple[str, ...] = ()
         if call.limiter is not None:
             hold = None
@@ -194,18 +227,18 @@ class RequestExecutor:
             keys = call.limiter.on_rate_limited(
                 call.operation,
                 namespace=call.namespace,
-                named=parse_rate_limit_message(error.message),
+                named=named,
                 message=error.message,
                 retry_after=hold,
                 records=call.records,
                 size=size,
             )
             cut = tuple(str(key) for key in keys)
-        self._emit("rate_limited", call, attempt, status=429, error=_label(error), scopes=cut)
+        self._emit("rate_limited", call, attempt, status=error.status, error=_label(error), scopes=cut)
         return cut
 
     def _retry_delay(
-        self, call: Call, error: BulkopsError, attempt: int, retry_after: float | None
+        self, call: Call[Any], error: BulkopsError, attempt: int, retry_after: float | None
     ) -> float | None:
         """Seconds to wait before the next attempt, or None when the call must give up now."""
         if isinstance(error, RequestTooLargeError):
@@ -226,7 +259,9 @@ class RequestExecutor:
             return None
         return delay
 
-    def _give_up(self, call: Call, error: BulkopsError, attempt: int, status: int | None) -> BulkopsError:
+    def _give_up(
+        self, call: Call[Any], error: BulkopsError, attempt: int, status: int | None
+    ) -> BulkopsError:
         self.stats.failed[call.operation] += 1
         retryable = self.policy.is_retryable(error, idempotent=call.idempotent) and not isinstance(
             error, RequestTooLargeError
@@ -252,5 +287,5 @@ class RequestExecutor:
 
 def _label(error: BaseException) -> str:
     if isinstance(error, ApiError):
-        return f"HTTP {error.status}"
+        return f"gRPC {error.grpc_status}" if error.grpc_status else f"HTTP {error.status}"
     return type(error).__name__

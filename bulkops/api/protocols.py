@@ -8,12 +8,17 @@ retried by the implementation, and raises :mod:`bulkops.errors` on failure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
+from bulkops.limits.scoped import ScopedLimiter
 from bulkops.models import FetchPage, IdPage, Record
 
-__all__ = ["DataPlane"]
+__all__ = ["DataPlane", "IndexClient", "TransportName"]
+
+TransportName = Literal["auto", "grpc", "rest"]
+"""A data-plane transport. Asked for: ``auto`` uses gRPC where the index host speaks it, REST elsewhere.
+In use: ``grpc`` or ``rest`` (``auto`` only for an ``index_at`` client before its first request)."""
 
 
 class DataPlane(Protocol):
@@ -65,3 +70,29 @@ class DataPlane(Protocol):
     async def delete_namespace(self, name: str) -> None:
         """``DELETE /namespaces/{name}``."""
         ...
+
+
+class IndexClient(DataPlane, Protocol):
+    """What ``Client.index()`` / ``Client.index_at()`` return, whichever transport carries it: the
+    :class:`DataPlane` plus the conveniences both clients offer."""
+
+    @property
+    def transport(self) -> TransportName:
+        """``"grpc"`` or ``"rest"`` (``"auto"`` for an ``index_at`` client before its first request)."""
+        ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def limiter(self) -> ScopedLimiter: ...
+
+    def list_ids(
+        self, *, namespace: str, prefix: str | None = None, limit: int = 100
+    ) -> AsyncIterator[IdPage]: ...
+
+    async def list_namespaces_page(
+        self, *, prefix: str | None = None, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[Mapping[str, Any]], str | None]: ...
+
+    async def describe_namespace(self, name: str) -> Mapping[str, Any]: ...

@@ -63,6 +63,7 @@ class RequestStats:
     """429 answers, per operation."""
     retries: Mapping[str, int] = field(default_factory=dict)
     statuses: Mapping[int, int] = field(default_factory=dict)
+    """Answers per HTTP status; a gRPC status counts as its HTTP family's (OK 200, UNAVAILABLE 503, ...)."""
     transport_errors: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -73,6 +74,8 @@ class RequestStats:
     """Total time requests spent waiting in rate limiters."""
     rates: Mapping[str, float] = field(default_factory=dict)
     retry_budget: float = 0.0
+    transports: Mapping[str, str] = field(default_factory=dict)
+    """The data-plane transport picked for each index host (``grpc`` or ``rest``)."""
 
     @property
     def total_requests(self) -> int:
@@ -103,6 +106,7 @@ class StatsRecorder:
         self.records = 0
         self.in_flight = 0
         self.wait_seconds = 0.0
+        self.transports: dict[str, str] = {}
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -138,4 +142,5 @@ class StatsRecorder:
             wait_seconds=self.wait_seconds,
             rates=MappingProxyType(dict(rates)),
             retry_budget=retry_budget,
+            transports=MappingProxyType(dict(self.transports)),
         )

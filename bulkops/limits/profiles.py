@@ -8,21 +8,26 @@ takes 1 from each delete *requests* row and 1000 from each delete *records* row.
 ``default`` is Pinecone's published rate-limits table. ``strict`` adds the newer per-namespace
 request limits (100 req/s for delete, upsert, query and update; 5000 deleted records/s).
 
-The 429 message the server sends, and the client parses to learn which scope to slow down, is
-defined here too, so that both sides agree on one wording (modelled on Pinecone's own messages).
+The 429 message the server sends, and the client parses to learn which scope to slow down, lives in
+the leaf :mod:`bulkops.limits.rate_limit_message` (re-exported here).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import orjson
 
 from bulkops.errors import UsageError
+from bulkops.limits.rate_limit_message import (
+    NamedLimit,
+    ScopeKind,
+    Unit,
+    format_rate_limit_message,
+    parse_rate_limit_message,
+)
 
 __all__ = [
     "OPERATIONS",
@@ -30,13 +35,12 @@ __all__ = [
     "Limit",
     "NamedLimit",
     "Profile",
+    "ScopeKind",
+    "Unit",
     "format_rate_limit_message",
     "load_profile",
     "parse_rate_limit_message",
 ]
-
-ScopeKind = Literal["index", "namespace"]
-Unit = Literal["requests", "records", "bytes"]
 
 OPERATIONS: tuple[str, ...] = (
     "upsert",
@@ -50,10 +54,6 @@ OPERATIONS: tuple[str, ...] = (
     "update",
     "update_by_metadata",
 )
-
-# How an operation is spelled inside Pinecone's human-readable 429 messages.
-_SPOKEN: Mapping[str, str] = {op: op.replace("_", " ") for op in OPERATIONS}
-_UNSPOKEN: Mapping[str, str] = {v: k for k, v in _SPOKEN.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,54 +165,3 @@ def _limit_from_json(row: Mapping[str, object]) -> Limit:
     if not isinstance(rate, int | float) or rate <= 0:
         raise ValueError(f"rate must be a positive number, not {rate!r}")
     return Limit(str(operation), scope, unit, float(rate))
-
-
-@dataclass(frozen=True, slots=True)
-class NamedLimit:
-    """What a 429 message says was exceeded."""
-
-    operation: str
-    scope_kind: ScopeKind
-    scope_name: str
-    unit: Unit
-
-
-_UNIT_WORDS: Mapping[Unit, str] = {"requests": "requests", "records": "records", "bytes": "bytes"}
-
-
-def format_rate_limit_message(limit: Limit, scope_name: str) -> str:
-    """Pinecone-style 429 text naming the operation, the scope and the limit."""
-    spoken = _SPOKEN[limit.operation]
-    rate = f"{limit.rate:g}"
-    return (
-        f"Request failed. You've reached the max {spoken} {_UNIT_WORDS[limit.unit]} per second "
-        f"for {limit.scope} {scope_name} ({rate}). Pace your {spoken} requests or contact Pinecone "
-        "Support (https://app.pinecone.io/organizations/-/settings/support/ticket) to request a higher limit."
-    )
-
-
-_MAX_RE = re.compile(
-    r"reached the max (?P<op>[a-z_ ]+?) (?P<unit>requests|records|bytes|size limit) per second "
-    r"for (?P<kind>index|namespace) (?P<name>.*?)(?: \(|\. |$)"
-)
-_QPS_RE = re.compile(
-    r"reached the (?P<op>[a-z_ ]+?) QPS limit for (?P<kind>index|namespace) (?P<name>.*?)(?: \(|\. |$)"
-)
-
-
-def parse_rate_limit_message(message: str) -> NamedLimit | None:
-    """Read operation and scope out of a 429 message (ours, and the wordings in Pinecone's docs)."""
-    match = _MAX_RE.search(message)
-    unit: Unit
-    if match:
-        raw_unit = match["unit"]
-        unit = "bytes" if raw_unit == "size limit" else raw_unit  # type: ignore[assignment]
-    else:
-        match = _QPS_RE.search(message)
-        if not match:
-            return None
-        unit = "requests"
-    op_words = match["op"].strip()
-    operation = _UNSPOKEN.get(op_words, op_words.replace(" ", "_"))
-    kind: ScopeKind = "index" if match["kind"] == "index" else "namespace"
-    return NamedLimit(operation, kind, match["name"].strip().strip("'\"<>"), unit)

@@ -12,7 +12,7 @@ time keeps a slow namespace from holding back other namespaces in the shared ind
 A waiter that wakes to find its bucket cut or held since it booked (the bucket's ``generation``
 moved) books again, so a 429 slows requests already queued, not only new ones.
 
-A 429 names the operation and scope it hit (see :func:`bulkops.limits.profiles.parse_rate_limit_message`);
+A 429 names the operation and scope it hit (see :mod:`bulkops.limits.rate_limit_message`);
 :meth:`ScopedLimiter.on_rate_limited` cuts exactly that bucket. A 429 naming a limit the profile does
 not know creates a learned bucket (its ceiling read from the message when it says one); a 429 naming
 nothing cuts every bucket the request used.
@@ -28,7 +28,8 @@ import anyio
 
 from bulkops.clock import Clock
 from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
-from bulkops.limits.profiles import OPERATIONS, NamedLimit, Profile, ScopeKind, Unit
+from bulkops.limits.profiles import OPERATIONS, Profile
+from bulkops.limits.rate_limit_message import NamedLimit, ScopeKind, Unit
 
 __all__ = ["ScopeKey", "ScopedLimiter"]
 

@@ -19,6 +19,7 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.models import Record
 from bulkops.server.admission import Admission
 from bulkops.server.backups import add_backup_routes
+from bulkops.server.bulk_import import IMPORTS, BulkImports, add_import_routes
 from bulkops.server.catalog import Catalog, IndexMeta
 from bulkops.server.codec import record_from_stored, stored_from_record
 from bulkops.server.config import ServerConfig
@@ -76,6 +77,7 @@ class LocalServer:
         self.admission = Admission(config, clock)
         self.indexes: dict[str, IndexRuntime] = {}
         self.backup_stores: dict[str, IndexStore] = {}  # in-memory mode only
+        self.imports = BulkImports(self.catalog, config, clock, self._context_by_id)
         self._control: web.AppRunner | None = None
         self.pipes = PipeRegistry()
         self.grpc = VectorService(
@@ -88,6 +90,7 @@ class LocalServer:
         await self.grpc.start()
         for meta in list(self.catalog.indexes.values()):
             await self._open(meta, IndexStore(self.catalog.index_path(meta.index_id)))
+        self.imports.resume_all()
         control = web.Application(
             middlewares=[make_middleware("control", self.config.api_key)], client_max_size=MAX_BODY_BYTES
         )
@@ -97,6 +100,7 @@ class LocalServer:
         self._control, self.port = await _start_site(control, self.config, self._tls)
 
     async def close(self) -> None:
+        await self.imports.close()
         if self._control is not None:
             await self._control.cleanup()
         for runtime in list(self.indexes.values()):
@@ -127,9 +131,11 @@ class LocalServer:
             handler_args=HANDLER_ARGS,
         )
         app[CONTEXT] = context
+        app[IMPORTS] = self.imports
         add_record_routes(app)
         add_namespace_routes(app)
         add_query_routes(app)
+        add_import_routes(app)
         runner = _runner(app)
         await runner.setup()
         front = IndexFront(meta.name, runner, self.grpc.port, self.pipes)
@@ -159,6 +165,7 @@ class LocalServer:
         return await self._open(meta, store)
 
     async def drop_index(self, name: str) -> None:
+        await self.imports.forget_index(self.indexes[name].context.meta.index_id)
         runtime = self.indexes.pop(name)
         await runtime.close()
         self.catalog.drop_index(name)
@@ -166,6 +173,12 @@ class LocalServer:
         if path is not None:
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    def _context_by_id(self, index_id: str) -> IndexContext | None:
+        for runtime in self.indexes.values():
+            if runtime.context.meta.index_id == index_id:
+                return runtime.context
+        return None
 
     def _runtime(self, name: str) -> IndexRuntime:
         try:

@@ -1,4 +1,4 @@
-"""The control plane's records (indexes, backups, restore jobs) and where their data files live.
+"""The server's records (indexes, backups, restore jobs, bulk imports) and where their data files live.
 
 Persisted as JSON documents in ``<data_dir>/control.db`` (SQLite, WAL) or kept in memory. Index data
 lives in ``<data_dir>/indexes/<index_id>.db``, backup snapshots in ``<data_dir>/backups/<id>.db``.
@@ -13,9 +13,9 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
-__all__ = ["BackupMeta", "Catalog", "IndexMeta", "RestoreJobMeta"]
+__all__ = ["BackupMeta", "Catalog", "ImportMeta", "IndexMeta", "RestoreJobMeta"]
 
-Kind = Literal["index", "backup", "restore"]
+Kind = Literal["index", "backup", "restore", "import"]
 
 
 @dataclass(slots=True)
@@ -66,7 +66,28 @@ class RestoreJobMeta:
     done_at: float
 
 
-_T = TypeVar("_T", IndexMeta, BackupMeta, RestoreJobMeta)
+@dataclass(slots=True)
+class ImportMeta:
+    """A bulk import on one index (``bulkops.server.bulk_import``). ``namespaces`` are the target
+    namespaces it claimed (storage keys, ``""`` for the default one); ``files_done`` and
+    ``records_imported`` are saved together after each file, so a restarted server resumes there."""
+
+    import_id: str
+    index_id: str
+    uri: str
+    error_mode: str
+    created_at: float
+    status: str = "Pending"
+    integration_id: str | None = None
+    finished_at: float | None = None
+    percent_complete: float = 0.0
+    records_imported: int = 0
+    error: str | None = None
+    namespaces: list[str] = field(default_factory=list)
+    files_done: int = 0
+
+
+_T = TypeVar("_T", IndexMeta, BackupMeta, RestoreJobMeta, ImportMeta)
 
 
 def _from_doc(cls: type[_T], doc: dict[str, Any]) -> _T:
@@ -95,6 +116,7 @@ class Catalog:
         self.indexes: dict[str, IndexMeta] = {}
         self.backups: dict[str, BackupMeta] = {}
         self.restores: dict[str, RestoreJobMeta] = {}
+        self.imports: dict[str, ImportMeta] = {}
         for kind, doc in self._db.execute("SELECT kind, doc FROM objects"):
             data = orjson.loads(doc)
             if kind == "index":
@@ -106,6 +128,9 @@ class Catalog:
             elif kind == "restore":
                 job = _from_doc(RestoreJobMeta, data)
                 self.restores[job.restore_job_id] = job
+            elif kind == "import":
+                bulk = _from_doc(ImportMeta, data)
+                self.imports[bulk.import_id] = bulk
 
     def close(self) -> None:
         self._db.close()
@@ -135,6 +160,14 @@ class Catalog:
     def save_restore(self, meta: RestoreJobMeta) -> None:
         self.restores[meta.restore_job_id] = meta
         self._put("restore", meta.restore_job_id, asdict(meta))
+
+    def save_import(self, meta: ImportMeta) -> None:
+        self.imports[meta.import_id] = meta
+        self._put("import", meta.import_id, asdict(meta))
+
+    def drop_import(self, import_id: str) -> None:
+        self.imports.pop(import_id, None)
+        self._db.execute("DELETE FROM objects WHERE kind = 'import' AND key = ?", (import_id,))
 
     def _put(self, kind: Kind, key: str, doc: dict[str, Any]) -> None:
         self._db.execute(

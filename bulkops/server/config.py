@@ -86,6 +86,8 @@ class ServerConfig:
     seed: int | None = None
     backup_ready_ms: float = 200.0  # how long a new backup reports Initializing
     restore_ms: float = 300.0  # how long a restore job takes to reach Completed
+    import_pending_ms: float = 0.0  # how long a new bulk import reports Pending before it starts
+    import_records_per_second: float | None = None  # a bulk import's pace (None: as fast as it reads)
     index_port_base: int | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -101,9 +103,13 @@ class ServerConfig:
             ("consistency lag", self.consistency_lag_ms),
             ("backup ready time", self.backup_ready_ms),
             ("restore time", self.restore_ms),
+            ("import pending time", self.import_pending_ms),
         ):
             if not _finite_non_negative(value):
                 raise UsageError(f"{name} must be a finite number of milliseconds >= 0, not {value}")
+        pace = self.import_records_per_second
+        if pace is not None and not (_finite_non_negative(pace) and pace > 0):
+            raise UsageError(f"import pace must be a finite number of records per second > 0, not {pace}")
         if self.list_page_max < 1:
             raise UsageError(f"list page max must be at least 1, not {self.list_page_max}")
         if (self.tls_cert is None) != (self.tls_key is None):

@@ -83,7 +83,7 @@ def _records_to_table(records: Sequence[Record], schema: Any) -> Any:
     pa = _pa()
     columns: dict[str, Any] = {"id": [r.id for r in records]}
     if "values" in schema.names:
-        columns["values"] = [list(r.values) if r.values else None for r in records]
+        columns["values"] = [list(r.values) if len(r.values) else None for r in records]
     columns["sparse_values"] = [
         {"indices": list(r.sparse_values.indices), "values": list(r.sparse_values.values)}
         if r.sparse_values is not None

@@ -1,4 +1,7 @@
-"""The client against the local server (in-process, port 0): every plane, then injected faults."""
+"""The client against the local server (in-process, port 0): every plane, then injected faults.
+
+Data-plane tests run over both transports (the server answers REST and gRPC on each index port).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,11 @@ from .conftest import API_KEY
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.01)
 
 
+@pytest.fixture(params=["rest", "grpc"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 def records(count: int, prefix: str = "doc-") -> list[Record]:
     return [Record(f"{prefix}{i:04d}", [float(i), 1.0, 0.5, 0.25]) for i in range(count)]
 
@@ -36,14 +44,16 @@ async def server() -> AsyncIterator[Any]:
         yield running
 
 
-async def test_data_plane_round_trip(server: Any) -> None:
-    async with Client(API_KEY, server.url, retry=FAST_RETRY) as client:
+async def test_data_plane_round_trip(server: Any, transport: str) -> None:
+    async with Client(API_KEY, server.url, retry=FAST_RETRY, transport=transport) as client:
         created = await client.control.create_index("docs", dimension=4, metric="cosine", tags={"team": "a"})
         assert created["name"] == "docs"
         ready = await client.control.wait_until_index_ready("docs", timeout=10, poll_interval=0.01)
         assert ready["status"]["ready"] is True
         index = await client.index(name="docs")
         assert index is await client.index(name="docs")  # resolved once, cached
+        assert index.transport == transport
+        assert client.stats.transports == {index.host: transport}
         assert client.stats.requests["describe_index"] == 2  # the wait's describe + one resolution
 
         assert await index.upsert(records(250), namespace="ns") == 250
@@ -72,7 +82,8 @@ async def test_fetch_of_1000_long_ids_is_cut_by_the_url_budget(server: Any) -> N
     await server.create_index_direct("long", dimension=4)
     ids = [f"tenant-{i:05d}#chunk-{'x' * 40}" for i in range(1000)]
     await server.seed("long", "ns", [Record(i, [1.0, 0.0, 0.0, 0.0]) for i in ids])
-    async with Client(API_KEY, server.url, max_fetch_url_bytes=8000) as client:  # a small budget
+    options: dict[str, Any] = {"max_fetch_url_bytes": 8000, "transport": "rest"}  # a small URL budget
+    async with Client(API_KEY, server.url, **options) as client:
         index = await client.index(name="long")
         found = await index.fetch(ids, namespace="ns")
         assert len(found) == 1000
@@ -125,23 +136,24 @@ async def test_wrong_key_is_an_authentication_error_not_retried(server: Any) -> 
         assert client.stats.requests["list_indexes"] == 1
 
 
-async def test_bad_request_is_sent_once(server: Any) -> None:
+async def test_bad_request_is_sent_once(server: Any, transport: str) -> None:
     await server.create_index_direct("dim4", dimension=4)
-    async with Client(API_KEY, server.url) as client:
+    async with Client(API_KEY, server.url, transport=transport) as client:
         index = await client.index(name="dim4")
         with pytest.raises(BadRequestError, match="dimension"):
             await index.upsert([Record("a", [1.0, 2.0])], namespace="ns")
         assert client.stats.requests["upsert"] == 1
 
 
-async def test_every_request_succeeds_through_random_faults() -> None:
+async def test_every_request_succeeds_through_random_faults(transport: str) -> None:
     faults = parse_faults("500:0.03,503:0.03,reset:0.03,429:0.1")
     config = ServerConfig(api_key=API_KEY, faults=faults, seed=7)
     events: list[RequestEvent] = []
     async with serve_local(config) as server:
         await server.create_index_direct("faulty", dimension=4)
         await server.seed("faulty", "ns", records(400))
-        async with Client(API_KEY, server.url, retry=FAST_RETRY, retry_budget_tokens=1000) as client:
+        options: dict[str, Any] = {"retry": FAST_RETRY, "retry_budget_tokens": 1000, "transport": transport}
+        async with Client(API_KEY, server.url, **options) as client:
             client.subscribe(events.append)
             index = await client.index(name="faulty")
             for start in range(0, 400, 20):
@@ -160,12 +172,12 @@ async def test_every_request_succeeds_through_random_faults() -> None:
     assert retried_statuses <= {None, 429, 500, 503}
 
 
-async def test_stall_times_out_and_is_retried() -> None:
+async def test_stall_times_out_and_is_retried(transport: str) -> None:
     config = ServerConfig(api_key=API_KEY, faults=parse_faults("stall=0.8@fetch#1"))
     async with serve_local(config) as server:
         await server.create_index_direct("slow", dimension=4)
         await server.seed("slow", "ns", records(3))
-        async with Client(API_KEY, server.url, timeout=0.3, retry=FAST_RETRY) as client:
+        async with Client(API_KEY, server.url, timeout=0.3, retry=FAST_RETRY, transport=transport) as client:
             index = await client.index(name="slow")
             found = await index.fetch(["doc-0000"], namespace="ns")
             assert list(found) == ["doc-0000"]
@@ -173,12 +185,13 @@ async def test_stall_times_out_and_is_retried() -> None:
             assert client.stats.requests["fetch"] == 2
 
 
-async def test_resets_are_retried_and_a_dead_index_fails_fast() -> None:
+async def test_resets_are_retried_and_a_dead_index_fails_fast(transport: str) -> None:
     config = ServerConfig(api_key=API_KEY, faults=parse_faults("reset@delete#1#2,503@list:1.0"))
     async with serve_local(config) as server:
         await server.create_index_direct("flaky", dimension=4)
         await server.seed("flaky", "ns", records(3))
-        async with Client(API_KEY, server.url, retry=FAST_RETRY, retry_budget_tokens=10) as client:
+        options: dict[str, Any] = {"retry": FAST_RETRY, "retry_budget_tokens": 10, "transport": transport}
+        async with Client(API_KEY, server.url, **options) as client:
             index = await client.index(name="flaky")
             await index.delete_ids(["doc-0000"], namespace="ns")
             assert client.stats.requests["delete"] == 3
@@ -191,12 +204,12 @@ async def test_resets_are_retried_and_a_dead_index_fails_fast() -> None:
             assert client.stats.requests["list"] == 4 + 4
 
 
-async def test_server_limits_and_client_limits_agree() -> None:
+async def test_server_limits_and_client_limits_agree(transport: str) -> None:
     """With the same profile on both sides, the client paces itself and the server never says 429."""
     async with serve_local(ServerConfig(api_key=API_KEY, limits=PROFILES["default"])) as server:
         await server.create_index_direct("paced", dimension=4)
         await server.seed("paced", "ns", records(50))
-        async with Client(API_KEY, server.url, limits="default") as client:
+        async with Client(API_KEY, server.url, limits="default", transport=transport) as client:
             index = await client.index(name="paced")
             for _ in range(30):
                 await index.describe_index_stats()
@@ -204,11 +217,11 @@ async def test_server_limits_and_client_limits_agree() -> None:
             assert client.stats.wait_seconds > 0.1  # 30 at 100/s after a burst of 10
 
 
-async def test_concurrent_workers_share_one_pace_and_get_no_429() -> None:
+async def test_concurrent_workers_share_one_pace_and_get_no_429(transport: str) -> None:
     async with serve_local(ServerConfig(api_key=API_KEY, limits=PROFILES["default"])) as server:
         await server.create_index_direct("shared", dimension=4)
         await server.seed("shared", "ns", records(20))
-        async with Client(API_KEY, server.url, limits="default") as client:
+        async with Client(API_KEY, server.url, limits="default", transport=transport) as client:
             index = await client.index(name="shared")
 
             async def worker() -> None:
@@ -223,13 +236,14 @@ async def test_concurrent_workers_share_one_pace_and_get_no_429() -> None:
     assert stats.total_rate_limited == 0
 
 
-async def test_a_server_stricter_than_the_profile_is_learned_from_its_429s() -> None:
+async def test_a_server_stricter_than_the_profile_is_learned_from_its_429s(transport: str) -> None:
     strict_fetch = PROFILES["default"].with_overrides([Limit("fetch", "index", "requests", 40)])
     async with serve_local(ServerConfig(api_key=API_KEY, limits=strict_fetch)) as server:
         await server.create_index_direct("tight", dimension=4)
         await server.seed("tight", "ns", records(20))
         retry = RetryPolicy(max_attempts=10, base_delay=0.02, max_delay=0.2)
-        async with Client(API_KEY, server.url, limits="default", retry=retry) as client:
+        options: dict[str, Any] = {"limits": "default", "retry": retry, "transport": transport}
+        async with Client(API_KEY, server.url, **options) as client:
             index = await client.index(name="tight")
 
             async def worker() -> None:
@@ -246,13 +260,13 @@ async def test_a_server_stricter_than_the_profile_is_learned_from_its_429s() -> 
     assert stats.rates["fetch/index:tight/requests"] < 100  # cut from the profile's 100/s
 
 
-async def test_metadata_operations_and_namespace_deletion(server: Any) -> None:
+async def test_metadata_operations_and_namespace_deletion(server: Any, transport: str) -> None:
     await server.create_index_direct("meta", dimension=4)
     tagged = [
         Record(f"m{i}", [1.0, 0.0, 0.0, 0.0], metadata={"genre": "a" if i % 2 else "b"}) for i in range(10)
     ]
     await server.seed("meta", "ns", tagged)
-    async with Client(API_KEY, server.url) as client:
+    async with Client(API_KEY, server.url, transport=transport) as client:
         index = await client.index(name="meta")
         first = await index.fetch_by_metadata({"genre": {"$eq": "a"}}, namespace="ns", limit=3)
         assert len(first.records) == 3

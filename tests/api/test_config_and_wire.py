@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bulkops.api import ClientConfig, normalize_host, split_fetch_batches
-from bulkops.api.wire import encode_query, fetch_target, list_target, namespace_path, parse_fetch, parse_list
+from bulkops.api.rest.wire import (
+    encode_query,
+    fetch_target,
+    list_target,
+    namespace_path,
+    parse_fetch,
+    parse_list,
+)
 from bulkops.errors import UsageError
 from bulkops.limits.profiles import PROFILES, Limit, Profile
 

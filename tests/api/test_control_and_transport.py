@@ -1,4 +1,4 @@
-"""Control-plane request bodies and waits (aioresponses, instant clock), and what goes over a real socket."""
+"""Control-plane bodies and waits (scripted routes, instant clock), and what goes over a real socket."""
 
 from __future__ import annotations
 
@@ -9,31 +9,31 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from aioresponses import aioresponses
 
-from bulkops.api import Client, ResourceFailedError, WaitTimeoutError
+from bulkops.api import Client, MockTransport, ResourceFailedError, WaitTimeoutError
 from bulkops.errors import UsageError
+from bulkops.testing import FakeClock
 
-from .conftest import API_KEY, CONTROLLER, InstantClock
+from .conftest import API_KEY, CONTROLLER
+from .doubles import Routes, http1_host, json_response, text_response
 
 MakeClient = Callable[..., Client]
 
 
-def _sent_json(mock: aioresponses, method: str, url: str) -> Any:
-    from yarl import URL
-
-    calls = mock.requests[(method, URL(url))]
-    return orjson.loads(calls[-1].kwargs["data"])
+def _sent_json(client: Client, method: str, url: str) -> Any:
+    transport = client._http
+    assert isinstance(transport, MockTransport)
+    bodies = [r.body for r in transport.sent if (r.method, r.url) == (method, url)]
+    return orjson.loads(bodies[-1] or b"null")
 
 
 async def test_create_index_sends_the_2025_10_serverless_body(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.post(f"{CONTROLLER}/indexes", status=201, payload={"name": "docs"})
-            await client.control.create_index(
-                "docs", dimension=8, metric="dotproduct", cloud="gcp", region="us-central1", tags={"t": "1"}
-            )
-            body = _sent_json(mock, "POST", f"{CONTROLLER}/indexes")
+    routes = Routes().add("POST", f"{CONTROLLER}/indexes", json_response({"name": "docs"}, 201))
+    async with make_client(routes) as client:
+        await client.control.create_index(
+            "docs", dimension=8, metric="dotproduct", cloud="gcp", region="us-central1", tags={"t": "1"}
+        )
+        body = _sent_json(client, "POST", f"{CONTROLLER}/indexes")
     assert body == {
         "name": "docs",
         "metric": "dotproduct",
@@ -46,96 +46,92 @@ async def test_create_index_sends_the_2025_10_serverless_body(make_client: MakeC
 
 
 async def test_create_index_checks_dimension_before_sending(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses(), pytest.raises(UsageError, match="dimension"):
+    async with make_client() as client:  # no routes: any request would fail the test
+        with pytest.raises(UsageError, match="dimension"):
             await client.control.create_index("docs")
-        with aioresponses(), pytest.raises(UsageError, match="sparse"):
+        with pytest.raises(UsageError, match="sparse"):
             await client.control.create_index("docs", dimension=3, vector_type="sparse")
     assert client.stats.total_requests == 0
 
 
 async def test_configure_index_sends_only_what_changes(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.patch(f"{CONTROLLER}/indexes/docs", status=202, payload={"name": "docs"})
-            await client.control.configure_index("docs", tags={"old": ""}, embed={"model": "m"})
-            body = _sent_json(mock, "PATCH", f"{CONTROLLER}/indexes/docs")
+    routes = Routes().add("PATCH", f"{CONTROLLER}/indexes/docs", json_response({"name": "docs"}, 202))
+    async with make_client(routes) as client:
+        await client.control.configure_index("docs", tags={"old": ""}, embed={"model": "m"})
+        body = _sent_json(client, "PATCH", f"{CONTROLLER}/indexes/docs")
         assert body == {"tags": {"old": ""}, "embed": {"model": "m"}}
         with pytest.raises(UsageError, match="at least one"):
             await client.control.configure_index("docs")
 
 
 async def test_list_backups_follows_pagination(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(
-                f"{CONTROLLER}/indexes/docs/backups?limit=2",
-                payload={"data": [{"backup_id": "b1"}, {"backup_id": "b2"}], "pagination": {"next": "p2"}},
-            )
-            mock.get(
-                f"{CONTROLLER}/indexes/docs/backups?limit=2&paginationToken=p2",
-                payload={"data": [{"backup_id": "b3"}]},
-            )
-            backups = await client.control.list_backups(index_name="docs", limit=2)
+    first = {"data": [{"backup_id": "b1"}, {"backup_id": "b2"}], "pagination": {"next": "p2"}}
+    routes = (
+        Routes()
+        .add("GET", f"{CONTROLLER}/indexes/docs/backups?limit=2", json_response(first))
+        .add(
+            "GET",
+            f"{CONTROLLER}/indexes/docs/backups?limit=2&paginationToken=p2",
+            json_response({"data": [{"backup_id": "b3"}]}),
+        )
+    )
+    async with make_client(routes) as client:
+        backups = await client.control.list_backups(index_name="docs", limit=2)
     assert [b["backup_id"] for b in backups] == ["b1", "b2", "b3"]
 
 
 async def test_project_backups_and_restore_jobs_use_their_paths(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(f"{CONTROLLER}/backups?limit=10", payload={"data": []})
-            mock.get(f"{CONTROLLER}/restore-jobs?limit=3", payload={"data": [{"restore_job_id": "r"}]})
-            assert (await client.control.list_backups_page())["data"] == []
-            jobs = await client.control.list_restore_jobs_page(limit=3)
+    routes = (
+        Routes()
+        .add("GET", f"{CONTROLLER}/backups?limit=10", json_response({"data": []}))
+        .add("GET", f"{CONTROLLER}/restore-jobs?limit=3", json_response({"data": [{"restore_job_id": "r"}]}))
+    )
+    async with make_client(routes) as client:
+        assert (await client.control.list_backups_page())["data"] == []
+        jobs = await client.control.list_restore_jobs_page(limit=3)
         assert jobs["data"][0]["restore_job_id"] == "r"
         with pytest.raises(UsageError, match="between 1 and 100"):
             await client.control.list_backups_page(limit=500)
 
 
-async def test_wait_until_index_ready_polls_on_the_clock(
-    make_client: MakeClient, clock: InstantClock
-) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            for state in ("Initializing", "Initializing"):
-                mock.get(f"{CONTROLLER}/indexes/docs", payload={"status": {"ready": False, "state": state}})
-            mock.get(f"{CONTROLLER}/indexes/docs", payload={"host": "h", "status": {"ready": True}})
-            ready = await client.control.wait_until_index_ready("docs", timeout=60, poll_interval=5)
+async def test_wait_until_index_ready_polls_on_the_clock(make_client: MakeClient, clock: FakeClock) -> None:
+    initializing = json_response({"status": {"ready": False, "state": "Initializing"}})
+    ready_answer = json_response({"host": "h", "status": {"ready": True}})
+    routes = Routes().add("GET", f"{CONTROLLER}/indexes/docs", initializing, initializing, ready_answer)
+    async with make_client(routes) as client:
+        ready = await client.control.wait_until_index_ready("docs", timeout=60, poll_interval=5)
     assert ready["host"] == "h"
     assert clock.sleeps == [5, 5]
 
 
-async def test_waits_time_out_with_a_clear_error(make_client: MakeClient, clock: InstantClock) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(f"{CONTROLLER}/backups/b1", payload={"status": "Pending"}, repeat=True)
-            with pytest.raises(WaitTimeoutError, match=r"backup 'b1'.*Pending.*10 s"):
-                await client.control.wait_until_backup_ready("b1", timeout=10, poll_interval=3)
+async def test_waits_time_out_with_a_clear_error(make_client: MakeClient, clock: FakeClock) -> None:
+    pending = json_response({"status": "Pending"})
+    routes = Routes().add("GET", f"{CONTROLLER}/backups/b1", pending, repeat=True)
+    async with make_client(routes) as client:
+        with pytest.raises(WaitTimeoutError, match=r"backup 'b1'.*Pending.*10 s"):
+            await client.control.wait_until_backup_ready("b1", timeout=10, poll_interval=3)
     assert clock.sleeps == [3, 3, 3, 1]
 
 
 async def test_waits_stop_on_a_failed_state(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(f"{CONTROLLER}/restore-jobs/r1", payload={"status": "Failed"})
-            with pytest.raises(ResourceFailedError, match="Failed"):
-                await client.control.wait_until_restore_done("r1")
-            mock.get(
-                f"{CONTROLLER}/indexes/x",
-                payload={"status": {"ready": False, "state": "InitializationFailed"}},
-            )
-            with pytest.raises(ResourceFailedError, match="InitializationFailed"):
-                await client.control.wait_until_index_ready("x")
+    failed_index = json_response({"status": {"ready": False, "state": "InitializationFailed"}})
+    routes = (
+        Routes()
+        .add("GET", f"{CONTROLLER}/restore-jobs/r1", json_response({"status": "Failed"}))
+        .add("GET", f"{CONTROLLER}/indexes/x", failed_index)
+    )
+    async with make_client(routes) as client:
+        with pytest.raises(ResourceFailedError, match="Failed"):
+            await client.control.wait_until_restore_done("r1")
+        with pytest.raises(ResourceFailedError, match="InitializationFailed"):
+            await client.control.wait_until_index_ready("x")
 
 
 async def test_index_by_name_resolves_once_and_normalizes_the_host(make_client: MakeClient) -> None:
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(
-                f"{CONTROLLER}/indexes/docs", payload={"name": "docs", "host": "docs-abc.svc.pinecone.io"}
-            )
-            first = await client.index(name="docs")
-            second = await client.index(name="docs")
+    described = json_response({"name": "docs", "host": "docs-abc.svc.pinecone.io"})
+    async with make_client(Routes().add("GET", f"{CONTROLLER}/indexes/docs", described)) as client:
+        first = await client.index(name="docs")
+        second = await client.index(name="docs")
         assert first is second
         assert first.host == "https://docs-abc.svc.pinecone.io"
         assert client.stats.requests["describe_index"] == 1
@@ -155,14 +151,13 @@ async def test_stats_subscribers_can_unsubscribe_and_cannot_break_requests(make_
     def broken(_: Any) -> None:
         raise RuntimeError("progress bar bug")
 
-    async with make_client() as client:
+    routes = Routes().add("GET", re.compile(r".*/indexes$"), json_response({"indexes": []}), repeat=True)
+    async with make_client(routes) as client:
         unsubscribe = client.subscribe(lambda event: seen.append(event.kind))
         client.subscribe(broken)
-        with aioresponses() as mock:
-            mock.get(re.compile(r".*/indexes$"), payload={"indexes": []}, repeat=True)
-            await client.control.list_indexes()
-            unsubscribe()
-            await client.control.list_indexes()
+        await client.control.list_indexes()
+        unsubscribe()
+        await client.control.list_indexes()
     assert seen == ["completed"]
 
 
@@ -181,15 +176,8 @@ async def echo_server() -> AsyncIterator[tuple[str, list[web.Request], list[byte
             return web.json_response({"vectors": {}, "namespace": "ns"})
         return web.json_response({"upsertedCount": 1} if request.path == "/vectors/upsert" else {})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", seen, bodies
-    await runner.cleanup()
+    async with http1_host(handler) as url:
+        yield url, seen, bodies
 
 
 async def test_headers_urls_and_bodies_on_the_wire(
@@ -218,27 +206,33 @@ async def test_headers_urls_and_bodies_on_the_wire(
 async def test_a_non_json_success_body_is_a_clear_api_error(make_client: MakeClient) -> None:
     from bulkops.errors import ApiError
 
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.get(f"{CONTROLLER}/indexes", status=200, body=b"<html>captive portal</html>")
-            mock.delete(f"{CONTROLLER}/indexes/docs", status=202, body=b"Accepted")
-            with pytest.raises(ApiError, match=r"list_indexes is not a JSON object.*captive portal"):
-                await client.control.list_indexes()
-            await client.control.delete_index("docs")  # a 202's body is never read
+    routes = (
+        Routes()
+        .add("GET", f"{CONTROLLER}/indexes", text_response(200, b"<html>captive portal</html>"))
+        .add("DELETE", f"{CONTROLLER}/indexes/docs", text_response(202, b"Accepted"))
+    )
+    async with make_client(routes) as client:
+        with pytest.raises(ApiError, match=r"list_indexes is not a JSON object.*captive portal"):
+            await client.control.list_indexes()
+        await client.control.delete_index("docs")  # a 202's body is never read
 
 
 async def test_creates_are_retried_after_429_but_never_after_a_5xx(make_client: MakeClient) -> None:
     from bulkops.errors import ServerError
 
     url = f"{CONTROLLER}/indexes/docs/backups"
-    async with make_client() as client:
-        with aioresponses() as mock:
-            mock.post(url, status=429, body=b"Too Many Requests")
-            mock.post(url, status=201, payload={"backup_id": "b1"})
-            assert (await client.control.create_backup("docs"))["backup_id"] == "b1"
-            mock.post(url, status=500, body=b"oops", repeat=True)
-            with pytest.raises(ServerError):
-                await client.control.create_backup("docs")
+    routes = Routes().add(
+        "POST",
+        url,
+        text_response(429, b"Too Many Requests"),
+        json_response({"backup_id": "b1"}, 201),
+        text_response(500, b"oops"),
+        repeat=True,
+    )
+    async with make_client(routes) as client:
+        assert (await client.control.create_backup("docs"))["backup_id"] == "b1"
+        with pytest.raises(ServerError):
+            await client.control.create_backup("docs")
         assert client.stats.requests["create_backup"] == 3
 
 

@@ -1,23 +1,63 @@
-"""The whole request path (limiter → executor → transport) on FakeClock + MockTransport: exact send times."""
+"""The whole request path (limiter → executor → transport double) on FakeClock: exact send times, over
+REST and over gRPC alike (one pacing, one reading of Pinecone's 429 message)."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import anyio
 import orjson
 import pytest
 
-from bulkops.api import Client, HttpResponse, MockTransport, SentRequest
-from bulkops.clock import FakeClock
+from bulkops.api import GrpcReply, HttpResponse, MockGrpcTransport, MockTransport, SentRequest, SentRpc
+from bulkops.api.client import Client
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import Limit, Profile, format_rate_limit_message
+from bulkops.protos import vector_service_pb2 as pb
+from bulkops.testing import FakeClock
 
 PACED = AdaptiveTuning(burst_seconds=0.0, cooldown=0.0, regrow_seconds=1000.0)
-OK = HttpResponse(200, {}, b"{}")
 
 
-def make(clock: FakeClock, transport: MockTransport, *limits: Limit) -> Client:
+class Delete:
+    """What a delete carried, whichever transport sent it."""
+
+    def __init__(self, namespace: str, ids: list[str]) -> None:
+        self.namespace = namespace
+        self.ids = ids
+
+
+# A server stand-in: given the delete, answer None (OK) or a 429 with this message and Retry-After.
+Server = Callable[[Delete], "tuple[str, float] | None"]
+
+
+def double(transport: str, server: Server) -> MockTransport | MockGrpcTransport:
+    if transport == "rest":
+
+        def http(request: SentRequest) -> HttpResponse:
+            doc = orjson.loads(request.body or b"{}")
+            refused = server(Delete(doc["namespace"], doc.get("ids", [])))
+            if refused is None:
+                return HttpResponse(200, {}, b"{}")
+            body = orjson.dumps({"code": 8, "message": refused[0], "details": []})
+            return HttpResponse(429, {"retry-after": f"{refused[1]:g}"}, body)
+
+        return MockTransport(http)
+
+    def rpc(sent: SentRpc) -> GrpcReply:
+        message = pb.DeleteRequest.FromString(sent.request)
+        refused = server(Delete(message.namespace, list(message.ids)))
+        if refused is None:
+            return GrpcReply("OK")
+        return GrpcReply(
+            "RESOURCE_EXHAUSTED", message=refused[0], trailers={"retry-after": f"{refused[1]:g}"}
+        )
+
+    return MockGrpcTransport(rpc)
+
+
+def make(clock: FakeClock, transport: MockTransport | MockGrpcTransport, *limits: Limit) -> Client:
     return Client(
         "k",
         "http://ctl.test",
@@ -37,18 +77,18 @@ async def run_concurrently(clock: FakeClock, *jobs: object) -> None:
         await clock.run_until_idle()
 
 
-async def test_deletes_go_out_at_the_namespace_rate_weighted_by_records() -> None:
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+async def test_deletes_go_out_at_the_namespace_rate_weighted_by_records(transport: str) -> None:
     clock = FakeClock()
     times: list[tuple[float, int]] = []
 
-    def answer(request: SentRequest) -> HttpResponse:
-        times.append((clock.now(), len(orjson.loads(request.body or b"{}")["ids"])))
-        return OK
+    def server(delete: Delete) -> None:
+        times.append((clock.now(), len(delete.ids)))
 
-    transport = MockTransport(answer)
     limits = (Limit("delete", "namespace", "requests", 10), Limit("delete", "namespace", "records", 1000))
-    async with make(clock, transport, *limits) as client:
+    async with make(clock, double(transport, server), *limits) as client:
         index = client.index_at("http://idx.test")
+        assert index.transport == transport
 
         def delete(count: int) -> object:
             return lambda: index.delete_ids([f"id{i}" for i in range(count)], namespace="ns")
@@ -58,20 +98,20 @@ async def test_deletes_go_out_at_the_namespace_rate_weighted_by_records() -> Non
     assert times == [(0.0, 500), (pytest.approx(0.5), 500), (pytest.approx(1.0), 1), (pytest.approx(1.1), 1)]
 
 
-async def test_a_429_naming_the_namespace_halves_its_pace_and_the_retry_waits_retry_after() -> None:
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+async def test_a_429_naming_the_namespace_halves_its_pace_and_the_retry_waits_retry_after(
+    transport: str,
+) -> None:
     clock = FakeClock()
     sent: list[tuple[float, str]] = []
     message = format_rate_limit_message(Limit("delete", "namespace", "requests", 4), "a")
-    body = orjson.dumps({"code": 8, "message": message, "details": []})
-    answers = iter([HttpResponse(429, {"retry-after": "1"}, body)])
+    refusals = iter([(message, 1.0)])
 
-    def answer(request: SentRequest) -> HttpResponse:
-        namespace = orjson.loads(request.body or b"{}")["namespace"]
-        sent.append((clock.now(), namespace))
-        return next(answers, OK) if namespace == "a" else OK
+    def server(delete: Delete) -> tuple[str, float] | None:
+        sent.append((clock.now(), delete.namespace))
+        return next(refusals, None) if delete.namespace == "a" else None
 
-    transport = MockTransport(answer)
-    async with make(clock, transport, Limit("delete", "namespace", "requests", 4)) as client:
+    async with make(clock, double(transport, server), Limit("delete", "namespace", "requests", 4)) as client:
         index = client.index_at("http://idx.test")
 
         def delete(namespace: str) -> object:
@@ -79,6 +119,7 @@ async def test_a_429_naming_the_namespace_halves_its_pace_and_the_retry_waits_re
 
         await run_concurrently(clock, delete("a"), delete("a"), delete("b"), delete("b"))
         rates = client.stats.rates
+        rate_limited = client.stats.rate_limited
     a_times = [t for t, ns in sent if ns == "a"]
     b_times = [t for t, ns in sent if ns == "b"]
     assert b_times == [0.0, pytest.approx(0.25)]  # b untouched: 4/s
@@ -88,13 +129,14 @@ async def test_a_429_naming_the_namespace_halves_its_pace_and_the_retry_waits_re
     assert a_times == [0.0, pytest.approx(1.0), pytest.approx(1.5)]
     assert 2.0 < rates["delete/namespace:a/requests"] < 2.01  # halved, plus a sliver regrown since
     assert rates["delete/namespace:b/requests"] == 4.0
+    assert rate_limited == {"delete": 1}
 
 
 async def test_handler_exceptions_become_retries() -> None:
     from bulkops.errors import TransportError
 
     clock = FakeClock()
-    answers = iter([TransportError("reset"), OK])
+    answers = iter([TransportError("reset"), HttpResponse(200, {}, b"{}")])
     transport = MockTransport(lambda _: next(answers))
     async with make(clock, transport) as client:
         index = client.index_at("http://idx.test")

@@ -1,35 +1,47 @@
+"""The client's surface in one breath: a data-plane round trip, the missing key, a 404, batching."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-from aioresponses import aioresponses
 
-from bulkops.api import Client, split_fetch_batches
+from bulkops.api import Client, MockTransport, split_fetch_batches
 from bulkops.errors import NotFoundError, UsageError
+
+from .doubles import Routes, json_response
 
 HOST = "http://idx.local:1"
 
 
 async def test_delete_fetch_list_roundtrip() -> None:
-    async with Client(api_key="k", controller_host="http://ctl.local:1", limits="none") as client:
+    routes = (
+        Routes()
+        .add("POST", f"{HOST}/vectors/delete", json_response({}))
+        .add(
+            "GET",
+            re.compile(r".*/vectors/fetch\?.*"),
+            json_response({"vectors": {"a": {"id": "a", "values": [1.0]}}}),
+        )
+        .add(
+            "GET",
+            re.compile(r".*/vectors/list\?.*"),
+            json_response({"vectors": [{"id": "a"}], "pagination": {"next": "t"}}),
+        )
+    )
+    transport = MockTransport(routes)
+    async with Client(
+        api_key="k", controller_host="http://ctl.local:1", limits="none", transport=transport
+    ) as client:
         index = client.index_at(HOST)
-        with aioresponses() as mock:
-            mock.post(f"{HOST}/vectors/delete", payload={})
-            mock.get(
-                re.compile(r".*/vectors/fetch\?.*"), payload={"vectors": {"a": {"id": "a", "values": [1.0]}}}
-            )
-            mock.get(
-                re.compile(r".*/vectors/list\?.*"),
-                payload={"vectors": [{"id": "a"}], "pagination": {"next": "t"}},
-            )
-            await index.delete_ids(["a"], namespace="ns")
-            found = await index.fetch(["a", "b"], namespace="ns")
-            page = await index.list_page(namespace="ns", prefix="a")
-        assert list(found) == ["a"]
-        assert page.ids == ("a",)
-        assert page.next_token == "t"
-        assert client.stats.total_requests == 3
+        await index.delete_ids(["a"], namespace="ns")
+        found = await index.fetch(["a", "b"], namespace="ns")
+        page = await index.list_page(namespace="ns", prefix="a")
+    assert list(found) == ["a"]
+    assert page.ids == ("a",)
+    assert page.next_token == "t"
+    assert client.stats.total_requests == 3
+    assert index.transport == "rest"
 
 
 async def test_missing_key_is_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,15 +51,13 @@ async def test_missing_key_is_usage_error(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_404_maps_to_not_found() -> None:
-    async with Client(api_key="k", controller_host="http://ctl.local:1") as client:
-        with aioresponses() as mock:
-            mock.get(
-                "http://ctl.local:1/indexes/nope",
-                status=404,
-                payload={"error": {"code": "NOT_FOUND", "message": "Index nope not found."}, "status": 404},
-            )
-            with pytest.raises(NotFoundError):
-                await client.control.describe_index("nope")
+    missing = {"error": {"code": "NOT_FOUND", "message": "Index nope not found."}, "status": 404}
+    routes = Routes().add("GET", "http://ctl.local:1/indexes/nope", json_response(missing, 404))
+    async with Client(
+        api_key="k", controller_host="http://ctl.local:1", transport=MockTransport(routes)
+    ) as client:
+        with pytest.raises(NotFoundError):
+            await client.control.describe_index("nope")
 
 
 def test_split_fetch_batches_by_count() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkops.api.wire import fetch_target, plan_fetches, split_fetch_batches
+from bulkops.api.rest.wire import fetch_target, plan_fetches, split_fetch_batches
 from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
 from bulkops.testing import FakeClock
 

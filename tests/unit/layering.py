@@ -18,7 +18,7 @@ from typing import Literal
 # public surface, lazy); ``__main__`` is ``python -m bulkops``.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "models", "clock", "protos", "_version"),
-    ("limits",),
+    ("limits", "storage"),
     ("api",),
     ("engine", "sinks"),
     ("jobs",),
@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 # Beside the stack: what each may import (besides itself). Layers from ``__init__`` up may import them.
 SIDE: Mapping[str, frozenset[str]] = {
-    "server": frozenset({"errors", "models", "clock", "protos", "limits"}),
+    "server": frozenset({"errors", "models", "clock", "protos", "limits", "storage"}),
 }
 SIDE_USERS_FROM = "__init__"
 # May import anything; nothing in the library may import them.

@@ -30,14 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Known violations, each being fixed on another branch. The checker finds them (the test below fails
 # if it no longer does), and the lead deletes an entry when the branch fixing it merges: an entry whose
 # violation is gone fails `test_every_known_exception_is_still_found`, so none can go stale.
-KNOWN_EDGES: dict[tuple[str, str], str] = {
-    ("bulkops.errors", "bulkops.limits.profiles"): (
-        "branch grpc-client: the 429 wording moves to a leaf module under limits/ and errors stops parsing it"
-    ),
-}
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"bulkops.errors", "bulkops.limits.profiles"}): "branch grpc-client (see KNOWN_EDGES)",
-}
+KNOWN_EDGES: dict[tuple[str, str], str] = {}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 import bulkops
-import bulkops.api.transport
+import bulkops.api.rest.transport
 import bulkops.clock
 from bulkops.api.protocols import DataPlane
 from bulkops.errors import ServerError
@@ -27,7 +27,7 @@ from bulkops.testing import (
 
 def test_one_class_each_and_not_on_the_top_level_package() -> None:
     assert FakeClock is bulkops.clock.FakeClock
-    assert MockTransport is bulkops.api.transport.MockTransport
+    assert MockTransport is bulkops.api.rest.transport.MockTransport
     assert "testing" not in bulkops.__all__
     assert not any(hasattr(bulkops, name) for name in ("FakeClock", "FakeDataPlane", "local_server"))
 

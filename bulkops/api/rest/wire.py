@@ -29,6 +29,7 @@ __all__ = [
     "parse_fetch_by_metadata",
     "parse_list",
     "split_fetch_batches",
+    "upsert_body",
 ]
 
 FETCH_PATH = "/vectors/fetch"
@@ -138,6 +139,15 @@ def namespace_path(name: str) -> str:
 
 def dumps(doc: Mapping[str, Any]) -> bytes:
     return orjson.dumps(doc)
+
+
+def upsert_body(records: Sequence[Record], namespace: str) -> bytes:
+    """The ``POST /vectors/upsert`` body. float32 array values are written by orjson straight from the
+    array, each float in its shortest form (a bit-exact round trip), with no Python float per element."""
+    doc: dict[str, Any] = {"vectors": [record.to_wire(keep_arrays=True) for record in records]}
+    if namespace:
+        doc["namespace"] = namespace
+    return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def loads(body: bytes, *, status: int = 200, operation: str = "request") -> dict[str, Any]:

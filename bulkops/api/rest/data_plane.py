@@ -1,24 +1,33 @@
-"""The data-plane client for one index host: implements :class:`bulkops.api.protocols.DataPlane`.
+"""The REST data-plane client for one index host: implements :class:`bulkops.api.protocols.DataPlane`.
 
 Each method is one logical request, paced by the index's :class:`~bulkops.limits.scoped.ScopedLimiter`
 (weighted by the records it carries), retried by the :class:`~bulkops.api.executor.RequestExecutor`,
 and raising :mod:`bulkops.errors`. Two methods may send more than one request, on purpose:
 
 - :meth:`DataPlaneClient.fetch` cuts the IDs by count and encoded-URL budget
-  (:func:`~bulkops.api.wire.split_fetch_batches`) and, when the server still answers 413/414/431,
+  (:func:`~bulkops.api.rest.wire.split_fetch_batches`) and, when the server still answers 413/414/431,
   splits the rejected batch in half, retries the halves and lowers its budget for later fetches;
 - :meth:`DataPlaneClient.list_namespaces` follows pagination, as the protocol promises.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from bulkops.api.config import DEFAULT_MAX_FETCH_URL_BYTES
-from bulkops.api.executor import Call, RequestExecutor
-from bulkops.api.transport import HttpResponse
-from bulkops.api.wire import (
+from bulkops.api.data_plane import (
+    DataPlaneBase,
+    check_delete_ids,
+    check_fetch_ids,
+    check_list_limit,
+    check_upsert,
+    require_filter,
+)
+from bulkops.api.executor import RequestExecutor
+from bulkops.api.rest.exchange import http_call
+from bulkops.api.rest.transport import HttpResponse, Transport
+from bulkops.api.rest.wire import (
     dumps,
     fetch_target,
     list_target,
@@ -29,41 +38,36 @@ from bulkops.api.wire import (
     parse_fetch_by_metadata,
     parse_list,
     plan_fetches,
+    upsert_body,
 )
-from bulkops.errors import RequestTooLargeError, UsageError
+from bulkops.errors import RequestTooLargeError
 from bulkops.limits.scoped import ScopedLimiter
-from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
+from bulkops.models import FetchPage, IdPage, Record
 
 __all__ = ["DataPlaneClient"]
 
 _MIN_FETCH_URL_BYTES = 256
 
 
-class DataPlaneClient:
-    """Data-plane requests to one index host. Get one from ``Client.index(name=...)`` or ``index_at``."""
+class DataPlaneClient(DataPlaneBase):
+    """REST data-plane requests to one index host. Get one from ``Client.index(...)`` or ``index_at``."""
+
+    transport: Literal["rest"] = "rest"
 
     def __init__(
         self,
         host: str,
         *,
         executor: RequestExecutor,
+        transport: Transport,
         limiter: ScopedLimiter,
         name: str | None = None,
         max_fetch_url_bytes: int = DEFAULT_MAX_FETCH_URL_BYTES,
     ) -> None:
-        self._host = host
+        super().__init__(host, limiter=limiter, name=name)
         self._executor = executor
-        self.limiter = limiter
-        self.name = name
+        self._transport = transport
         self.max_fetch_url_bytes = max_fetch_url_bytes
-
-    @property
-    def host(self) -> str:
-        """The index host URL, with scheme."""
-        return self._host
-
-    def __repr__(self) -> str:
-        return f"DataPlaneClient(host={self._host!r}, name={self.name!r})"
 
     async def _send(
         self,
@@ -71,15 +75,16 @@ class DataPlaneClient:
         method: str,
         target: str,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | bytes | None = None,
         namespace: str = "",
         records: int = 0,
     ) -> HttpResponse:
-        call = Call(
-            operation=operation,
-            method=method,
-            url=self._host + target,
-            body=dumps(body) if body is not None else None,
+        call = http_call(
+            self._transport,
+            operation,
+            method,
+            self._host + target,
+            body=dumps(body) if isinstance(body, Mapping) else body,
             namespace=namespace,
             records=records,
             limiter=self.limiter,
@@ -96,32 +101,17 @@ class DataPlaneClient:
         self, *, namespace: str, prefix: str | None = None, limit: int = 100, token: str | None = None
     ) -> IdPage:
         """One ``GET /vectors/list`` page, IDs in bitwise order; ``next_token`` None at the end."""
-        if limit < 1:
-            raise UsageError(f"list limit must be at least 1, not {limit}")
+        check_list_limit(limit)
         doc = await self._json(
             "list", "GET", list_target(namespace, prefix, limit, token), namespace=namespace
         )
         return parse_list(doc)
 
-    async def list_ids(
-        self, *, namespace: str, prefix: str | None = None, limit: int = 100
-    ) -> AsyncIterator[IdPage]:
-        """Every page of one list chain (a convenience; the engine drives pages itself)."""
-        token: str | None = None
-        while True:
-            page = await self.list_page(namespace=namespace, prefix=prefix, limit=limit, token=token)
-            if page.ids:
-                yield page
-            if page.next_token is None:
-                return
-            token = page.next_token
-
     # --- fetch --------------------------------------------------------------------------------------
 
     async def fetch(self, ids: Sequence[str], *, namespace: str) -> Mapping[str, Record]:
         """``GET /vectors/fetch``; missing IDs are absent. Batches are cut to fit, split on 413/414/431."""
-        if isinstance(ids, str):
-            raise UsageError("fetch takes a sequence of IDs, not a single string")
+        check_fetch_ids(ids)
         found: dict[str, Record] = {}
         for batch, target in plan_fetches(ids, namespace, self.max_fetch_url_bytes):
             await self._fetch_splitting(batch, namespace, found, target)
@@ -151,7 +141,7 @@ class DataPlaneClient:
         self, filter: Mapping[str, Any], *, namespace: str, limit: int = 100, token: str | None = None
     ) -> FetchPage:
         """One ``POST /vectors/fetch_by_metadata`` page (API 2025-10)."""
-        _require_filter(filter)
+        require_filter(filter)
         body: dict[str, Any] = {"filter": dict(filter), "namespace": namespace, "limit": limit}
         if token:
             body["paginationToken"] = token
@@ -164,14 +154,7 @@ class DataPlaneClient:
 
     async def delete_ids(self, ids: Sequence[str], *, namespace: str) -> None:
         """``POST /vectors/delete`` with 1..1000 IDs (weighted as 1 request + ``len(ids)`` records)."""
-        if isinstance(ids, str):
-            raise UsageError("delete_ids takes a sequence of IDs, not a single string")
-        if not ids:
-            raise UsageError("delete_ids needs at least one ID (an empty list would delete nothing)")
-        if len(ids) > MAX_IDS_PER_REQUEST:
-            raise UsageError(
-                f"delete_ids got {len(ids)} IDs; Pinecone accepts at most {MAX_IDS_PER_REQUEST} per request"
-            )
+        check_delete_ids(ids)
         body = {"namespace": namespace, "ids": list(ids)}
         await self._send(
             "delete", "POST", "/vectors/delete", body=body, namespace=namespace, records=len(ids)
@@ -184,7 +167,7 @@ class DataPlaneClient:
 
     async def delete_by_filter(self, filter: Mapping[str, Any], *, namespace: str) -> None:
         """``POST /vectors/delete`` with a metadata filter (the delete-by-metadata limits apply)."""
-        _require_filter(filter)
+        require_filter(filter)
         body = {"namespace": namespace, "filter": dict(filter)}
         await self._send("delete_by_metadata", "POST", "/vectors/delete", body=body, namespace=namespace)
 
@@ -192,16 +175,8 @@ class DataPlaneClient:
 
     async def upsert(self, records: Sequence[Record], *, namespace: str) -> int:
         """``POST /vectors/upsert`` (≤ 1000 records, ≤ 2 MB); returns ``upsertedCount``."""
-        if not records:
-            raise UsageError("upsert needs at least one record")
-        if len(records) > MAX_IDS_PER_REQUEST:
-            raise UsageError(
-                f"upsert got {len(records)} records; Pinecone accepts at most "
-                f"{MAX_IDS_PER_REQUEST} per request: split them into batches"
-            )
-        body: dict[str, Any] = {"vectors": [record.to_wire() for record in records]}
-        if namespace:
-            body["namespace"] = namespace
+        check_upsert(records)
+        body = upsert_body(records, namespace)
         doc = await self._json(
             "upsert", "POST", "/vectors/upsert", body=body, namespace=namespace, records=len(records)
         )
@@ -223,16 +198,6 @@ class DataPlaneClient:
         token = pagination.get("next") if isinstance(pagination, Mapping) else None
         return list(doc.get("namespaces") or []), (token or None)
 
-    async def list_namespaces(self, *, prefix: str | None = None) -> list[Mapping[str, Any]]:
-        """Every namespace (follows pagination), as the wire's NamespaceDescription objects."""
-        found: list[Mapping[str, Any]] = []
-        token: str | None = None
-        while True:
-            page, token = await self.list_namespaces_page(prefix=prefix, token=token)
-            found.extend(page)
-            if token is None:
-                return found
-
     async def describe_namespace(self, name: str) -> Mapping[str, Any]:
         """``GET /namespaces/{name}`` (404 → NotFoundError)."""
         return await self._json("describe_namespace", "GET", namespace_path(name), namespace=name)
@@ -240,11 +205,6 @@ class DataPlaneClient:
     async def delete_namespace(self, name: str) -> None:
         """``DELETE /namespaces/{name}``; the default namespace is sent as ``__default__``."""
         await self._send("delete_namespace", "DELETE", namespace_path(name), namespace=name)
-
-
-def _require_filter(filter: Mapping[str, Any]) -> None:
-    if not isinstance(filter, Mapping) or not filter:
-        raise UsageError('a metadata filter must be a non-empty mapping, e.g. {"genre": {"$eq": "drama"}}')
 
 
 if TYPE_CHECKING:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypedDict, cast
 
-from bulkops.api.executor import Call, RequestExecutor
-from bulkops.api.wire import dumps, encode_query, loads
+from bulkops.api.executor import RequestExecutor
+from bulkops.api.rest.exchange import http_call
+from bulkops.api.rest.transport import Transport
+from bulkops.api.rest.wire import dumps, encode_query, loads
 from bulkops.clock import Clock
 from bulkops.errors import NotFoundError, ResourceFailedError, UsageError, WaitTimeoutError
 
@@ -120,9 +122,10 @@ def _page_query(limit: int | None, token: str | None) -> str:
 class ControlPlaneClient:
     """Indexes, backups and restore jobs at the controller host (``https://api.pinecone.io``)."""
 
-    def __init__(self, host: str, *, executor: RequestExecutor, clock: Clock) -> None:
+    def __init__(self, host: str, *, executor: RequestExecutor, transport: Transport, clock: Clock) -> None:
         self.host = host
         self._executor = executor
+        self._transport = transport
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -131,10 +134,11 @@ class ControlPlaneClient:
     async def _request(
         self, operation: str, method: str, path: str, body: Mapping[str, Any] | None = None
     ) -> Any:
-        call = Call(
-            operation=operation,
-            method=method,
-            url=self.host + path,
+        call = http_call(
+            self._transport,
+            operation,
+            method,
+            self.host + path,
             body=dumps(body) if body is not None else None,
             idempotent=operation not in _NOT_IDEMPOTENT,
         )

@@ -11,13 +11,15 @@ to aiohttp as ``yarl.URL(..., encoded=True)`` and sent byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 import yarl
 
+from bulkops.api.scripted import Scripted
 from bulkops.errors import RequestTimeoutError, TransportError, UsageError, redact
 
 __all__ = ["AiohttpTransport", "HttpResponse", "MockTransport", "Transport"]
@@ -52,12 +54,15 @@ class AiohttpTransport:
         secret: str | None,
         max_connections: int = 100,
         timeout: float = 30.0,
+        ssl_ca_certs: str | None = None,
     ) -> None:
         self._secret = secret
         self._timeout = timeout
+        # None: aiohttp's default verification against the system's roots; a CA file: trust it instead.
+        tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=ssl_ca_certs) if ssl_ca_certs else True
         self._session = aiohttp.ClientSession(
             headers=dict(headers),
-            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections),
+            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, ssl=tls),
             timeout=aiohttp.ClientTimeout(total=timeout),
             raise_for_status=False,
             auto_decompress=True,
@@ -116,32 +121,14 @@ class SentRequest:
     timeout: float | None
 
 
-Handler = Callable[[SentRequest], "HttpResponse | BaseException | Awaitable[HttpResponse | BaseException]"]
-
-
-@dataclass
-class MockTransport:
+class MockTransport(Scripted[SentRequest, HttpResponse]):
     """A transport for tests: ``handler(request)`` returns the answer (or an exception to raise).
 
     Every request is recorded in :attr:`sent`. Pair it with :class:`bulkops.clock.FakeClock` to test
     pacing and retries with exact times and no network.
     """
 
-    handler: Handler
-    sent: list[SentRequest] = field(default_factory=list)
-    closed: bool = False
-
     async def send(
         self, method: str, url: str, *, body: bytes | None = None, timeout: float | None = None
     ) -> HttpResponse:
-        request = SentRequest(method, url, body, timeout)
-        self.sent.append(request)
-        answer = self.handler(request)
-        if not isinstance(answer, HttpResponse | BaseException):
-            answer = await answer
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    async def aclose(self) -> None:
-        self.closed = True
+        return await self._answer(SentRequest(method, url, body, timeout))
