@@ -18,7 +18,7 @@ from bulkops.cli.context import Settings
 from bulkops.errors import UsageError
 
 if TYPE_CHECKING:
-    from bulkops.api import Client, DataPlaneClient, RequestEvent
+    from bulkops.api import Client, IndexClient, RequestEvent
 
 log = logging.getLogger("bulkops.cli")
 
@@ -64,13 +64,13 @@ def _log_request(event: RequestEvent) -> None:
     log.debug("%s %s (attempt %d)%s%s%s", event.operation, event.kind, event.attempt, status, detail, error)
 
 
-async def open_data_plane(client: Client, settings: Settings) -> DataPlaneClient:
+async def open_data_plane(client: Client, settings: Settings) -> IndexClient:
     """The data plane of ``--index NAME`` (one describe call) or ``--host URL``."""
     settings.target_required()
     return await open_data_plane_at(client, index=settings.index, host=settings.host)
 
 
-async def open_data_plane_at(client: Client, *, index: str | None, host: str | None) -> DataPlaneClient:
+async def open_data_plane_at(client: Client, *, index: str | None, host: str | None) -> IndexClient:
     if host:
         return client.index_at(host, name=index)
     return await client.index(name=index)

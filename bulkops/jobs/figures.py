@@ -43,6 +43,7 @@ class RunFigures:
     ``requests``: requests sent, per operation (empty when the job was given a bare data plane, which
     keeps no statistics). ``rate``: records (a purge: IDs) per second of this run's main phase.
     ``bound``: the rate the documented limits allow for this job (None: no limit applies).
+    ``transport``: the wire the data plane used (``grpc`` / ``rest``; None for a test double).
     """
 
     requests: Mapping[str, int] = field(default_factory=dict)
@@ -53,6 +54,7 @@ class RunFigures:
     bound: float | None = None
     resumed: bool = False
     notes: tuple[str, ...] = ()
+    transport: str | None = None
 
     @property
     def total_requests(self) -> int:
@@ -79,6 +81,7 @@ class RunFigures:
             "rate": float(doc.get("rate", doc.get("records_per_second", 0.0)) or 0.0),
             "bound": doc.get("bound"),
             "notes": tuple(doc.get("notes") or ()),
+            "transport": doc.get("transport"),
         }
 
 
@@ -112,6 +115,7 @@ class FiguresMeter:
             }
             rate_limited = now.total_rate_limited - before.total_rate_limited
             retries = now.total_retries - before.total_retries
+        wire = getattr(self._target.dataplane, "transport", None)  # an IndexClient says which
         return {
             "requests": requests,
             "rate_limited": rate_limited,
@@ -120,4 +124,5 @@ class FiguresMeter:
             "rate": done / seconds if seconds > 0 else 0.0,
             "bound": bound,
             "resumed": resumed,
+            "transport": wire if isinstance(wire, str) else None,
         }

@@ -60,7 +60,9 @@ def read_spec(checkpoint: str | os.PathLike[str]) -> JobSpec:
     return spec_from_json(view.kind, view.spec)
 
 
-def _target(spec: TargetSpec, controller_host: str | None, limits: Limits | EllipsisType) -> TargetSpec:
+def _target(
+    spec: TargetSpec, controller_host: str | None, limits: Limits | EllipsisType, transport: str | None
+) -> TargetSpec:
     """The recorded target with the caller's overrides; an index named in a project is looked up again,
     as its host may have changed since the last run."""
     if isinstance(limits, Profile):
@@ -69,6 +71,9 @@ def _target(spec: TargetSpec, controller_host: str | None, limits: Limits | Elli
         spec = replace(spec, limits=limits or "none", profile=None)
     if controller_host is not None:
         spec = replace(spec, controller_host=controller_host)
+    if transport is not None:
+        wire = TargetSpec.build(index=spec.index, host=spec.host, transport=transport, opened=True).transport
+        spec = replace(spec, transport=wire)
     return replace(spec, host=None) if spec.index else spec
 
 
@@ -78,6 +83,7 @@ async def resume(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits | EllipsisType = ...,
+    transport: str | None = None,
     client: Client | None = None,
     dataplane: DataPlane | None = None,
     client_options: Mapping[str, Any] | None = None,
@@ -87,13 +93,13 @@ async def resume(
 ) -> JobReport:
     """Rerun the job recorded in ``checkpoint`` (purge, export or load) where it stopped.
 
-    ``controller_host`` and ``limits`` override what the checkpoint recorded; ``client``
+    ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
     or ``dataplane`` work as for the job itself. ``ids``: the IDs of a job that was given them in
     memory (or a file that moved); they must be the same IDs. A finished export or import returns its
     stored report without sending anything; a finished purge verifies again.
     """
     spec = read_spec(checkpoint)
-    target = _target(spec.target, controller_host, limits)
+    target = _target(spec.target, controller_host, limits, transport)
     common: dict[str, Any] = {
         "checkpoint": checkpoint,
         "access": Access(api_key, client, dataplane, client_options),

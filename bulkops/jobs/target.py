@@ -18,16 +18,16 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
-from bulkops.api.protocols import DataPlane
+from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.errors import Param, UsageError
 from bulkops.limits.profiles import Profile, load_profile
 
 if TYPE_CHECKING:
     from bulkops.api.client import Client
-    from bulkops.api.controlplane import ControlPlaneClient
+    from bulkops.api.control_plane import ControlPlaneClient
     from bulkops.api.stats import RequestStats
 
 __all__ = [
@@ -38,12 +38,10 @@ __all__ = [
     "Limits",
     "Target",
     "TargetSpec",
-    "Transport",
     "open_target",
 ]
 
-Transport = Literal["auto", "grpc", "rest"]
-TRANSPORTS: tuple[Transport, ...] = ("auto", "grpc", "rest")
+TRANSPORTS: tuple[TransportName, ...] = get_args(TransportName)
 Limits = str | Profile | None  # a profile name, a JSON file of overrides, a Profile; None: no pacing
 
 
@@ -80,7 +78,7 @@ class TargetSpec:
     host: str | None = None
     controller_host: str | None = None
     limits: str = "default"
-    transport: Transport = "auto"
+    transport: TransportName = "auto"
     api_key_env: str | None = None
     profile: Profile | None = field(default=None, compare=False, repr=False)
 
@@ -105,7 +103,8 @@ class TargetSpec:
         if transport not in TRANSPORTS:
             raise UsageError(Param("transport", transport), f" must be one of {', '.join(TRANSPORTS)}")
         profile = limits if isinstance(limits, Profile) else None
-        return cls(index, host, controller_host, _limits_name(limits), transport, api_key_env, profile)
+        wire: TransportName = "grpc" if transport == "grpc" else ("rest" if transport == "rest" else "auto")
+        return cls(index, host, controller_host, _limits_name(limits), wire, api_key_env, profile)
 
     def same_index(self, other: TargetSpec) -> bool:
         """Whether two specs name the same index (see the module docstring)."""
@@ -248,12 +247,9 @@ def _api_key(spec: TargetSpec, api_key: str | None) -> str | None:
 @contextlib.asynccontextmanager
 async def open_target(spec: TargetSpec, access: Access) -> AsyncIterator[Target]:
     """Open ``spec``: with a ready ``dataplane`` (the spec's ``limits`` pace nothing but set the
-    bounds), an open ``client`` (its own limits are in force), or a client of our own."""
+    bounds), an open ``client`` (its own limits and transport are in force), or a client of our own
+    (with the spec's ``transport``)."""
     client, dataplane = access.client, access.dataplane
-    if spec.transport == "grpc":
-        # REST is what this version speaks; "auto" and "rest" both use it. Client(transport=...) is
-        # where the choice goes once the client offers gRPC.
-        raise UsageError(Param("transport", "grpc"), " is not available in this version; use auto or rest")
     if dataplane is not None:
         profile = client.config.limits if client is not None else _profile(spec)
         yield Target(_resolved(spec, dataplane, client), dataplane, profile, client)
@@ -265,6 +261,7 @@ async def open_target(spec: TargetSpec, access: Access) -> AsyncIterator[Target]
 
     options = dict(access.client_options or {})
     key = _api_key(spec, access.api_key)
+    options.setdefault("transport", spec.transport)
     async with Client(key, spec.controller_host, limits=_profile(spec), **options) as own:
         yield await _open_with(spec, own)
 

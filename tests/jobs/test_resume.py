@@ -315,3 +315,22 @@ async def test_checkpoints_written_before_specs_still_resume(server: LocalServer
     purged = await bulkops.resume(tmp_path / "old-purge.ckpt", api_key=KEY, limits="none")
     assert purged.verification.ok
     assert not [i for i in server.ids("src", "ns") if i.startswith("doc-002")]
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+async def test_the_transport_is_an_option_recorded_for_resume(
+    server: LocalServer, tmp_path: Path, transport: str
+) -> None:
+    """Not part of the job's identity: a resume may change it, the spec keeps what it was given."""
+    out = tmp_path / "t.jsonl"
+    report = await bulkops.export(
+        host=server.index_host("src"), namespace="ns", prefix="doc-000", output=out, api_key=KEY,
+        limits="none", transport=transport,
+    )  # fmt: skip
+    assert report.exported == 1000
+    assert report.transport == transport
+    assert read_spec(f"{out}.checkpoint").target.transport == transport
+    other = "grpc" if transport == "rest" else "rest"
+    again = await bulkops.resume(f"{out}.checkpoint", api_key=KEY, transport=other)
+    assert again.resumed
+    assert read_spec(f"{out}.checkpoint").target.transport == other

@@ -33,7 +33,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bulkops.api.protocols import DataPlane
+from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, UsageError
 from bulkops.jobs.arguments import renamed
@@ -76,6 +76,7 @@ async def export(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
+    transport: TransportName = "auto",
     progress: Callable[[ExportProgress], None] | None = None,
     commit_every: int = 50_000,
     client: Client | None = None,
@@ -103,7 +104,8 @@ async def export(
         raise UsageError("say where to export to: ", Param("output"), "=<file.jsonl or dir.parquet>")
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
     )  # fmt: skip
     spec, prepared = build_export(
         output=output,

@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bulkops.api.protocols import DataPlane
+from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, UsageError
 from bulkops.jobs.arguments import renamed
@@ -65,6 +65,7 @@ async def load(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
+    transport: TransportName = "auto",
     progress: Callable[[LoadProgress], None] | None = None,
     client: Client | None = None,
     dataplane: DataPlane | None = None,
@@ -90,7 +91,8 @@ async def load(
         raise UsageError("say what to import: ", Param("input"), "=<an export: file.jsonl or dir.parquet>")
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
     )  # fmt: skip
     spec = build_load(
         input=source,

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bulkops.api.protocols import DataPlane
+from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.purge.job import run_purge
@@ -57,6 +57,7 @@ async def purge(
     api_key: str | None = None,
     controller_host: str | None = None,
     limits: Limits = "default",
+    transport: TransportName = "auto",
     progress: Callable[[PurgeProgress], None] | None = None,
     sample_size: int = 10,
     client: Client | None = None,
@@ -80,7 +81,8 @@ async def purge(
     """
     access = Access(api_key, client, dataplane, client_options)
     target = TargetSpec.build(
-        index=index, host=host, controller_host=controller_host, limits=limits, opened=access.opened
+        index=index, host=host, controller_host=controller_host, limits=limits, transport=transport,
+        opened=access.opened,
     )  # fmt: skip
     spec, prepared = build_purge(
         target=target,
