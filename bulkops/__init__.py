@@ -1,10 +1,11 @@
 """bulkops: fast, resumable bulk operations on Pinecone serverless indexes.
 
 The library surface: the three jobs (``purge``, ``export``, ``load``) with their progress and report
-types, the async ``Client``, the errors a caller handles, and the local server (``ServerConfig``,
-``serve_local``). Nothing is imported until it is asked for (PEP 562): ``import bulkops.errors`` or
-``bulkops serve`` load only what they use, not the client, the jobs and aiohttp. The library never
-imports click or rich (those are the CLI's). Test doubles live in :mod:`bulkops.testing`.
+types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a caller handles, and
+the local server (``ServerConfig``, ``serve_local``). Nothing is imported until it is asked for (PEP
+562): ``import bulkops.errors`` or ``bulkops serve`` load only what they use, not the client, the jobs
+and aiohttp. The library never imports click or rich (those are the CLI's). Test doubles live in
+:mod:`bulkops.testing`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,39 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bulkops.api import Client
-    from bulkops.errors import BulkopsError, UsageError, VerificationError
-    from bulkops.jobs import PurgeProgress, PurgeReport, purge
-    from bulkops.jobs.export import ExportProgress, ExportReport, export
-    from bulkops.jobs.load import LoadProgress, LoadReport, RecordRejectedError, load
+    from bulkops.errors import (
+        BulkopsError,
+        CheckpointBusyError,
+        PartialJobError,
+        RecordRejectedError,
+        UsageError,
+        VerificationError,
+    )
+    from bulkops.jobs import (
+        ExportProgress,
+        ExportReport,
+        LoadProgress,
+        LoadReport,
+        PurgeProgress,
+        PurgeReport,
+        export,
+        load,
+        purge,
+        resume,
+    )
     from bulkops.server import ServerConfig, serve_local
 
     __version__: str
 
 __all__ = [
     "BulkopsError",
+    "CheckpointBusyError",
     "Client",
     "ExportProgress",
     "ExportReport",
     "LoadProgress",
     "LoadReport",
+    "PartialJobError",
     "PurgeProgress",
     "PurgeReport",
     "RecordRejectedError",
@@ -39,26 +58,30 @@ __all__ = [
     "export",
     "load",
     "purge",
+    "resume",
     "serve_local",
 ]
 
 # Every public name -> the module that defines it (imported on first use).
 _LAZY: dict[str, str] = {
     "BulkopsError": "bulkops.errors",
+    "CheckpointBusyError": "bulkops.errors",
     "Client": "bulkops.api",
-    "ExportProgress": "bulkops.jobs.export",
-    "ExportReport": "bulkops.jobs.export",
-    "LoadProgress": "bulkops.jobs.load",
-    "LoadReport": "bulkops.jobs.load",
+    "ExportProgress": "bulkops.jobs",
+    "ExportReport": "bulkops.jobs",
+    "LoadProgress": "bulkops.jobs",
+    "LoadReport": "bulkops.jobs",
+    "PartialJobError": "bulkops.errors",
     "PurgeProgress": "bulkops.jobs",
     "PurgeReport": "bulkops.jobs",
-    "RecordRejectedError": "bulkops.jobs.load",
+    "RecordRejectedError": "bulkops.errors",
     "ServerConfig": "bulkops.server",
     "UsageError": "bulkops.errors",
     "VerificationError": "bulkops.errors",
-    "export": "bulkops.jobs.export",
-    "load": "bulkops.jobs.load",
+    "export": "bulkops.jobs",
+    "load": "bulkops.jobs",
     "purge": "bulkops.jobs",
+    "resume": "bulkops.jobs",
     "serve_local": "bulkops.server",
 }
 

@@ -3,11 +3,14 @@
     BulkopsError
     ├── UsageError                      the caller asked for something invalid; nothing was sent
     ├── CheckpointError                 a checkpoint file cannot be used
-    │   └── CheckpointMismatchError     the checkpoint belongs to a different job
+    │   ├── CheckpointMismatchError     the checkpoint belongs to a different job
+    │   └── CheckpointBusyError         another process is running the checkpoint's job right now
     ├── TransportError                  no HTTP answer: refused, reset, timed out
     │   └── RequestTimeoutError
     ├── RetryExhaustedError             retries, retry budget or the job deadline ran out
-    ├── VerificationError               a purge's verification pass still found records
+    ├── PartialJobError                 a job ended part-way; ``report`` says what it did
+    │   ├── VerificationError           a purge's verification pass still found records
+    │   └── RecordRejectedError         an import stopped at a record the index refuses
     ├── WaitTimeoutError                an index, backup or restore job was not ready in time
     ├── ResourceFailedError             an index, backup or restore job ended in a failed state
     └── ApiError                        the server answered with a non-2xx status
@@ -28,12 +31,18 @@ anything else (plain text, HTML from a proxy) is kept as the message, truncated.
 
 A gRPC status is mapped to the HTTP status of the same family (:data:`GRPC_HTTP_STATUS`, beside the
 HTTP table), so both transports raise the same classes and the same retry rules apply.
+
+A message that names a parameter of the caller's (``max_delete``, ``prefix``...) holds it as a
+:class:`Param` part, not as text: ``str(error)`` spells it as the library's keyword argument
+(``max_delete=10``) and the CLI renders the same error with its option (``--max-delete 10``), so
+neither side rewrites the other's words. ``error.param`` is the parameter the error is about.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import orjson
 
@@ -44,14 +53,18 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BulkopsError",
+    "CheckpointBusyError",
     "CheckpointError",
     "CheckpointMismatchError",
     "ConflictError",
     "DeletionProtectedError",
     "ForbiddenError",
     "NotFoundError",
+    "Param",
+    "PartialJobError",
     "PreconditionFailedError",
     "RateLimitedError",
+    "RecordRejectedError",
     "RequestTimeoutError",
     "RequestTooLargeError",
     "ResourceFailedError",
@@ -78,10 +91,49 @@ EXIT_CODES: Mapping[str, int] = {
 }
 
 
+_NO_VALUE: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A caller's parameter named inside an error message, with the value it was given (if shown).
+
+    ``str(Param("max_delete", 10))`` is the library's spelling, ``max_delete=10``; the CLI spells the
+    same part with its option, ``--max-delete 10``.
+    """
+
+    name: str
+    value: Any = _NO_VALUE
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _NO_VALUE
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value!r}" if self.has_value else self.name
+
+
+MessagePart = str | Param
+
+
 class BulkopsError(Exception):
-    """Root of every error bulkops raises."""
+    """Root of every error bulkops raises.
+
+    The message is given as parts: text, and :class:`Param` for each parameter it names. ``param``
+    is the parameter the error is about (by default the first one named).
+    """
 
     exit_code: ClassVar[int] = EXIT_CODES["error"]
+
+    def __init__(self, *parts: MessagePart, param: str | None = None) -> None:
+        self.parts: tuple[MessagePart, ...] = parts
+        named = next((p.name for p in parts if isinstance(p, Param)), None)
+        self.param: str | None = param if param is not None else named
+        super().__init__(self.render())
+
+    def render(self, spell: Callable[[Param], str] = str) -> str:
+        """The message with every named parameter spelled by ``spell`` (default: as keyword arguments)."""
+        return "".join(part if isinstance(part, str) else spell(part) for part in self.parts)
 
 
 class UsageError(BulkopsError, ValueError):
@@ -100,6 +152,18 @@ class CheckpointMismatchError(CheckpointError):
     """The checkpoint was written by a different job (another index, namespace, prefix or kind)."""
 
 
+class CheckpointBusyError(CheckpointError):
+    """Another process holds the checkpoint: two runs of one job at once would corrupt its output.
+
+    ``pid`` and ``job`` name the other run, as it recorded itself (None / "" when it could not).
+    """
+
+    def __init__(self, *parts: MessagePart, pid: int | None = None, job: str = "") -> None:
+        super().__init__(*parts)
+        self.pid = pid
+        self.job = job
+
+
 class TransportError(BulkopsError):
     """No HTTP answer came back: connection refused or reset, DNS failure, timeout."""
 
@@ -116,10 +180,44 @@ class RetryExhaustedError(BulkopsError):
         self.last_error = last_error
 
 
-class VerificationError(BulkopsError):
-    """The verification pass after a purge still found targeted records."""
+ReportT = TypeVar("ReportT")
+
+
+class PartialJobError(BulkopsError, Generic[ReportT]):
+    """A job ended part-way: ``report`` (the job's report type) says what it did (exit code 3)."""
 
     exit_code: ClassVar[int] = EXIT_CODES["partial"]
+
+    def __init__(self, *parts: MessagePart, report: ReportT, param: str | None = None) -> None:
+        super().__init__(*parts, param=param)
+        self.report: ReportT = report
+
+
+class VerificationError(PartialJobError[ReportT]):
+    """The verification pass after a purge still found targeted records; ``report`` is the purge's."""
+
+
+class RecordRejectedError(PartialJobError[ReportT]):
+    """An import with ``on_error="stop"`` reached a record the index refuses (or would refuse).
+
+    ``ordinal`` (0-based, across the input), ``location`` (``file line N`` / ``part row N``),
+    ``record_id`` and ``reason`` say which record and why; ``report`` says which records went in.
+    """
+
+    def __init__(
+        self,
+        *parts: MessagePart,
+        report: ReportT,
+        ordinal: int,
+        location: str,
+        record_id: str | None,
+        reason: str,
+    ) -> None:
+        super().__init__(*parts, report=report)
+        self.ordinal = ordinal
+        self.location = location
+        self.record_id = record_id
+        self.reason = reason
 
 
 class WaitTimeoutError(BulkopsError):

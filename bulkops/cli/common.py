@@ -18,7 +18,7 @@ from bulkops.cli.context import Settings
 from bulkops.errors import UsageError
 
 if TYPE_CHECKING:
-    from bulkops.api import Client, RequestEvent
+    from bulkops.api import Client, IndexClient, RequestEvent
 
 log = logging.getLogger("bulkops.cli")
 
@@ -30,7 +30,6 @@ __all__ = [
     "open_data_plane_at",
     "parse_filter",
     "parse_pairs",
-    "wire_namespace",
 ]
 
 # How often --wait polls the control plane. Backups and restores on Pinecone take minutes, but the
@@ -65,36 +64,26 @@ def _log_request(event: RequestEvent) -> None:
     log.debug("%s %s (attempt %d)%s%s%s", event.operation, event.kind, event.attempt, status, detail, error)
 
 
-async def open_data_plane(client: Client, settings: Settings) -> Any:
+async def open_data_plane(client: Client, settings: Settings) -> IndexClient:
     """The data plane of ``--index NAME`` (one describe call) or ``--host URL``."""
     settings.target_required()
     return await open_data_plane_at(client, index=settings.index, host=settings.host)
 
 
-async def open_data_plane_at(client: Client, *, index: str | None, host: str | None) -> Any:
+async def open_data_plane_at(client: Client, *, index: str | None, host: str | None) -> IndexClient:
     if host:
         return client.index_at(host, name=index)
     return await client.index(name=index)
 
 
-def wire_namespace(namespace: str | None) -> str:
-    """``__default__`` and an absent --namespace both mean the default namespace."""
-    if namespace is None or namespace == "__default__":
-        return ""
-    return namespace
-
-
-def parse_filter(text: str) -> dict[str, Any]:
-    """A metadata filter given on the command line as JSON."""
+def parse_filter(text: str) -> Any:
+    """A metadata filter given on the command line as JSON (the library checks what it says)."""
     try:
-        doc = orjson.loads(text)
+        return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise UsageError(
             f'--filter is not valid JSON ({exc}); example: --filter \'{{"genre": {{"$eq": "drama"}}}}\''
         ) from None
-    if not isinstance(doc, dict) or not doc:
-        raise UsageError('--filter must be a non-empty JSON object, e.g. \'{"genre": "drama"}\'')
-    return doc
 
 
 def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:

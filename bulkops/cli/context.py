@@ -4,6 +4,8 @@ Global options are accepted both before the command (``bulkops --json indexes li
 (``bulkops indexes list --json``): the group stores them in :class:`Settings`, and each command's own
 copy of the options overwrites what the user gave there. Environment variables are read once, by the
 group, exactly as the official SDK reads them (``PINECONE_API_KEY``, ``PINECONE_CONTROLLER_HOST``).
+``--namespace`` may be repeated (every value applies; before and after the command add up); giving
+``--index``, ``--host`` or ``--limits`` twice is an error rather than the last one silently winning.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bulkops.cli.options import single
 from bulkops.cli.output import Output
 from bulkops.errors import UsageError
 
@@ -34,7 +37,7 @@ class Settings:
     controller_host: str | None = None
     index: str | None = None
     host: str | None = None
-    namespace: str | None = None
+    namespaces: tuple[str, ...] = ()
     limits: str | None = None
     json: bool = False
     quiet: bool = False
@@ -46,6 +49,11 @@ class Settings:
         if self._output is None:
             self._output = Output(json_mode=self.json, quiet=self.quiet, secret=self.api_key)
         return self._output
+
+    @property
+    def namespace(self) -> str | None:
+        """The one ``--namespace`` of a command that takes one (None: not given)."""
+        return single(self.namespaces, "--namespace")
 
     def target_required(self) -> None:
         """Data-plane commands need exactly one of --index / --host."""
@@ -78,11 +86,19 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
 
+_REPEATABLE = ("namespaces",)  # every value applies
+_ONCE = ("index", "host", "limits")  # a repeat is an error
+
+
 def _setter(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        if value is None or value is False:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None or value is False or value == ():
             return  # not given here: keep what the group (or the environment) said
         settings = ctx.ensure_object(Settings)
+        if name in _REPEATABLE:
+            value = (*getattr(settings, name), *value)
+        elif name in _ONCE:
+            value = single(value, param.opts[0])
         setattr(settings, name, value)
         if name in ("json", "quiet", "api_key"):
             settings._output = None  # rebuild with the new mode / secret
@@ -113,18 +129,27 @@ def global_options(*, with_env: bool) -> Callable[[F], F]:
                 "help": "Control-plane URL (default https://api.pinecone.io) [env PINECONE_CONTROLLER_HOST].",
             },
         ),
-        (("--index",), "index", {"metavar": "NAME", "help": "Index to work on, by name."}),
-        (("--host",), "host", {"metavar": "URL", "help": "Index host URL, instead of --index."}),
+        (("--index",), "index", {"metavar": "NAME", "multiple": True, "help": "Index to work on, by name."}),
+        (
+            ("--host",),
+            "host",
+            {"metavar": "URL", "multiple": True, "help": "Index host URL, instead of --index."},
+        ),
         (
             ("--namespace", "-n"),
-            "namespace",
-            {"metavar": "NS", "help": "Namespace ('' or __default__ is the default namespace)."},
+            "namespaces",
+            {
+                "metavar": "NS",
+                "multiple": True,
+                "help": "Namespace ('' or __default__ is the default namespace); jobs take it repeated.",
+            },
         ),
         (
             ("--limits",),
             "limits",
             {
                 "metavar": "PROFILE",
+                "multiple": True,
                 "help": "Rate limits: default, strict, none, or a JSON file of overrides.",
             },
         ),

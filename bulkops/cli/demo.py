@@ -33,10 +33,10 @@ from bulkops.cli.output import Output
 from bulkops.cli.progress import JobProgress
 from bulkops.clock import SYSTEM_CLOCK
 from bulkops.errors import VerificationError
+from bulkops.jobs.namespaces import label
 
 if TYPE_CHECKING:  # annotations only: the demo depends on the jobs' entry points, not their modules
-    from bulkops.jobs.load import LoadProgress
-    from bulkops.jobs.purge_report import PurgeProgress
+    from bulkops.jobs import LoadProgress, PurgeProgress
 
 __all__ = ["demo"]
 
@@ -197,7 +197,7 @@ async def _tour(
         for namespace, path in files.items():
             with _bar(out, f"seed {namespace}", layout.count(namespace)) as view:
                 report = await bulkops.load(
-                    from_=path,
+                    input=path,
                     index=INDEX,
                     dataplane=dp,
                     namespace=namespace,
@@ -220,7 +220,7 @@ async def _tour(
             )
         )
         stats = await dp.describe_index_stats()
-        facts["seeded"] = {ns or "__default__": v.get("vectorCount") for ns, v in stats["namespaces"].items()}
+        facts["seeded"] = {label(ns): v.get("vectorCount") for ns, v in stats["namespaces"].items()}
         out.info(f"seeded: {facts['seeded']}")
 
         # -- export ----------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ async def _tour(
         target = work / f"{ns}.jsonl"
         with _bar(out, f"export {ns}", layout.count(ns)) as view:
             export = await bulkops.export(
-                to=target,
+                output=target,
                 index=INDEX,
                 dataplane=dp,
                 namespace=ns,
@@ -269,7 +269,7 @@ async def _tour(
                     progress=on_purge,
                 )
             except VerificationError as exc:
-                purge = exc.report  # type: ignore[attr-defined]
+                purge = exc.report
         backup_id = purge.backup_id
         end = clock.now()
         backup_started = phases.get("backup", t)
@@ -283,7 +283,7 @@ async def _tour(
                 end - deleting_started,
                 purge.bound,
                 note=f"{verdict}; rate over the delete phase, seconds incl. verification",
-                measured_rate=purge.ids_per_second,
+                measured_rate=purge.rate,
             )
         )
         facts["purged"] = purge.deleted

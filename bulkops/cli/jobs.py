@@ -1,66 +1,103 @@
-"""``bulkops purge``, ``bulkops export`` and ``bulkops import``: the bulk jobs, with progress and a report.
+"""``bulkops purge``, ``bulkops export`` and ``bulkops load`` (alias ``import``): the bulk jobs.
 
-Each command checks its input first (nothing is sent on bad input), always runs with a checkpoint
-(``--checkpoint`` or one under the state directory), draws a progress bar on a terminal, and on
-Ctrl-C lets the library flush the checkpoint, then prints the exact command that resumes the job.
+Each command turns its options into the library's spec (:func:`bulkops.jobs.purge.spec.build_purge`
+and its siblings, which check every input: nothing is sent, confirmed or created on bad input), asks
+before a purge, and runs the job with a checkpoint (:mod:`bulkops.cli.runner`). ``--prefix`` and
+``--namespace`` may be repeated and all apply; an option that takes one value refuses a second.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bulkops.cli.common import parse_filter, wire_namespace
+from bulkops.cli.common import parse_filter
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings
-from bulkops.cli.inputs import check_ids_file, check_input_path, check_output_path, check_prefix
-from bulkops.cli.runner import JobRequest, default_checkpoint_path, run_job
+from bulkops.cli.options import single
+from bulkops.cli.progress import JobProgress
+from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job
 from bulkops.errors import UsageError
+from bulkops.jobs.export.spec import ExportSpec, build_export
+from bulkops.jobs.figures import RunFigures
+from bulkops.jobs.ids import IdsInput, prepare_ids
+from bulkops.jobs.load.spec import build_load
+from bulkops.jobs.namespaces import label
+from bulkops.jobs.purge.spec import build_purge
+from bulkops.jobs.target import Access, TargetSpec, open_target
+from bulkops.sinks.manifest import read_manifest
 
-__all__ = ["export", "import_", "purge"]
+if TYPE_CHECKING:
+    from bulkops.api import Client
+
+__all__ = ["export", "import_", "load", "purge"]
 
 checkpoint_option = click.option(
     "--checkpoint",
-    type=click.Path(dir_okay=False),
+    multiple=True,
     metavar="PATH",
     help="Checkpoint file (SQLite). Rerunning with the same file resumes. Default: <output>.checkpoint "
-    "(export), a new file under $XDG_STATE_HOME/bulkops/ (purge, import).",
+    "(export), a new file under $XDG_STATE_HOME/bulkops/ (purge, load).",
+)
+prefix_option = click.option(
+    "--prefix", "prefixes", multiple=True, metavar="P", help="Records whose ID starts with P (repeatable)."
+)
+ids_option = click.option(
+    "--ids-file", multiple=True, metavar="PATH", help="The IDs in this file (one per line)."
+)
+filter_option = click.option("--filter", "filters", multiple=True, metavar="JSON", help="A metadata filter.")
+allow_missing_option = click.option(
+    "--allow-missing", is_flag=True, help="Go on without a --namespace that does not exist (default: refuse)."
 )
 
 
-def _one_selector(**given: Any) -> str:
-    chosen = [name for name, value in given.items() if value not in (None, False)]
-    names = " | ".join(f"--{n.replace('_', '-')}" for n in given)
-    if len(chosen) != 1:
-        raise UsageError(f"choose exactly one of {names}" + (f" (got {len(chosen)})" if chosen else ""))
-    return chosen[0]
+def _namespaces(settings: Settings) -> dict[str, Any]:
+    """``-n`` given none, once or several times, as the library's namespace arguments."""
+    names = settings.namespaces
+    if not names:
+        return {}
+    return {"namespace": names[0]} if len(names) == 1 else {"namespaces": list(names)}
 
 
-def _request(
-    settings: Settings, kind: str, args: dict[str, Any], checkpoint: str | None, **kw: Any
-) -> JobRequest:
-    args = {"index": settings.index, "host": settings.host, **args}
-    path = Path(checkpoint).absolute() if checkpoint else default_checkpoint_path(kind, args)
-    return JobRequest(kind=kind, args=args, checkpoint=path, **kw)
+def _checkpoint(values: tuple[str, ...]) -> Path | None:
+    path = single(values, "--checkpoint")
+    return Path(path).absolute() if path is not None else None
+
+
+def _target(settings: Settings) -> TargetSpec:
+    settings.target_required()
+    return TargetSpec.build(
+        index=settings.index,
+        host=settings.host,
+        controller_host=settings.controller_host,
+        limits=settings.limits_spec() or "default",
+    )
+
+
+def _ids(values: tuple[str, ...]) -> IdsInput | None:
+    """The library's own IDs reader: the file is validated and counted once, here, and not re-read."""
+    path = single(values, "--ids-file")
+    return prepare_ids(path) if path is not None else None
 
 
 @click.command()
-@click.option("--prefix", metavar="P", help="Delete every record whose ID starts with P.")
-@click.option("--ids-file", type=str, metavar="PATH", help="Delete the IDs in this file (one per line).")
-@click.option("--filter", "filter_", metavar="JSON", help="Delete records matching a metadata filter.")
-@click.option("--all", "everything", is_flag=True, help="Delete every record in the namespace.")
+@prefix_option
+@ids_option
+@filter_option
+@click.option("--all", "everything", is_flag=True, help="Delete every record in the namespace(s).")
+@click.option("--all-namespaces", is_flag=True, help="Every namespace of the index (instead of --namespace).")
+@allow_missing_option
 @click.option("--dry-run", is_flag=True, help="Count what would go and show a sample; delete nothing.")
-@click.option("--max-delete", type=click.IntRange(min=0), metavar="N", help="Refuse to delete more than N.")
+@click.option("--max-delete", multiple=True, type=int, metavar="N", help="Refuse to delete more than N.")
 @click.option("--backup-first", is_flag=True, help="Back up the index (and wait until Ready) first.")
 @click.option(
     "--verify-delay",
-    type=click.FloatRange(min=0),
-    default=5.0,
-    show_default=True,
+    multiple=True,
+    type=float,
     metavar="S",
-    help="Seconds to wait (the consistency lag) before the verification pass.",
+    help="Seconds to wait (the consistency lag) before the verification pass [default: 5].",
 )
 @checkpoint_option
 @yes_option
@@ -68,67 +105,78 @@ def _request(
 @pass_settings
 def purge(
     settings: Settings,
-    prefix: str | None,
-    ids_file: str | None,
-    filter_: str | None,
+    prefixes: tuple[str, ...],
+    ids_file: tuple[str, ...],
+    filters: tuple[str, ...],
     everything: bool,
+    all_namespaces: bool,
+    allow_missing: bool,
     dry_run: bool,
-    max_delete: int | None,
+    max_delete: tuple[int, ...],
     backup_first: bool,
-    verify_delay: float,
-    checkpoint: str | None,
+    verify_delay: tuple[float, ...],
+    checkpoint: tuple[str, ...],
     yes: bool,
 ) -> None:
-    """Delete records by ID prefix, IDs file, metadata filter, or a whole namespace."""
-    settings.target_required()
-    mode = _one_selector(prefix=prefix, ids_file=ids_file, filter=filter_, all=everything)
-    args: dict[str, Any] = {"namespace": wire_namespace(settings.namespace)}
-    total: int | None = None
-    if prefix is not None:
-        check_prefix(prefix)
-        args["prefix"] = prefix
-        what = f"every record whose ID starts with {prefix!r}"
-    elif ids_file is not None:
-        total = check_ids_file(ids_file)
-        args["ids_file"] = str(Path(ids_file).absolute())
-        what = f"the {total:,} IDs listed in {ids_file}"
-    elif filter_ is not None:
-        args["filter"] = parse_filter(filter_)
-        what = f"every record matching the filter {filter_}"
-    else:
-        if settings.namespace is None:
-            raise UsageError("--all needs --namespace NS (use __default__ for the default namespace)")
-        args["everything"] = True
-        what = "EVERY record"
-    if backup_first and not settings.index:
-        raise UsageError("--backup-first needs --index NAME (backups are made through the control plane)")
-    args.update(max_delete=max_delete, backup_first=backup_first, verify_delay=verify_delay)
-    target = settings.index or settings.host
-    ns_label = args["namespace"] or "__default__"
+    """Delete records by ID prefix, IDs file, metadata filter, or whole namespaces."""
+    target = _target(settings)
+    if everything and not settings.namespaces and not all_namespaces:
+        raise UsageError("--all needs --namespace NS (use __default__ for the default namespace)")
+    filter_text = single(filters, "--filter")
+    delay = single([str(d) for d in verify_delay], "--verify-delay")
+    limit = single([str(m) for m in max_delete], "--max-delete")
+    spec, ids = build_purge(
+        target=target,
+        **_namespaces(settings),
+        all_namespaces=all_namespaces,
+        allow_missing=allow_missing,
+        prefix=list(prefixes) or None,
+        ids=_ids(ids_file),
+        filter=parse_filter(filter_text) if filter_text is not None else None,
+        everything=everything,
+        max_delete=int(limit) if limit is not None else None,
+        backup_first=backup_first,
+        verify_delay=float(delay) if delay is not None else 5.0,
+        confirmed=True,
+    )
+    where = spec.target.describe()
     if not dry_run:
-        lines = [what, f"in namespace {ns_label} of {target}"]
+        lines = [spec.selection.describe(), f"in namespace(s) {spec.namespaces.describe()} of {where}"]
         lines.append("a backup of the index is made first" if backup_first else "no backup first")
-        if max_delete is not None:
-            lines.append(f"refused if more than {max_delete:,} records would go")
-        if mode in ("prefix", "filter"):
+        if spec.options.max_delete is not None:
+            lines.append(f"refused if more than {spec.options.max_delete:,} records would go")
+        if spec.selection.kind in ("prefixes", "filter"):
             lines.append("(run with --dry-run first to count them)")
-        confirm_destructive(settings.out, f"purge from {target}", lines, yes=yes)
-    request = _request(settings, "purge", args, checkpoint, dry_run=dry_run, total=total)
-    if dry_run:
-        request.checkpoint = None  # a dry run changes nothing and keeps no checkpoint
-    run_job(settings, request)
+        confirm_destructive(settings.out, f"purge from {where}", lines, yes=yes)
+    path = None if dry_run else (_checkpoint(checkpoint) or default_checkpoint_path("purge"))
+
+    async def start(client: Client, view: JobProgress) -> RunFigures:
+        from bulkops.jobs.purge.job import run_purge
+
+        return await run_purge(
+            spec,
+            ids=ids,
+            checkpoint=path,
+            dry_run=dry_run,
+            access=Access(client=client),
+            progress=progress_for(view),
+        )
+
+    total = ids.count * max(1, len(settings.namespaces)) if ids else None
+    run_job(settings, Job("purge", f"purge {where}", path, start, total=total))
 
 
 @click.command()
-@click.option("--prefix", metavar="P", help="Export every record whose ID starts with P.")
-@click.option("--ids-file", type=str, metavar="PATH", help="Export the IDs in this file.")
-@click.option("--filter", "filter_", metavar="JSON", help="Export records matching a metadata filter.")
+@prefix_option
+@ids_option
+@filter_option
 @click.option("--all-namespaces", is_flag=True, help="Export every namespace (default: --namespace only).")
+@allow_missing_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing output that is not this job's.")
 @click.option(
     "--output",
     "-o",
-    required=True,
+    multiple=True,
     metavar="PATH",
     help="PATH.jsonl (one record per line) or PATH.parquet (a directory of part files).",
 )
@@ -137,70 +185,98 @@ def purge(
 @pass_settings
 def export(
     settings: Settings,
-    prefix: str | None,
-    ids_file: str | None,
-    filter_: str | None,
+    prefixes: tuple[str, ...],
+    ids_file: tuple[str, ...],
+    filters: tuple[str, ...],
     all_namespaces: bool,
+    allow_missing: bool,
     overwrite: bool,
-    output: str,
-    checkpoint: str | None,
+    output: tuple[str, ...],
+    checkpoint: tuple[str, ...],
 ) -> None:
     """Write records (id, values, sparse values, metadata) to JSONL or Parquet, exactly once."""
-    settings.target_required()
-    if len([x for x in (prefix, ids_file, filter_) if x is not None]) > 1:
-        raise UsageError("choose at most one of --prefix | --ids-file | --filter (none exports everything)")
-    if all_namespaces and settings.namespace is not None:
-        raise UsageError("give either --namespace NS or --all-namespaces, not both")
-    args: dict[str, Any] = {
-        "namespace": wire_namespace(settings.namespace),
-        "all_namespaces": all_namespaces,
-        "overwrite": overwrite,
-    }
-    total: int | None = None
-    if prefix is not None:
-        check_prefix(prefix)
-        args["prefix"] = prefix
-    elif ids_file is not None:
-        total = check_ids_file(ids_file)
-        args["ids_file"] = str(Path(ids_file).absolute())
-    elif filter_ is not None:
-        args["filter"] = parse_filter(filter_)
-    check_output_path(output)
-    args["output"] = str(Path(output).absolute())
-    request = _request(settings, "export", args, checkpoint, total=total)
-    assert request.checkpoint is not None
-    if Path(output).exists() and not request.checkpoint.exists() and not overwrite:
-        # Refuse here, before the library creates a checkpoint that would make a rerun "resume" into
-        # (and clobber) a file that was never this job's.
-        raise UsageError(
-            f"--output {output} already exists and no checkpoint of this export describes it; "
-            "choose another path or pass --overwrite"
+    target = _target(settings)
+    path = single(output, "--output")
+    if path is None:
+        raise UsageError("say where to export to: --output PATH.jsonl or PATH.parquet")
+    filter_text = single(filters, "--filter")
+    spec, ids = build_export(
+        output=path,
+        target=target,
+        **_namespaces(settings),
+        all_namespaces=all_namespaces,
+        allow_missing=allow_missing,
+        prefix=list(prefixes) or None,
+        ids=_ids(ids_file),
+        filter=parse_filter(filter_text) if filter_text is not None else None,
+        overwrite=overwrite,
+        strict_output=True,
+    )
+    journal = _checkpoint(checkpoint) or spec.default_checkpoint()
+
+    async def start(client: Client, view: JobProgress) -> RunFigures:
+        from bulkops.jobs.export.job import run_export
+
+        return await run_export(
+            spec, ids=ids, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
         )
-    run_job(settings, request)
+
+    async def total_later(client: Client) -> int | None:
+        return await _export_total(spec, client)
+
+    total = ids.count if ids else None
+    run_job(settings, Job("export", f"export {spec.target.describe()}", journal, start, total, total_later))
 
 
-@click.command("import")
-@click.option("--input", "-i", "input_", required=True, metavar="PATH", help="A bulkops export.")
+async def _export_total(spec: ExportSpec, client: Client) -> int | None:
+    """Records a whole-namespace export will write: one stats call (other selections: unknown)."""
+    if spec.selection.kind != "everything":
+        return None
+    async with open_target(spec.target, Access(client=client)) as target:
+        stats = await target.dataplane.describe_index_stats()
+    if spec.namespaces.names is None:
+        return int(stats.get("totalVectorCount") or 0)
+    spaces = stats.get("namespaces") or {}
+    entries = [spaces.get(ns) or spaces.get(label(ns)) or {} for ns in spec.namespaces.names]
+    return sum(int(entry.get("vectorCount", 0)) for entry in entries) or None
+
+
+@click.command("load")
+@click.option("--input", "-i", "input_", multiple=True, metavar="PATH", help="A bulkops export.")
 @click.option(
     "--on-error",
     type=click.Choice(["stop", "skip"]),
     default="stop",
     show_default=True,
-    help="A record the server rejects: stop there, or report it and go on (exit 3 at the end).",
+    help="A record the index refuses: stop there (nothing after it is sent), or report it and go on "
+    "(exit 3 at the end).",
 )
 @checkpoint_option
 @global_options(with_env=False)
 @pass_settings
-def import_(settings: Settings, input_: str, on_error: str, checkpoint: str | None) -> None:
+def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint: tuple[str, ...]) -> None:
     """Upsert an export (JSONL or Parquet) into an index, in 1000-record / 2 MB batches.
 
-    Records go to --namespace, or (without it) to the namespaces the export recorded.
+    Records go to --namespace, or (without it) to the namespaces the export recorded. ``bulkops import``
+    is the same command (Pinecone's word for it).
     """
-    settings.target_required()
-    check_input_path(input_)
-    args: dict[str, Any] = {
-        "namespace": None if settings.namespace is None else wire_namespace(settings.namespace),
-        "input": str(Path(input_).absolute()),
-        "on_error": on_error,
-    }
-    run_job(settings, _request(settings, "import", args, checkpoint))
+    target = _target(settings)
+    source = single(input_, "--input")
+    if source is None:
+        raise UsageError("say what to import: --input PATH (a JSONL file or a Parquet export directory)")
+    spec = build_load(input=source, target=target, namespace=settings.namespace, on_error=on_error)
+    journal = _checkpoint(checkpoint) or default_checkpoint_path("load")
+
+    async def start(client: Client, view: JobProgress) -> RunFigures:
+        from bulkops.jobs.load.job import run_load
+
+        return await run_load(
+            spec, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
+        )
+
+    manifest = read_manifest(spec.input_path)
+    total = manifest.total if manifest else None
+    run_job(settings, Job("load", f"load into {spec.target.describe()}", journal, start, total))
+
+
+import_ = load  # ``bulkops import``: registered under both names (bulkops.cli.main.COMMANDS)

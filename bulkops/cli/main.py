@@ -34,7 +34,8 @@ COMMANDS: dict[str, str] = {
     "namespaces": "bulkops.cli.namespaces:namespaces",
     "purge": "bulkops.cli.jobs:purge",
     "export": "bulkops.cli.jobs:export",
-    "import": "bulkops.cli.jobs:import_",
+    "load": "bulkops.cli.jobs:load",
+    "import": "bulkops.cli.jobs:import_",  # Pinecone's word for it: the same command as load
     "resume": "bulkops.cli.checkpoints:resume",
     "status": "bulkops.cli.checkpoints:status",
     "demo": "bulkops.cli.demo:demo",

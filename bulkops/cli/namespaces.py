@@ -10,6 +10,7 @@ from bulkops.cli.common import open_client, open_data_plane
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.errors import NotFoundError
+from bulkops.jobs.namespaces import label, normalize
 
 __all__ = ["namespaces"]
 
@@ -33,8 +34,7 @@ def list_(settings: Settings, prefix: str | None) -> None:
 
     rows = run_async(go)
     for row in rows:
-        if row.get("name") == "":
-            row["name"] = "__default__"
+        row["name"] = label(str(row.get("name") or ""))
     settings.out.table(rows, ("name", "record_count"), title="namespaces")
 
 
@@ -50,7 +50,7 @@ def delete(settings: Settings, name: str, yes: bool) -> None:
         async with open_client(settings) as client:
             data = await open_data_plane(client, settings)
             found = {str(ns.get("name")): ns for ns in await data.list_namespaces(prefix=name)}
-            wanted = "" if name == "__default__" else name
+            wanted = normalize(name)
             if wanted not in found and name not in found:
                 raise NotFoundError(404, f"namespace {name!r} does not exist in this index", code=5)
             entry = found.get(wanted) or found.get(name) or {}

@@ -16,6 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from bulkops.cli.options import spell
 from bulkops.errors import (
     EXIT_CODES,
     ApiError,
@@ -133,8 +134,8 @@ class Output:
             message = f"not found: {exc.message} (HTTP {exc.status})"
         elif isinstance(exc, ApiError):
             message = f"{exc.message} (HTTP {exc.status})"
-        elif isinstance(exc, BulkopsError):
-            message = str(exc) or type(exc).__name__
+        elif isinstance(exc, BulkopsError):  # the parameters it names, spelled as the CLI's options
+            message = exc.render(spell) or type(exc).__name__
         else:
             message = f"unexpected {type(exc).__name__}: {exc}"
         hint = _hint_for(exc)

@@ -108,7 +108,10 @@ OnCarve = Callable[[Chain, list[Chain]], None]
 
 
 class ListSource:
-    """List every ID under ``prefix`` with as many chains as the list budget can feed.
+    """List every ID under ``prefix`` (or each of ``prefixes``) with as many chains as the budget can feed.
+
+    ``prefixes``: several prefixes, none of which starts another (their ID ranges are disjoint), each
+    walked from its own root chain; the chains then fan out as one pool under one list budget.
 
     ``chains`` resumes from a checkpoint (chains marked done are skipped). New chains are carved
     (:mod:`bulkops.engine.fanout`) while fewer than ``rate × latency`` chains are running, or
@@ -126,6 +129,7 @@ class ListSource:
         *,
         namespace: str,
         prefix: str = "",
+        prefixes: Sequence[str] = (),
         chains: Iterable[Chain] | None = None,
         list_rate: float | None = 200.0,
         target_chains: int | None = None,
@@ -140,7 +144,8 @@ class ListSource:
         self._namespace = namespace
         self._chains: dict[int, Chain] = {c.id: c for c in chains} if chains else {}
         if not self._chains:
-            self._chains[0] = Chain(0, prefix)
+            for chain_id, root in enumerate(prefixes or (prefix,)):
+                self._chains[chain_id] = Chain(chain_id, root)
         self._next_id = max(self._chains) + 1
         self._list_rate = list_rate
         self._target = target_chains

@@ -3,7 +3,8 @@
 A sink's ``commit()`` makes everything written so far durable and returns its *position*: a small
 JSON-able value that the export job stores in the same checkpoint transaction as the listing
 watermarks. ``truncate_to(position)`` on resume throws away whatever was written after it, which is
-what makes exports exactly-once (see ``bulkops/jobs/export.py``).
+what makes exports exactly-once (see ``bulkops/jobs/export/__init__.py``). A sink also says when a
+commit is due and what the manifest records about it, so the export never asks which format it has.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from bulkops.models import Record
 
-__all__ = ["PartInfo", "ReadItem", "RecordReader", "RecordSink", "SinkPosition"]
+__all__ = ["NamespaceEntry", "PartInfo", "ReadItem", "RecordReader", "RecordSink", "SinkPosition"]
 
 # JSON-able (stored in checkpoints as orjson); each sink documents its own keys.
 SinkPosition = dict[str, Any]
@@ -52,6 +53,15 @@ class PartInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class NamespaceEntry:
+    """One namespace as the manifest lists it."""
+
+    name: str
+    count: int
+    first_line: int | None = None  # JSONL only: 0-based index of the namespace's first record
+
+
+@dataclass(frozen=True, slots=True)
 class ReadItem:
     """One input record for an import, or the reason it could not be read.
 
@@ -73,12 +83,18 @@ class RecordSink(Protocol):
     def path(self) -> Path: ...
 
     @property
+    def format(self) -> str:
+        """``"jsonl"`` or ``"parquet"``, as the manifest records it."""
+        ...
+
+    @property
     def pending(self) -> int:
         """Records written since the last commit (not yet durable)."""
         ...
 
-    def wants_commit(self) -> bool:
-        """True when enough is buffered that a commit is due (the format decides what enough is)."""
+    def wants_commit(self, idle: float) -> bool:
+        """True when a commit is due, ``idle`` seconds after the last one (the format decides when:
+        JSONL after enough records, bytes or time; Parquet when a part file is full)."""
         ...
 
     def write(self, namespace: str, records: Sequence[Record]) -> None: ...
@@ -93,6 +109,10 @@ class RecordSink(Protocol):
 
     def parts(self) -> list[PartInfo]:
         """The durable files, with checksums, as of the last commit."""
+        ...
+
+    def manifest_entries(self, namespaces: Sequence[str]) -> tuple[NamespaceEntry, ...]:
+        """What the manifest lists for ``namespaces`` (and any other written) as of the last commit."""
         ...
 
     def close(self) -> None: ...

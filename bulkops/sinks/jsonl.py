@@ -23,7 +23,7 @@ import orjson
 from bulkops.errors import CheckpointError
 from bulkops.models import Record
 from bulkops.sinks._files import fsync_dir, sha256_file
-from bulkops.sinks.base import PartInfo, ReadItem, SinkPosition
+from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 
 __all__ = ["JsonlReader", "JsonlWriter", "record_from_json_line", "record_to_json_line"]
 
@@ -63,11 +63,17 @@ class JsonlWriter:
     """Appends records to one ``.jsonl`` file; see the module docstring for the commit protocol."""
 
     def __init__(
-        self, path: str | Path, *, commit_records: int = 50_000, commit_bytes: int = 64 << 20
+        self,
+        path: str | Path,
+        *,
+        commit_records: int = 50_000,
+        commit_bytes: int = 64 << 20,
+        commit_seconds: float = 5.0,
     ) -> None:
         self._path = Path(path)
         self._commit_records = max(1, commit_records)
         self._commit_bytes = commit_bytes
+        self._commit_seconds = commit_seconds
         self._fd: int | None = None
         self._buffer = bytearray()
         self._offset = 0  # bytes handed to the OS
@@ -82,11 +88,19 @@ class JsonlWriter:
         return self._path
 
     @property
+    def format(self) -> str:
+        return "jsonl"
+
+    @property
     def pending(self) -> int:
         return self._pending
 
-    def wants_commit(self) -> bool:
-        return self._pending >= self._commit_records or self._pending_bytes >= self._commit_bytes
+    def wants_commit(self, idle: float = 0.0) -> bool:
+        """Enough records or bytes since the last commit, or ``commit_seconds`` with anything pending:
+        a commit is one fsync, so a slow export still loses at most a few seconds on a crash."""
+        if self._pending >= self._commit_records or self._pending_bytes >= self._commit_bytes:
+            return True
+        return self._pending > 0 and idle >= self._commit_seconds
 
     def _open(self) -> int:
         if self._fd is None:
@@ -171,6 +185,15 @@ class JsonlWriter:
     def segments(self) -> list[tuple[str, int, int]]:
         """``(namespace, first_line, count)`` per namespace run, as of the last commit."""
         return [(str(ns), int(first), int(count)) for ns, first, count in self._committed["segments"]]
+
+    def manifest_entries(self, namespaces: Sequence[str]) -> tuple[NamespaceEntry, ...]:
+        """Per namespace: its record count and its first line (0 for a namespace with no records)."""
+        counts: dict[str, int] = dict.fromkeys(namespaces, 0)
+        first_line: dict[str, int] = {}
+        for ns, first, count in self.segments():
+            counts[ns] = counts.get(ns, 0) + count
+            first_line.setdefault(ns, first)
+        return tuple(NamespaceEntry(ns, n, first_line.get(ns, 0)) for ns, n in counts.items())
 
     def close(self) -> None:
         if self._fd is not None:

@@ -17,9 +17,17 @@ import orjson
 
 from bulkops.errors import UsageError
 from bulkops.sinks._files import atomic_write_bytes, sha256_file
-from bulkops.sinks.base import PartInfo
+from bulkops.sinks.base import NamespaceEntry, PartInfo
 
-__all__ = ["MANIFEST_FORMAT", "Manifest", "manifest_path", "read_manifest", "verify_parts", "write_manifest"]
+__all__ = [
+    "MANIFEST_FORMAT",
+    "Manifest",
+    "NamespaceEntry",
+    "manifest_path",
+    "read_manifest",
+    "verify_parts",
+    "write_manifest",
+]
 
 MANIFEST_FORMAT = "bulkops-export/1"
 
@@ -27,13 +35,6 @@ MANIFEST_FORMAT = "bulkops-export/1"
 def manifest_path(output: str | Path) -> Path:
     output = Path(output)
     return output.with_name(output.name + ".manifest.json")
-
-
-@dataclass(frozen=True, slots=True)
-class NamespaceEntry:
-    name: str
-    count: int
-    first_line: int | None = None  # JSONL only: 0-based index of the namespace's first record
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ import orjson
 from bulkops.errors import CheckpointError, UsageError
 from bulkops.models import Record, SparseValues
 from bulkops.sinks._files import fsync_dir, sha256_file
-from bulkops.sinks.base import PartInfo, ReadItem, SinkPosition
+from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 
 __all__ = [
     "DEFAULT_NAMESPACE_DIR",
@@ -133,10 +133,15 @@ class ParquetWriter:
         return self._root
 
     @property
+    def format(self) -> str:
+        return "parquet"
+
+    @property
     def pending(self) -> int:
         return self._pending
 
-    def wants_commit(self) -> bool:
+    def wants_commit(self, idle: float = 0.0) -> bool:
+        """When a part file has been closed: committing sooner would close small parts (time is ignored)."""
         return len(self._closed) > len(self._committed)
 
     def truncate_to(self, position: SinkPosition | None) -> None:
@@ -233,6 +238,14 @@ class ParquetWriter:
 
     def parts(self) -> list[PartInfo]:
         return list(self._committed)
+
+    def manifest_entries(self, namespaces: Sequence[str]) -> tuple[NamespaceEntry, ...]:
+        """Per namespace: the rows of its committed parts."""
+        counts: dict[str, int] = dict.fromkeys(namespaces, 0)
+        for part in self._committed:
+            name = part.namespace or ""
+            counts[name] = counts.get(name, 0) + part.rows
+        return tuple(NamespaceEntry(ns, n) for ns, n in counts.items())
 
     def close(self) -> None:
         """Abandon the open part (its rows were never committed); closed parts stay."""

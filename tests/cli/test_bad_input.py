@@ -1,14 +1,19 @@
-"""Bad input: one clear line on stderr, nothing on stdout, the documented exit code, nothing changed."""
+"""Bad input: one clear line on stderr, nothing on stdout, the documented exit code, nothing changed on
+the server or on disk (a job refused before it does anything leaves no file, not even a checkpoint)."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Cli, write_jsonl
+from bulkops.engine.checkpoint import Checkpoint
+from tests.helpers.cli import Cli, write_jsonl
+
+pytestmark = pytest.mark.integration
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -35,6 +40,15 @@ class World:
             len(self.cli.http(self.cli.controller + "/backups?limit=100")["data"]),
         )
 
+    def disk(self) -> dict[str, bytes]:
+        """Every file a command could have left or changed: the work folder and the state directory."""
+        found: dict[str, bytes] = {}
+        for root in (self.work, self.cli.home):
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    found[str(path)] = path.read_bytes()
+        return found
+
 
 @pytest.fixture(scope="module")
 def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
@@ -47,7 +61,17 @@ def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
     cli.ok("export", "--index", "bad", "-n", "ns", "--prefix", "a#", "--output", str(export_to), "-q")
     long_ids = work / "long-ids.txt"
     long_ids.write_text("a#001\n" + "x" * 513 + "\n")
-    return World(cli, work, Path(str(export_to) + ".checkpoint"), {"long_ids": long_ids, "data": data})
+    ids = work / "ids.txt"
+    ids.write_text("a#001\n")
+    other_db = work / "app.db"
+    with sqlite3.connect(other_db) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+    return World(
+        cli,
+        work,
+        Path(str(export_to) + ".checkpoint"),
+        {"long_ids": long_ids, "data": data, "ids": ids, "other_db": other_db},
+    )
 
 
 # (case id, argv, extra env, exit code, words the one-line message must contain)
@@ -163,6 +187,118 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
     ),
     ("resume of a missing checkpoint", ["resume", "{work}/nothing.ckpt"], {}, USAGE, ["no such file"]),
     ("configure without a change", ["indexes", "configure", "bad"], {}, USAGE, ["nothing to change"]),
+    # Issue 12: repeated options all apply or are refused, never one silently dropped.
+    (
+        "repeated --output",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{work}/1.jsonl", "-o", "{work}/2.jsonl"],
+        {},
+        USAGE,
+        ["--output", "2 times"],
+    ),
+    (
+        "repeated --ids-file",
+        ["purge", "--index", "bad", "-n", "ns", "--ids-file", "{ids}", "--ids-file", "{ids}", "--yes"],
+        {},
+        USAGE,
+        ["--ids-file", "once"],
+    ),
+    (
+        "repeated --filter",
+        ["purge", "--index", "bad", "-n", "ns", "--filter", '{"n": 1}', "--filter", '{"n": 2}', "--yes"],
+        {},
+        USAGE,
+        ["--filter", "once"],
+    ),
+    (
+        "repeated --index",
+        ["export", "--index", "bad", "--index", "locked", "-o", "{work}/r.jsonl"],
+        {},
+        USAGE,
+        ["--index", "once"],
+    ),
+    (
+        "two namespaces for an import",
+        ["import", "--index", "bad", "-n", "a", "-n", "b", "--input", "{data}"],
+        {},
+        USAGE,
+        ["--namespace", "2 times"],
+    ),
+    # Issue 12: typos are errors, not successes.
+    (
+        "a namespace that does not exist",
+        ["purge", "--index", "bad", "-n", "nosuchns", "--prefix", "a#", "--yes"],
+        {},
+        USAGE,
+        ["--namespace nosuchns", "does not exist", "--allow-missing"],
+    ),
+    (
+        "an export of an empty default namespace",
+        ["export", "--index", "bad", "--output", "{work}/default.jsonl"],
+        {},
+        USAGE,
+        ["default namespace", "empty", "--all-namespaces"],
+    ),
+    (
+        "a filter with an unsupported operator",
+        [
+            "purge",
+            "--index",
+            "bad",
+            "-n",
+            "ns",
+            "--filter",
+            '{"tag": {"$regex": "a.*"}}',
+            "--backup-first",
+            "--yes",
+            "--checkpoint",
+            "{work}/filter.ckpt",
+        ],
+        {},
+        USAGE,
+        ["--filter", "$regex", "not supported"],
+    ),
+    (
+        "a text file as the checkpoint",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "b#", "--yes", "--checkpoint", "{long_ids}"],
+        {},
+        USAGE,
+        ["not a bulkops checkpoint", "untouched"],
+    ),
+    (
+        "another program's database as the checkpoint",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{work}/db.jsonl", "--checkpoint", "{other_db}"],
+        {},
+        USAGE,
+        ["not a bulkops checkpoint"],
+    ),
+    (
+        "a verify delay that is not a number",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--verify-delay", "nan", "--yes"],
+        {},
+        USAGE,
+        ["--verify-delay nan", "finite"],
+    ),
+    (
+        "an infinite verify delay",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--verify-delay", "inf", "--yes"],
+        {},
+        USAGE,
+        ["--verify-delay inf", "finite"],
+    ),
+    (
+        "a negative --max-delete",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--max-delete", "-1", "--yes"],
+        {},
+        USAGE,
+        ["--max-delete -1"],
+    ),
+    (
+        "an IDs file line with a leading space",
+        ["purge", "--index", "bad", "-n", "ns", "--ids-file", "{spaced_ids}", "--yes"],
+        {},
+        USAGE,
+        ["--ids-file", "line 2", "whitespace"],
+    ),
 ]
 
 
@@ -171,10 +307,13 @@ def test_bad_input_is_refused_cleanly(
     world: World, argv: list[str], env: dict[str, str], code: int, words: list[str]
 ) -> None:
     cli = world.cli
+    spaced = world.work / "spaced-ids.txt"
+    spaced.write_text("a#001\n a#002\n")
     before = world.snapshot()
-    sidecar = Path(str(world.export_checkpoint) + ".cli.json").read_bytes()
+    disk = world.disk()
     values = {
-        "long_ids": str(world.files["long_ids"]),
+        **{name: str(path) for name, path in world.files.items()},
+        "spaced_ids": str(spaced),
         "work": str(world.work),
         "export_ckpt": str(world.export_checkpoint),
     }
@@ -194,4 +333,5 @@ def test_bad_input_is_refused_cleanly(
         assert word.lower() in message.lower(), message
     assert "Traceback" not in result.stderr
     assert world.snapshot() == before
-    assert Path(str(world.export_checkpoint) + ".cli.json").read_bytes() == sidecar
+    assert world.disk() == disk  # no checkpoint, lock, output or probe left; the other job's untouched
+    assert Checkpoint.inspect(world.export_checkpoint).finished

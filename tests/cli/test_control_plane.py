@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import API_KEY, Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import API_KEY, Cli, bulkops_executable, write_jsonl
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 

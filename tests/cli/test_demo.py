@@ -8,7 +8,7 @@ import subprocess
 import orjson
 import pytest
 
-from tests.cli.conftest import bulkops_executable
+from tests.helpers.cli import bulkops_executable
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 

@@ -1,4 +1,5 @@
-"""The CLI's pure pieces, in-process: input checks, option parsing, error lines and exit codes."""
+"""The CLI's pure pieces, in-process: the library's validators as the CLI words them, option parsing,
+error lines and exit codes."""
 
 from __future__ import annotations
 
@@ -7,84 +8,140 @@ from pathlib import Path
 import click
 import pytest
 
-from bulkops.cli.common import parse_filter, parse_pairs, wire_namespace
-from bulkops.cli.inputs import check_ids_file, check_output_path, check_prefix
+from bulkops.cli.common import parse_filter, parse_pairs
+from bulkops.cli.options import OPTION_FOR, single, spell
 from bulkops.cli.output import Output, exit_code_for, one_line
 from bulkops.errors import (
     AuthenticationError,
     CheckpointMismatchError,
     DeletionProtectedError,
+    Param,
     UsageError,
     VerificationError,
 )
+from bulkops.jobs.export.spec import build_export, output_format
+from bulkops.jobs.ids import prepare_ids
+from bulkops.jobs.namespaces import normalize
+from bulkops.jobs.selection import validate_filter, validate_prefixes
+from bulkops.jobs.target import TargetSpec
+
+HOST = TargetSpec(host="http://h")
+
+
+def _cli_words(exc: pytest.ExceptionInfo[UsageError]) -> str:
+    return exc.value.render(spell)
 
 
 @pytest.mark.parametrize("prefix", ["doc#", "a", "x" * 512, "tenant-42/"])
 def test_valid_prefixes_pass(prefix: str) -> None:
-    check_prefix(prefix)
+    assert validate_prefixes(prefix) == (prefix,)
 
 
 @pytest.mark.parametrize(
     ("prefix", "why"),
-    [("", "must not be empty"), ("a b", "spaces"), ("a\tb", "spaces"), ("é", "ASCII"), ("x" * 513, "512")],
+    [("", "whole namespace"), ("a b", "spaces"), ("a\tb", "spaces"), ("é", "ASCII"), ("x" * 513, "512")],
 )
-def test_bad_prefixes_say_why(prefix: str, why: str) -> None:
-    with pytest.raises(UsageError, match=why):
-        check_prefix(prefix)
+def test_bad_prefixes_say_why_in_both_spellings(prefix: str, why: str) -> None:
+    with pytest.raises(UsageError, match=why) as refused:
+        validate_prefixes(prefix)
+    assert refused.value.param == "prefix"
+    assert str(refused.value).startswith("prefix=")
+    assert _cli_words(refused).startswith("--prefix")
 
 
-def test_ids_file_is_counted_and_checked_line_by_line(tmp_path: Path) -> None:
+def test_several_prefixes_are_sorted_and_covered_ones_dropped() -> None:
+    assert validate_prefixes(["b#", "a#1", "a#", "b#"]) == ("a#", "b#")
+
+
+def test_ids_file_is_read_by_the_librarys_reader(tmp_path: Path) -> None:
     good = tmp_path / "ids.txt"
     good.write_bytes(b"a\r\nb\n\n  \nc")
-    assert check_ids_file(str(good)) == 3
+    assert prepare_ids(good).count == 3
     for content, why in (
         (b"a\n" + b"y" * 513 + b"\n", "line 2: record ID is 513 characters"),
         (b"a\nb\x00c\n", "line 2: .*NUL"),
-        ("a\nnaïve\n".encode(), "line 2: not ASCII"),
+        ("a\nnaïve\n".encode(), "line 2: .*non-ASCII"),
+        (b"a\n def\n", "line 2: .*whitespace"),  # the CLI's own pre-check once let this through
         (b"\n\n", "holds no IDs"),
     ):
         bad = tmp_path / "bad.txt"
         bad.write_bytes(content)
-        with pytest.raises(UsageError, match=why):
-            check_ids_file(str(bad))
+        with pytest.raises(UsageError, match=why) as refused:
+            prepare_ids(bad)
+        assert _cli_words(refused).startswith("--ids-file")
     with pytest.raises(UsageError, match="no such file"):
-        check_ids_file(str(tmp_path / "missing.txt"))
+        prepare_ids(tmp_path / "missing.txt")
     with pytest.raises(UsageError, match="not a regular file"):
-        check_ids_file(str(tmp_path))
+        prepare_ids(tmp_path)
 
 
 def test_output_path_format_and_writability(tmp_path: Path) -> None:
-    assert check_output_path(str(tmp_path / "a.jsonl")) == "jsonl"
-    assert check_output_path(str(tmp_path / "a.parquet")) == "parquet"
-    assert list(tmp_path.iterdir()) == []  # the write probe leaves nothing behind
-    with pytest.raises(UsageError, match=r"\.jsonl or \.parquet"):
-        check_output_path(str(tmp_path / "a.csv"))
+    assert output_format(tmp_path / "a.jsonl", strict=True) == "jsonl"
+    assert output_format(tmp_path / "a.parquet", strict=True) == "parquet"
+    assert output_format(tmp_path / "a.txt") == "jsonl"  # the library takes any other name as JSONL
+    with pytest.raises(UsageError, match=r"\.jsonl or \.parquet") as refused:
+        output_format(tmp_path / "a.csv", strict=True)
+    assert _cli_words(refused).startswith("--output")
     with pytest.raises(UsageError, match="does not exist"):
-        check_output_path(str(tmp_path / "no" / "a.jsonl"))
+        build_export(output=tmp_path / "no" / "a.jsonl", target=HOST)
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="not a directory"):
-        check_output_path(str(tmp_path / "file" / "a.jsonl"))
+        build_export(output=tmp_path / "file" / "a.jsonl", target=HOST)
     with pytest.raises(UsageError, match="cannot write"):
-        check_output_path("/proc/a.jsonl")
+        build_export(output="/proc/a.jsonl", target=HOST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the write probe leaves nothing behind
+
+
+def test_filters_are_checked_before_anything_is_sent() -> None:
+    assert validate_filter({"genre": {"$in": ["a", "b"]}, "$or": [{"n": {"$gte": 2}}, {"x": True}]})
+    for bad, why in (
+        ({}, "non-empty"),
+        ([1], "non-empty"),
+        ({"tag": {"$regex": "a.*"}}, "'\\$regex' on 'tag' is not supported"),
+        ({"$nor": [{"a": 1}]}, "unknown operator"),
+        ({"n": {"$gt": "1"}}, "needs a number"),
+        ({"n": {"$in": "a"}}, "needs an array"),
+        ({"$and": []}, "non-empty array"),
+    ):
+        with pytest.raises(UsageError, match=why) as refused:
+            validate_filter(bad)
+        assert _cli_words(refused).startswith("--filter")
 
 
 def test_option_parsers() -> None:
     assert parse_filter('{"genre": {"$in": ["a", "b"]}}') == {"genre": {"$in": ["a", "b"]}}
-    for text, why in (("{", "not valid JSON"), ("[1]", "JSON object"), ("{}", "non-empty")):
-        with pytest.raises(UsageError, match=why):
-            parse_filter(text)
+    with pytest.raises(UsageError, match="not valid JSON"):
+        parse_filter("{")
     assert parse_pairs(["a=1", "b=x=y", "c="], "--tag") == {"a": "1", "b": "x=y", "c": ""}
     with pytest.raises(UsageError, match="KEY=VALUE"):
         parse_pairs(["novalue"], "--tag")
-    assert wire_namespace(None) == ""
-    assert wire_namespace("__default__") == ""
-    assert wire_namespace("ns") == "ns"
+    assert normalize("__default__") == ""
+    assert normalize("ns") == "ns"
+    assert single(("x",), "--output") == "x"
+    assert single((), "--output") is None
+    with pytest.raises(UsageError, match="--output was given 2 times"):
+        single(("a", "b"), "--output")
+
+
+def test_parameters_are_spelled_as_options_from_one_table() -> None:
+    assert spell(Param("max_delete", 10)) == "--max-delete 10"
+    assert spell(Param("max_delete")) == "--max-delete"
+    assert spell(Param("overwrite", True)) == "--overwrite"
+    assert spell(Param("on_error", "skip")) == "--on-error skip"
+    assert spell(Param("prefix", "a b")) == "--prefix 'a b'"
+    assert spell(Param("ids")) == "--ids-file"
+    assert spell(Param("batch_size", 5)) == "batch_size=5"  # no option: the library's spelling
+    error = UsageError("more than ", Param("max_delete", 10), " records; raise ", Param("max_delete"))
+    assert str(error) == "more than max_delete=10 records; raise max_delete"
+    assert error.render(spell) == "more than --max-delete 10 records; raise --max-delete"
+    assert error.param == "max_delete"
+    assert all(option.startswith("--") for option in OPTION_FOR.values())
 
 
 def test_exit_codes_follow_the_documented_table() -> None:
     assert exit_code_for(UsageError("x")) == 2
     assert exit_code_for(CheckpointMismatchError("x")) == 2
-    assert exit_code_for(VerificationError("x")) == 3
+    assert exit_code_for(VerificationError("x", report=None)) == 3
     assert exit_code_for(AuthenticationError(401, "Invalid API key.")) == 1
     assert exit_code_for(KeyboardInterrupt()) == 130
     assert exit_code_for(click.BadParameter("x")) == 2

@@ -1,4 +1,4 @@
-"""Happy paths of the job commands (import, export, purge, status, resume) and Ctrl-C then resume."""
+"""Happy paths of the job commands (load/import, export, purge, status, resume) and Ctrl-C then resume."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cli.conftest import Cli, bulkops_executable, write_jsonl
+from bulkops.engine.checkpoint import Checkpoint
+from bulkops.errors import CheckpointError
+from tests.helpers.cli import Cli, bulkops_executable, write_jsonl
+
+pytestmark = pytest.mark.integration
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -125,7 +129,10 @@ def test_purge_prefix_with_backup_then_status(cli: Cli, tmp_path: Path) -> None:
     status: Any = cli.json("status", str(checkpoint))
     assert status["kind"] == "purge"
     assert status["status"] == "finished"
-    assert status["spec"]["prefix"] == "gone#"
+    assert status["spec"]["selection"]["prefixes"] == ["gone#"]
+    assert status["spec"]["target"]["index"] == "jobs3"
+    assert status["spec"]["options"]["backup_first"] is True
+    assert status["spec"]["options"]["max_delete"] == 1000
     assert status["counters"]["deleted"] == 300
     assert "resume with" not in status
 
@@ -190,21 +197,19 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
 
 
-def _wait_for_deletes(checkpoint: Path, proc: subprocess.Popen[str]) -> None:
-    """Until the running purge has recorded deletes in its checkpoint (read-only, safe while it runs)."""
-    from bulkops.cli.checkpoints import read_checkpoint
-
+def _wait_for_deletes(checkpoint: Path, proc: subprocess.Popen[str], counter: str = "deleted") -> None:
+    """Until the running job has counted progress in its checkpoint (read-only, safe while it runs)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "the purge ended before it could be interrupted"
+        assert proc.poll() is None, "the job ended before it could be interrupted"
         if checkpoint.exists():
             try:
-                if read_checkpoint(checkpoint).counters.get("deleted", 0) > 0:
+                if Checkpoint.inspect(checkpoint).counters.get(counter, 0) > 0:
                     return
             except Exception:  # the file is being created: try again
                 pass
         time.sleep(0.05)
-    raise AssertionError("the purge recorded no delete within 60 s")
+    raise AssertionError(f"the job counted no {counter} within 60 s")
 
 
 def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tmp_path: Path) -> None:
@@ -325,3 +330,198 @@ def test_export_by_filter(cli: Cli, seeded: str, tmp_path: Path) -> None:
     assert sorted(orjson.loads(line)["metadata"]["n"] for line in target.read_bytes().splitlines()) == list(
         range(10)
     )
+
+
+def _slow_limits(tmp_path: Path, list_rate: float) -> Path:
+    slow = tmp_path / f"slow-{list_rate}.json"
+    slow.write_bytes(
+        orjson.dumps(
+            {"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": list_rate}]}
+        )
+    )
+    return slow
+
+
+def _start(cli: Cli, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [bulkops_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli.env(), cwd=cli.home,
+    )  # fmt: skip
+
+
+def _one_run_at_a_time(
+    cli: Cli, checkpoint: Path, first: subprocess.Popen[str], slow: Path, counter: str
+) -> Any:
+    """A second run of a running job is refused at once (exit 2, naming the first); after a kill -9,
+    a resume runs and a second resume started beside it is refused. Returns the report of the one
+    that ran."""
+    _wait_for_holder(checkpoint, first)
+    refused = cli.run("resume", str(checkpoint))
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stdout == ""
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert f"in use by process {first.pid}" in line, line
+    _wait_for_deletes(checkpoint, first, counter)  # some progress committed, then kill -9
+    first.kill()
+    first.wait()
+    running = _start(cli, "--json", "--limits", str(slow), "resume", str(checkpoint))
+    _wait_for_holder(checkpoint, running)
+    beside = cli.run("resume", str(checkpoint))
+    assert beside.returncode == 2, beside.stderr
+    assert f"in use by process {running.pid}" in beside.stderr
+    assert "one run per checkpoint" in beside.stderr
+    out, err = running.communicate(timeout=120)
+    assert running.returncode == 0, err
+    assert not Path(f"{checkpoint}.lock").exists()
+    return orjson.loads(out)
+
+
+def _wait_for_holder(checkpoint: Path, proc: subprocess.Popen[str]) -> None:
+    """Until ``proc`` holds the checkpoint (its lock names it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "the job ended before a second run could try"
+        assert time.monotonic() < deadline, "the job never took its checkpoint"
+        if checkpoint.exists():
+            try:
+                holder = Checkpoint.inspect(checkpoint).running
+            except CheckpointError:  # the file is being created: try again
+                holder = None
+            if holder is not None and holder.pid == proc.pid:
+                return
+        time.sleep(0.05)
+
+
+def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(cli: Cli, tmp_path: Path) -> None:
+    """Issue 12: two resumes of one export at once left a torn line, 2 records missing and exit 0."""
+    cli.ok("indexes", "create", "jobs7", "--dimension", "4", "-q")
+    ids = [f"c-{n:05d}" for n in range(6000)]  # ~7.5 s of listing at 8/s, a first commit after 5 s
+    cli.ok(
+        "load", "--index", "jobs7", "-n", "c", "--input", str(write_jsonl(tmp_path / "c.jsonl", ids)), "-q"
+    )
+    slow = _slow_limits(tmp_path, 8)
+    target = tmp_path / "c-out.jsonl"
+    first = _start(cli, "--limits", str(slow), "export", "--index", "jobs7", "-n", "c", "-o", str(target))
+    report = _one_run_at_a_time(cli, Path(f"{target}.checkpoint"), first, slow, "exported")
+    assert report["exported"] == len(ids)
+    lines = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]  # every line parses
+    assert sorted(lines) == ids  # each record exactly once
+
+
+def test_two_runs_of_one_purge_checkpoint_cannot_both_run(cli: Cli, tmp_path: Path) -> None:
+    """Issue 12: two purges on one checkpoint each reported 22,300 deleted of 12,000 targeted."""
+    cli.ok("indexes", "create", "jobs8", "--dimension", "4", "-q")
+    keep = [f"keep#{n:05d}" for n in range(200)]
+    gone = [f"gone#{n:05d}" for n in range(3000)]
+    cli.ok(
+        "load", "--index", "jobs8", "-n", "p", "--input", str(write_jsonl(tmp_path / "p.jsonl", keep + gone))
+    )
+    slow = _slow_limits(tmp_path, 8)
+    checkpoint = tmp_path / "p.ckpt"
+    first = _start(
+        cli, "--limits", str(slow), "purge", "--index", "jobs8", "-n", "p", "--prefix", "gone#", "--yes",
+        "--checkpoint", str(checkpoint), "--verify-delay", "0",
+    )  # fmt: skip
+    report = _one_run_at_a_time(cli, checkpoint, first, slow, "deleted")
+    assert report["verification"]["remaining"] == 0
+    assert len(gone) <= report["deleted"] < len(gone) + 1000  # re-sent in-flight batches at most
+    assert _count(cli, "jobs8", "p") == len(keep)
+
+
+def test_repeated_prefixes_and_namespaces_all_apply(cli: Cli, tmp_path: Path) -> None:
+    """Issue 12: ``--prefix 'acme#' --prefix 'globex#'`` purged only globex#; ``-n a -n b`` only b."""
+    cli.ok("indexes", "create", "jobs9", "--dimension", "4", "-q")
+    ids = [f"{t}{n:03d}" for t in ("acme#", "globex#", "initech#") for n in range(50)]
+    for ns in ("a", "b"):
+        cli.ok(
+            "load",
+            "--index",
+            "jobs9",
+            "-n",
+            ns,
+            "--input",
+            str(write_jsonl(tmp_path / f"{ns}.jsonl", ids)),
+            "-q",
+        )
+    out = tmp_path / "two.jsonl"
+    exported = cli.json(
+        "export",
+        "--index",
+        "jobs9",
+        "-n",
+        "a",
+        "-n",
+        "b",
+        "--prefix",
+        "acme#",
+        "--prefix",
+        "globex#",
+        "-o",
+        str(out),
+    )
+    assert exported["exported"] == 200
+    assert exported["namespaces"] == {"a": 100, "b": 100}
+    report = cli.json(
+        "purge", "--index", "jobs9", "-n", "a", "-n", "b", "--prefix", "acme#", "--prefix", "globex#",
+        "--yes", "--verify-delay", "0",
+    )  # fmt: skip
+    assert report["deleted"] == 200
+    assert report["verification"]["remaining"] == 0
+    assert _count(cli, "jobs9", "a") == _count(cli, "jobs9", "b") == 50
+
+
+def test_load_is_the_command_and_import_its_alias(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("indexes", "create", "jobs10", "--dimension", "4", "-q")
+    source = write_jsonl(tmp_path / "l.jsonl", [f"l-{n}" for n in range(30)])
+    assert cli.json("load", "--index", "jobs10", "-n", "x", "--input", str(source))["upserted"] == 30
+    assert cli.json("import", "--index", "jobs10", "-n", "y", "--input", str(source))["upserted"] == 30
+    assert _count(cli, "jobs10", "x") == _count(cli, "jobs10", "y") == 30
+    assert "load" in cli.ok("--help").stdout
+    assert "import" in cli.ok("--help").stdout
+
+
+def test_resume_of_checkpoints_written_by_library_calls(cli: Cli, tmp_path: Path) -> None:
+    """Review §2.8.1: ``bulkops resume`` refused a library ``export(ids="file.txt")`` checkpoint ("this
+    export was given IDs in memory"). Any library checkpoint resumes from the CLI now."""
+    import anyio
+
+    import bulkops
+    from bulkops.api import Client
+    from tests.helpers.cli import API_KEY
+    from tests.helpers.wrappers import Crash, Wrapped
+
+    cli.ok("indexes", "create", "jobs11", "--dimension", "4", "-q")
+    ids = [f"i-{n:05d}" for n in range(2500)]
+    cli.ok(
+        "load", "--index", "jobs11", "-n", "q", "--input", str(write_jsonl(tmp_path / "q.jsonl", ids)), "-q"
+    )
+    wanted = tmp_path / "wanted.txt"
+    wanted.write_text("\n".join(ids[::2]) + "\n")
+    out = tmp_path / "lib.jsonl"
+    purge_ckpt = tmp_path / "lib-purge.ckpt"
+
+    async def crash_both() -> None:
+        async with Client(API_KEY, cli.controller, limits="none") as client:
+            real = await client.index("jobs11")
+            with pytest.raises(Crash):
+                await bulkops.export(
+                    index="jobs11", client=client, dataplane=Wrapped(real, crash_after=0), namespace="q",
+                    ids=str(wanted), output=out,
+                )  # fmt: skip
+            with pytest.raises(Crash):
+                await bulkops.purge(
+                    index="jobs11", client=client, dataplane=Wrapped(real, crash_after=0), namespace="q",
+                    prefix="i-01", checkpoint=purge_ckpt, verify_delay=0,
+                )  # fmt: skip
+
+    anyio.run(crash_both)
+    resumed = cli.json("resume", f"{out}.checkpoint")
+    assert resumed["exported"] == len(ids[::2])
+    assert sorted(orjson.loads(line)["id"] for line in out.read_bytes().splitlines()) == ids[::2]
+    refused = cli.run("resume", str(purge_ckpt))  # nobody confirmed this purge here
+    assert refused.returncode == 2
+    assert "--yes" in refused.stderr
+    report = cli.json("resume", str(purge_ckpt), "--yes")
+    assert report["verification"]["remaining"] == 0
+    assert _count(cli, "jobs11", "q") == len(ids) - 1000

@@ -5,9 +5,8 @@ from __future__ import annotations
 import anyio
 
 from bulkops.engine.sources import ListSource, Page
-from bulkops.testing import FakeDataPlane
 
-__all__ = ["FakeDataPlane", "collect_pages"]  # FakeDataPlane: still imported from here by tests/jobs
+__all__ = ["collect_pages"]
 
 
 async def collect_pages(source: ListSource) -> list[Page]:

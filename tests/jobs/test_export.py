@@ -19,8 +19,8 @@ from bulkops.server.app import LocalServer, serve_local
 from bulkops.server.config import ServerConfig
 from bulkops.sinks import JsonlReader, ParquetReader
 from bulkops.sinks.manifest import read_manifest, verify_parts
-from tests.sinks.helpers import assert_same_records, make_records
-from tests.sinks.wrappers import Crash, Wrapped
+from tests.helpers.records import assert_same_records, make_records
+from tests.helpers.wrappers import Crash, Wrapped
 
 KEY = "test-key"
 
@@ -62,7 +62,7 @@ async def test_prefix_export_is_exact_with_fan_out(server: LocalServer, tmp_path
         host=server.index_host("src"),
         namespace="ns",
         prefix="doc-",
-        to=out,
+        output=out,
         api_key=KEY,
         controller_host=server.url,
         limits="none",
@@ -92,7 +92,7 @@ async def test_parquet_export_of_every_namespace_reads_back_with_pyarrow(
     report = await bulkops.export(
         host=server.index_host("src"),
         all_namespaces=True,
-        to=out,
+        output=out,
         api_key=KEY,
         limits="none",
         commit_every=300,
@@ -129,7 +129,7 @@ async def test_ids_file_and_filter_sources(server: LocalServer, tmp_path: Path) 
         host=server.index_host("src"),
         namespace="ns",
         ids=ids_file,
-        to=tmp_path / "ids.jsonl",
+        output=tmp_path / "ids.jsonl",
         api_key=KEY,
         limits="none",
     )
@@ -141,7 +141,7 @@ async def test_ids_file_and_filter_sources(server: LocalServer, tmp_path: Path) 
         host=server.index_host("src"),
         namespace="ns",
         filter={"tag": {"$eq": "t3"}},
-        to=tmp_path / "f.parquet",
+        output=tmp_path / "f.parquet",
         api_key=KEY,
         limits="none",
         commit_every=100,
@@ -166,7 +166,7 @@ async def test_resume_after_a_crash_cuts_the_output_back_and_exports_each_record
                 await bulkops.export(
                     dataplane=dp,
                     namespace="ns",
-                    to=out,
+                    output=out,
                     target_chains=6,
                     fetch_workers=4,
                     commit_every=500,
@@ -176,7 +176,7 @@ async def test_resume_after_a_crash_cuts_the_output_back_and_exports_each_record
         report = await bulkops.export(
             dataplane=Wrapped(real, seed=9),
             namespace="ns",
-            to=out,
+            output=out,
             target_chains=6,
             fetch_workers=4,
             commit_every=500,
@@ -192,23 +192,23 @@ async def test_guards(server: LocalServer, tmp_path: Path) -> None:
     host = server.index_host("src")
     out = tmp_path / "out.jsonl"
     with pytest.raises(UsageError, match="at most one of prefix"):
-        await bulkops.export(host=host, prefix="a", filter={"a": 1}, to=out, api_key=KEY)
-    with pytest.raises(UsageError, match="exactly one of index"):
-        await bulkops.export(to=out, api_key=KEY)
+        await bulkops.export(host=host, prefix="a", filter={"a": 1}, output=out, api_key=KEY)
+    with pytest.raises(UsageError, match="say which index"):
+        await bulkops.export(output=out, api_key=KEY)
     with pytest.raises(UsageError, match="does not exist"):
-        await bulkops.export(host=host, to=tmp_path / "no-such-dir" / "x.jsonl", api_key=KEY)
+        await bulkops.export(host=host, output=tmp_path / "no-such-dir" / "x.jsonl", api_key=KEY)
     assert not out.exists()
 
-    first = await bulkops.export(host=host, namespace="ns", to=out, api_key=KEY, limits="none")
-    again = await bulkops.export(host=host, namespace="ns", to=out, api_key=KEY, limits="none")
+    first = await bulkops.export(host=host, namespace="ns", output=out, api_key=KEY, limits="none")
+    again = await bulkops.export(host=host, namespace="ns", output=out, api_key=KEY, limits="none")
     assert again.resumed
     assert again.exported == first.exported == 50
     with pytest.raises(CheckpointMismatchError):
         await bulkops.export(
-            host=host, namespace="other", to=out, api_key=KEY, checkpoint=tmp_path / "out.jsonl.checkpoint"
+            host=host, namespace="ns", prefix="x", output=out, api_key=KEY, checkpoint=f"{out}.checkpoint"
         )
     with pytest.raises(UsageError, match="already exists"):
-        await bulkops.export(host=host, namespace="ns", to=out, api_key=KEY, checkpoint=tmp_path / "new.ck")
+        await bulkops.export(host=host, namespace="ns", output=out, api_key=KEY, checkpoint=tmp_path / "n.ck")
     ckpt = (tmp_path / "out.jsonl.checkpoint").read_bytes()
     assert KEY.encode() not in ckpt
     assert KEY.encode() not in out.read_bytes()
@@ -220,7 +220,7 @@ async def test_without_values_or_metadata(server: LocalServer, tmp_path: Path) -
     await bulkops.export(
         host=server.index_host("src"),
         namespace="ns",
-        to=out,
+        output=out,
         api_key=KEY,
         limits="none",
         include_values=False,
@@ -239,11 +239,11 @@ async def test_a_refused_export_leaves_no_checkpoint_and_never_clobbers_the_file
     out.write_bytes(b"someone else's data\n")
     for _ in range(2):
         with pytest.raises(UsageError, match="already exists"):
-            await bulkops.export(host=server.index_host("src"), namespace="ns", to=out, api_key=KEY)
+            await bulkops.export(host=server.index_host("src"), namespace="ns", output=out, api_key=KEY)
         assert not (tmp_path / "precious.jsonl.checkpoint").exists()
         assert out.read_bytes() == b"someone else's data\n"
     report = await bulkops.export(
-        host=server.index_host("src"), namespace="ns", to=out, api_key=KEY, limits="none", overwrite=True
+        host=server.index_host("src"), namespace="ns", output=out, api_key=KEY, limits="none", overwrite=True
     )
     assert report.exported == 30
     assert len(_read(out)) == 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bulkops.engine.fanout import Chain
 from bulkops.engine.sources import Page
-from bulkops.jobs.export_commits import CommitTracker
+from bulkops.jobs.export.commits import CommitTracker
 
 
 def test_watermark_waits_for_earlier_pages_and_beyond_set_holds_the_rest() -> None:

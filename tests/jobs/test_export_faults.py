@@ -11,7 +11,9 @@ from bulkops.server.app import serve_local
 from bulkops.server.config import ServerConfig
 from bulkops.server.faults import parse_faults
 from bulkops.sinks import JsonlReader, ParquetReader
-from tests.sinks.helpers import assert_same_records, make_records
+from tests.helpers.records import assert_same_records, make_records
+
+pytestmark = pytest.mark.integration
 
 # Spurious 429s are rare here: each one holds the whole scope for its Retry-After, which only costs time.
 STORM = "500:0.03,503:0.02,reset:0.02,429:0.005,stall=1:0.005"
@@ -19,7 +21,6 @@ STORM = "500:0.03,503:0.02,reset:0.02,429:0.005,stall=1:0.005"
 CLIENT = {"timeout": 0.4, "retry_budget_tokens": 10_000.0, "max_attempts": 12}
 
 
-@pytest.mark.slow
 async def test_export_then_import_through_a_fault_storm_is_exact(tmp_path: Path) -> None:
     suffix = ".jsonl"  # faults hit the wire, not the format: the kill tests cover both formats
     config = ServerConfig(faults=parse_faults(STORM), seed=5)
@@ -32,7 +33,7 @@ async def test_export_then_import_through_a_fault_storm_is_exact(tmp_path: Path)
         report = await bulkops.export(
             host=server.index_host("src"),
             all_namespaces=True,
-            to=out,
+            output=out,
             api_key="k",
             limits="none",
             commit_every=1000,
@@ -51,7 +52,7 @@ async def test_export_then_import_through_a_fault_storm_is_exact(tmp_path: Path)
         assert_same_records(got, src)  # type: ignore[arg-type]
 
         loaded = await bulkops.load(
-            from_=out,
+            input=out,
             host=server.index_host("dst"),
             api_key="k",
             limits="none",

@@ -13,8 +13,10 @@ from bulkops.server.config import ServerConfig
 from bulkops.server.thread import ServerThread
 from bulkops.sinks import JsonlReader, ParquetReader
 from bulkops.sinks.manifest import read_manifest, verify_parts
-from tests.sinks.helpers import assert_same_records, make_records
-from tests.sinks.killing import run_with_kills
+from tests.helpers.killing import run_with_kills
+from tests.helpers.records import assert_same_records, make_records
+
+pytestmark = pytest.mark.integration
 
 N = 20_000
 
@@ -27,7 +29,6 @@ def server() -> Iterator[ServerThread]:
         yield srv
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_export_survives_five_kills(server: ServerThread, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"out{suffix}"
@@ -37,7 +38,7 @@ def test_export_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
             "host": server.index_host("src"),
             "namespace": "ns",
             "prefix": "doc-",
-            "to": str(out),
+            "output": str(out),
             "api_key": "k",
             "commit_every": 1500,
         },

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bulkops.engine.sources import read_ids_file
 from bulkops.errors import UsageError
-from bulkops.jobs import ids_input
-from bulkops.jobs.ids_input import prepare_ids
+from bulkops.jobs import ids as ids_input
+from bulkops.jobs.ids import prepare_ids
 
 _PIECES = st.sampled_from(
     ["a", "b#1", " ", "\t", "\r", "\n", "\n\n", "\x00", "é", "\x1f", "x" * 600, "z" * 512]
@@ -37,16 +37,20 @@ def test_fast_reader_matches_the_line_reader(
     saved = ids_input._BLOCK_BYTES
     ids_input._BLOCK_BYTES = block  # tiny blocks: lines cut across reads
     try:
-        if error is None:
+        if error is None and expected:
             prepared = prepare_ids(path)
             assert list(prepared.open()) == expected
-            assert prepared.count == len(expected or [])
-            digest = hashlib.sha256(b"".join(i.encode() + b"\n" for i in expected or []))
+            assert prepared.count == len(expected)
+            digest = hashlib.sha256(b"".join(i.encode() + b"\n" for i in expected))
             assert prepared.digest == digest.hexdigest()
+        elif error is None:  # no IDs at all: refused, there is nothing to do
+            with pytest.raises(UsageError, match="holds no IDs"):
+                prepare_ids(path)
         else:
             with pytest.raises(UsageError) as caught:
                 prepare_ids(path)
-            assert str(caught.value) == error
+            assert str(caught.value) == f"ids: {error}"  # the line reader's words, about ids=
+            assert caught.value.param == "ids"
     finally:
         ids_input._BLOCK_BYTES = saved
 

@@ -10,14 +10,13 @@ import pytest
 
 import bulkops
 from bulkops.api.client import Client
-from bulkops.errors import UsageError
-from bulkops.jobs.load import RecordRejectedError
+from bulkops.errors import RecordRejectedError, UsageError
 from bulkops.models import MAX_UPSERT_BYTES, Record
 from bulkops.server.app import LocalServer, serve_local
 from bulkops.server.config import ServerConfig
 from bulkops.sinks import JsonlReader, JsonlWriter, ParquetReader
-from tests.sinks.helpers import assert_same_records, make_records
-from tests.sinks.wrappers import Crash, Wrapped
+from tests.helpers.records import assert_same_records, make_records
+from tests.helpers.wrappers import Crash, Wrapped
 
 KEY = "test-key"
 
@@ -56,13 +55,13 @@ async def test_round_trip_export_import_export_gives_the_same_content(
     first = tmp_path / f"first{suffix}"
     second = tmp_path / f"second{suffix}"
     common = {"api_key": KEY, "limits": "none", "commit_every": 700}
-    await bulkops.export(host=server.index_host("src"), all_namespaces=True, to=first, **common)
-    report = await bulkops.load(from_=first, host=server.index_host("dst"), api_key=KEY, limits="none")
+    await bulkops.export(host=server.index_host("src"), all_namespaces=True, output=first, **common)
+    report = await bulkops.load(input=first, host=server.index_host("dst"), api_key=KEY, limits="none")
     assert report.upserted == 3000
     assert report.rejected == 0
     for ns in ("", "tenant-2"):
         assert_same_records(_index(server, "dst", ns), _index(server, "src", ns))
-    await bulkops.export(host=server.index_host("dst"), all_namespaces=True, to=second, **common)
+    await bulkops.export(host=server.index_host("dst"), all_namespaces=True, output=second, **common)
     assert_same_records(_file(second), _file(first))
 
 
@@ -79,12 +78,12 @@ async def test_rejected_records_are_reported_with_their_line_and_the_rest_goes_o
     host = server.index_host("dst")
 
     with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 11") as stopped:
-        await bulkops.load(from_=source, host=host, namespace="x", api_key=KEY, limits="none")
+        await bulkops.load(input=source, host=host, namespace="x", api_key=KEY, limits="none")
     assert stopped.value.report.stopped
     assert stopped.value.report.upserted == len(server.ids("dst", "x"))
 
     report = await bulkops.load(
-        from_=source,
+        input=source,
         host=host,
         namespace="y",
         api_key=KEY,
@@ -103,22 +102,71 @@ async def test_rejected_records_are_reported_with_their_line_and_the_rest_goes_o
     assert set(server.ids("dst", "y")) == expected
 
 
-async def test_a_stop_reports_what_the_server_accepted_beside_the_rejected_record(
-    server: LocalServer, tmp_path: Path
-) -> None:
-    records = make_records(10, seed=25)
-    records[3] = Record("wrong-dim", values=[1.0, 2.0])
+async def test_a_stop_writes_nothing_after_the_rejected_record(server: LocalServer, tmp_path: Path) -> None:
+    """Issue 12: a bad record on line 11 of 21 stopped the import with 20 records in, 10 after it."""
+    records = make_records(21, seed=25)
+    records[10] = Record("wrong-dim", values=[1.0, 2.0])
     source = tmp_path / "in.jsonl"
     _write_jsonl(source, records)
 
-    with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 4") as stopped:
+    with pytest.raises(RecordRejectedError, match=r"in\.jsonl line 11") as stopped:
         await bulkops.load(
-            from_=source, host=server.index_host("dst"), namespace="s", api_key=KEY, limits="none"
+            input=source,
+            host=server.index_host("dst"),
+            namespace="s",
+            api_key=KEY,
+            limits="none",
+            batch_size=3,
         )
     report = stopped.value.report
-    assert len(server.ids("dst", "s")) == 9
-    assert (report.upserted, report.rejected) == (9, 1)
-    assert "9 records were imported" in str(stopped.value)
+    assert server.ids("dst", "s") == sorted(r.id for r in records[:10])  # the ten before it, nothing else
+    assert (report.upserted, report.rejected) == (10, 1)
+    assert report.stopped_at is not None
+    assert (report.stopped_at.location, report.stopped_at.id) == ("in.jsonl line 11", "wrong-dim")
+    assert report.in_flight_after_stop == ()
+    message = str(stopped.value)
+    assert "The 10 records before it were imported; nothing after it was sent" in message
+    assert "on_error='skip'" in message
+    assert (stopped.value.location, stopped.value.record_id) == ("in.jsonl line 11", "wrong-dim")
+
+
+async def test_an_index_of_another_dimension_gets_no_request_at_all(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Issue 12: an import into an index of the wrong dimension sent one request per record."""
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, make_records(300, seed=26))  # dimension 8, no manifest
+    await server.create_index_direct("wide", dimension=16)
+    async with Client(KEY, server.url, limits="none") as client:
+        with pytest.raises(RecordRejectedError, match=r"line 1: .* 8 values; the index has dimension 16"):
+            await bulkops.load(input=source, index="wide", client=client)
+        assert "upsert" not in client.stats.requests
+        report = await bulkops.load(
+            input=source, index="wide", client=client, on_error="skip", checkpoint=tmp_path / "s"
+        )
+        assert "upsert" not in client.stats.requests
+    assert (report.upserted, report.rejected) == (0, 300)
+    assert server.count("wide", "") == 0
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # the server's float32 cast
+async def test_a_record_only_the_server_refuses_ends_the_import_there(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Values beyond float32 pass the checks but not the server: the halving stops at the record and
+    sends nothing after it (one worker: no other batch is in flight)."""
+    records = make_records(20, seed=27)
+    records[7] = Record("too-big", values=[1e39] * 8)
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, records)
+    with pytest.raises(RecordRejectedError, match=r"line 8: record 'too-big' was rejected") as stopped:
+        await bulkops.load(
+            input=source, host=server.index_host("dst"), namespace="b", api_key=KEY, limits="none",
+            batch_size=5, workers=1,
+        )  # fmt: skip
+    assert server.ids("dst", "b") == sorted(r.id for r in records[:7])
+    assert stopped.value.report.upserted == 7
+    assert "nothing after it was sent" in str(stopped.value)
 
 
 async def test_parquet_rejections_name_part_and_row(server: LocalServer, tmp_path: Path) -> None:
@@ -132,7 +180,7 @@ async def test_parquet_rejections_name_part_and_row(server: LocalServer, tmp_pat
     writer.write("ns", records)
     writer.commit()
     report = await bulkops.load(
-        from_=root, host=server.index_host("dst"), api_key=KEY, limits="none", on_error="skip"
+        input=root, host=server.index_host("dst"), api_key=KEY, limits="none", on_error="skip"
     )
     assert [(r.location, r.id) for r in report.rejections] == [("ns/part-00001.parquet row 121", "wrong-dim")]
     assert report.upserted == 499
@@ -159,7 +207,7 @@ async def test_batches_respect_1000_records_and_2_mb(server: LocalServer, tmp_pa
             return await real_upsert(batch, namespace=namespace)
 
         dp.upsert = upsert  # type: ignore[method-assign]
-        report = await bulkops.load(from_=source, dataplane=dp, namespace="w", limits="none")
+        report = await bulkops.load(input=source, dataplane=dp, namespace="w", limits="none")
     assert report.upserted == 1800
     assert max(sizes) <= 1000
     assert sum(sizes) == 1800
@@ -176,7 +224,7 @@ async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalSe
         for attempt, crash_after in enumerate([6, 9]):
             with pytest.raises(Crash):
                 await bulkops.load(
-                    from_=source,
+                    input=source,
                     dataplane=Wrapped(real, seed=attempt, crash_after=crash_after),
                     namespace="r",
                     batch_size=250,
@@ -186,7 +234,7 @@ async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalSe
                 )
         wrapped = Wrapped(real, seed=7)
         report = await bulkops.load(
-            from_=source,
+            input=source,
             dataplane=wrapped,
             namespace="r",
             batch_size=250,
@@ -201,16 +249,16 @@ async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalSe
 
 
 async def test_bad_arguments_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="does not exist"):
-        await bulkops.load(from_=tmp_path / "missing.jsonl", host="http://127.0.0.1:9", api_key=KEY)
+    with pytest.raises(UsageError, match="no such file"):
+        await bulkops.load(input=tmp_path / "missing.jsonl", host="http://127.0.0.1:9", api_key=KEY)
     (tmp_path / "a.jsonl").write_bytes(b"")
     with pytest.raises(UsageError, match="on_error"):
         await bulkops.load(
-            from_=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, on_error="ignore"
+            input=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, on_error="ignore"
         )  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="batch_size"):
         await bulkops.load(
-            from_=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, batch_size=5000
+            input=tmp_path / "a.jsonl", host="http://127.0.0.1:9", api_key=KEY, batch_size=5000
         )
 
 
@@ -220,19 +268,21 @@ async def test_an_export_the_target_would_reject_entirely_is_refused_up_front(
     await server.seed("src", "ns", make_records(100, seed=26))
     await server.create_index_direct("wide16", dimension=16)
     out = tmp_path / "e.jsonl"
-    await bulkops.export(host=server.index_host("src"), namespace="ns", to=out, api_key=KEY, limits="none")
+    await bulkops.export(
+        host=server.index_host("src"), namespace="ns", output=out, api_key=KEY, limits="none"
+    )
     with pytest.raises(UsageError, match="dimension 8 but the target index has dimension 16"):
-        await bulkops.load(from_=out, host=server.index_host("wide16"), api_key=KEY, limits="none")
+        await bulkops.load(input=out, host=server.index_host("wide16"), api_key=KEY, limits="none")
     assert server.count("wide16", "ns") == 0
 
     bare = tmp_path / "bare.jsonl"
     await bulkops.export(
         host=server.index_host("src"),
         namespace="ns",
-        to=bare,
+        output=bare,
         api_key=KEY,
         limits="none",
         include_values=False,
     )
     with pytest.raises(UsageError, match="without values"):
-        await bulkops.load(from_=bare, host=server.index_host("dst"), api_key=KEY, limits="none")
+        await bulkops.load(input=bare, host=server.index_host("dst"), api_key=KEY, limits="none")

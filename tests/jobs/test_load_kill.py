@@ -12,8 +12,10 @@ import pytest
 from bulkops.server.config import ServerConfig
 from bulkops.server.thread import ServerThread
 from bulkops.sinks import JsonlWriter, ParquetWriter
-from tests.sinks.helpers import assert_same_records, make_records
-from tests.sinks.killing import run_with_kills
+from tests.helpers.killing import run_with_kills
+from tests.helpers.records import assert_same_records, make_records
+
+pytestmark = pytest.mark.integration
 
 N = 20_000
 
@@ -24,7 +26,6 @@ def server() -> Iterator[ServerThread]:
         yield srv
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix: str) -> None:
     records = make_records(N, seed=31)
@@ -39,7 +40,7 @@ def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
     spec = {
         "job": "load",
         "kwargs": {
-            "from_": str(source),
+            "input": str(source),
             "host": server.index_host(target),
             "namespace": "ns",
             "api_key": "k",

@@ -6,7 +6,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkops.jobs.load_batches import _wire_size
+from bulkops.jobs.load.batches import _wire_size
 from bulkops.models import Record, SparseValues
 
 _FLOATS = st.floats(width=32, allow_nan=False, allow_infinity=False)

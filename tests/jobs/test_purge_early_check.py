@@ -10,7 +10,7 @@ import anyio
 
 import bulkops
 from bulkops.models import Record
-from tests.engine.fakes import FakeDataPlane
+from bulkops.testing import FakeDataPlane
 
 IDS = [f"doc-{i:05d}" for i in range(3500)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 
 import bulkops
 from bulkops.errors import CheckpointMismatchError, UsageError
-from tests.engine.fakes import FakeDataPlane
+from bulkops.limits.profiles import Limit, load_profile
+from bulkops.testing import FakeDataPlane
 
 FAST: dict[str, Any] = {"verify_delay": 0.0, "limits": "default"}
 
@@ -101,7 +103,7 @@ async def test_ids_iterable_validation_names_the_position() -> None:
     dp = tenant_data()
     with pytest.raises(UsageError, match=r"ids\[1\]: .*empty"):
         await bulkops.purge(dataplane=dp, namespace="ns", ids=["t2#0001", ""], **FAST)
-    with pytest.raises(UsageError, match="not a file"):
+    with pytest.raises(UsageError, match="no such file"):
         await bulkops.purge(dataplane=dp, namespace="ns", ids="t2#0001", **FAST)
     assert "delete" not in dp.calls
 
@@ -142,9 +144,16 @@ async def test_everything_uses_delete_all_or_deletes_the_namespace() -> None:
         ({"prefix": ""}, "everything=True"),
         ({"prefix": "a\x00"}, "NUL"),
         ({"prefix": "a", "delete_namespace": True}, "with everything=True"),
-        ({"prefix": "a", "namespaces": ["x", "y"], "namespace": None}, "several namespaces"),
+        ({"prefix": "a", "namespaces": ["x", "x"], "namespace": None}, "given twice"),
         ({"prefix": "a", "max_delete": -1}, "max_delete"),
         ({"prefix": "a", "backup_first": True}, "index=<name>"),
+        ({"prefix": "a b"}, "whitespace"),
+        ({"prefix": ["a", ""]}, "whole namespace"),
+        ({"filter": {"tag": {"$regex": "t"}}}, r"operator '\$regex'"),
+        ({"filter": {"$not": {"tag": "x"}}}, "unknown operator"),
+        ({"filter": {"n": {"$gt": "5"}}}, "needs a number"),
+        ({"prefix": "a", "verify_delay": float("inf")}, "finite"),
+        ({"prefix": "a", "verify_delay": float("nan")}, "finite"),
     ],
 )
 async def test_usage_errors_send_nothing(kwargs: dict[str, Any], message: str) -> None:
@@ -152,6 +161,77 @@ async def test_usage_errors_send_nothing(kwargs: dict[str, Any], message: str) -
     args: dict[str, Any] = {"dataplane": dp, "namespace": "ns", **FAST, **kwargs}
     if args.get("namespace") is None:
         args.pop("namespace")
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError, match=message) as refused:
         await bulkops.purge(**args)
+    assert refused.value.param is not None  # the parameter the error is about, for the CLI's words
     assert dp.calls == {}
+
+
+async def test_several_prefixes_all_apply_and_overlaps_are_listed_once(tmp_path: Path) -> None:
+    dp = tenant_data()
+    report = await bulkops.purge(
+        dataplane=dp, namespace="ns", prefix=["t2#", "t1#", "t1#00"], checkpoint=tmp_path / "c", **FAST
+    )
+    assert report.deleted == 2800  # t1#0000..2499 and t2#0000..0299, each once
+    assert dp.namespaces["ns"] == ["t1", "t1$", "t10#x"]
+    assert "'t1#', 't2#'" in report.plan
+    assert report.verification.ok
+
+
+async def test_several_namespaces_all_apply_to_a_prefix_purge(tmp_path: Path) -> None:
+    dp = tenant_data()
+    report = await bulkops.purge(
+        dataplane=dp, namespaces=["ns", "other"], prefix="t1#", checkpoint=tmp_path / "c", **FAST
+    )
+    assert report.deleted == 2501
+    assert report.namespaces == ("ns", "other")
+    assert dp.namespaces["other"] == ["z"]
+    assert all(not i.startswith("t1#") for i in dp.namespaces["ns"])
+    assert report.verification.ok
+
+
+async def test_a_namespace_that_does_not_exist_is_refused_unless_allowed(tmp_path: Path) -> None:
+    dp = tenant_data()
+    checkpoint = tmp_path / "c"
+    with pytest.raises(UsageError, match="'nosuchns' does not exist") as refused:
+        await bulkops.purge(dataplane=dp, namespace="nosuchns", prefix="t1#", checkpoint=checkpoint, **FAST)
+    assert refused.value.param == "namespace"
+    assert "allow_missing=True" in str(refused.value)
+    assert "delete" not in dp.calls
+    assert os.listdir(tmp_path) == []  # refused before it recorded anything: no checkpoint, no lock
+    report = await bulkops.purge(dataplane=dp, namespace="nosuchns", prefix="t1#", allow_missing=True, **FAST)
+    assert report.deleted == 0
+    assert report.verification.ok
+
+
+async def test_an_empty_default_namespace_is_refused_with_a_hint() -> None:
+    dp = tenant_data()
+    with pytest.raises(UsageError, match=r"default namespace .* is empty.*all_namespaces=True"):
+        await bulkops.purge(dataplane=dp, prefix="t1#", **FAST)
+    assert "delete" not in dp.calls
+
+
+async def test_all_namespaces() -> None:
+    dp = tenant_data()
+    report = await bulkops.purge(dataplane=dp, all_namespaces=True, prefix="t1#", **FAST)
+    assert report.namespaces == ("ns", "other")
+    assert report.deleted == 2501
+
+
+async def test_limits_none_means_no_pacing_with_a_dataplane() -> None:
+    dp = tenant_data()
+    paced = await bulkops.purge(dataplane=dp, namespace="ns", prefix="t2#", verify_delay=0.0)
+    unpaced = await bulkops.purge(
+        dataplane=tenant_data(), namespace="ns", prefix="t2#", verify_delay=0.0, limits=None
+    )
+    assert paced.bound == 20_000.0  # the default profile's list budget
+    assert unpaced.bound is None  # None is "no limits" here too, not the default profile
+
+
+async def test_a_profile_object_is_in_force_with_its_overrides() -> None:
+    """Its name ("default") is what the checkpoint records; the overrides must still pace this run."""
+    slow = load_profile("default").with_overrides([Limit("list", "index", "requests", 10)])
+    report = await bulkops.purge(
+        dataplane=tenant_data(), namespace="ns", prefix="t2#", verify_delay=0.0, limits=slow
+    )
+    assert report.bound == 1_000.0  # 10 list requests/s × 100 IDs, not the default profile's 20,000

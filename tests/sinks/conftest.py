@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bulkops.models import Record
-from tests.sinks.helpers import make_records
+from tests.helpers.records import make_records
 
 
 @pytest.fixture

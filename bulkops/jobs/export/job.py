@@ -1,0 +1,112 @@
+"""An export run: open the index and the checkpoint, export each namespace, write the manifest and report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.jobs.export.manifest import build_manifest
+from bulkops.jobs.export.report import ExportProgress, ExportReport
+from bulkops.jobs.export.run import ExportRun
+from bulkops.jobs.export.spec import ExportSpec, clear_output, refuse_existing_output
+from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.journal import moved_note, open_journal
+from bulkops.jobs.namespaces import resolve_namespaces
+from bulkops.jobs.selection import ids_for
+from bulkops.jobs.target import NO_ACCESS, Access, open_target
+from bulkops.sinks.formats import open_writer
+from bulkops.sinks.manifest import manifest_path, write_manifest
+
+__all__ = ["run_export"]
+
+
+async def run_export(
+    spec: ExportSpec,
+    *,
+    ids: IdsInput | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    access: Access = NO_ACCESS,
+    progress: Callable[[ExportProgress], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    target_chains: int | None = None,
+    fetch_workers: int | None = None,
+) -> ExportReport:
+    """Run the export ``spec`` (built by :func:`bulkops.jobs.export.spec.build_export`); the checkpoint
+    defaults to ``<output>.checkpoint``."""
+    prepared = ids_for(spec.selection, ids)
+    checkpoint_path = Path(checkpoint) if checkpoint is not None else spec.default_checkpoint()
+    # Refuse to clobber an existing output before a checkpoint file is even created: a checkpoint
+    # left by a refused run must not make the next run look like a resume.
+    refuse_existing_output(spec, checkpoint_path)
+    async with open_target(spec.target, access) as target:
+        spec = replace(spec, target=target.spec)
+        with open_journal(checkpoint_path, spec) as cp:
+            finished = cp.get("report")
+            if finished is not None:
+                return ExportReport.from_json(finished, resumed=True)
+            meter = FiguresMeter(target, clock)
+            names: list[str] | None = cp.get("namespaces")
+            if names is None:  # the job never started writing: a fresh start
+                names = await resolve_namespaces(
+                    target.dataplane, spec.namespaces, index=spec.target.describe()
+                )
+                clear_output(spec, checkpoint_path)
+                info = (await target.describe()).to_json()
+                with cp.step() as step:
+                    step.set("namespaces", names)
+                    step.set("index", info)
+            info_json: Mapping[str, Any] = cp.get("index")
+            sink = open_writer(
+                spec.output_path,
+                vector_type=str(info_json.get("vector_type") or "dense"),
+                commit_records=spec.options.commit_every,
+            )
+            try:
+                await anyio.to_thread.run_sync(sink.truncate_to, cp.get("sink"))
+                run = ExportRun(
+                    target.dataplane,
+                    spec,
+                    sink,
+                    cp,
+                    target.profile,
+                    ids=prepared,
+                    clock=clock,
+                    progress=progress,
+                    target_chains=target_chains,
+                    fetch_workers=fetch_workers,
+                )
+                done = set(cp.get("namespaces_done", []))
+                for ns in names:
+                    if ns in done:
+                        continue
+                    if spec.selection.kind == "filter":
+                        await run.export_by_filter(ns)
+                    else:
+                        await run.export_by_ids(ns)
+            finally:
+                sink.close()
+            manifest = build_manifest(sink, info_json, names, spec, clock)
+            write_manifest(spec.output_path, manifest)
+            report = ExportReport(
+                output=spec.output_path,
+                manifest=manifest_path(spec.output_path),
+                format=sink.format,
+                exported=manifest.total,
+                namespaces={ns.name: ns.count for ns in manifest.namespaces},
+                missing=run.missing,
+                commits=run.commits,
+                index=info_json,
+                notes=moved_note(cp, spec),
+                **meter.figures(done=run.exported_this_run, bound=run.bound(), resumed=cp.resumed),
+            )
+            with cp.step() as step:
+                step.set("report", report.to_json())
+            return report
+    raise AssertionError("unreachable")  # pragma: no cover - the context does not swallow exceptions

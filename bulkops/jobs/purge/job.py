@@ -1,0 +1,243 @@
+"""A purge run: the phases in order, each recorded in the checkpoint, then the report.
+
+1. plan and validate (:mod:`bulkops.jobs.purge.spec`; bad input raises UsageError, nothing is sent),
+   then check the namespaces exist (:mod:`bulkops.jobs.namespaces`);
+2. ``max_delete`` guard: count first, bounded by the guard itself (listing stops as soon as the count
+   exceeds it), and refuse before the first delete. Counting up to the guard costs at most
+   ``max_delete / 100`` list requests; stopping *at* the guard instead would leave a half-done purge.
+   Deletes are also capped at the guard while they run, in case records appear after the count;
+3. ``backup_first``: create a backup through the control plane and wait until it is Ready;
+4. delete (:mod:`bulkops.jobs.purge.delete`);
+5. verify after the consistency lag (:mod:`bulkops.jobs.purge.verify`): look again for what was
+   targeted, delete leftovers, and report the final count (it must be 0; otherwise VerificationError
+   carrying the report).
+
+Dry run: count what would go (and a sample), delete nothing, write no checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.engine.checkpoint import Checkpoint
+from bulkops.errors import Param, UsageError, VerificationError
+from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.journal import moved_note, open_journal
+from bulkops.jobs.namespaces import resolve_namespaces
+from bulkops.jobs.purge import count, delete, verify
+from bulkops.jobs.purge.context import PurgeContext
+from bulkops.jobs.purge.plan import documented_bound
+from bulkops.jobs.purge.report import PurgeProgress, PurgeReport, Verification
+from bulkops.jobs.purge.spec import PurgeSpec
+from bulkops.jobs.selection import ids_for
+from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
+
+__all__ = ["run_purge"]
+
+
+async def run_purge(
+    spec: PurgeSpec,
+    *,
+    ids: IdsInput | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    access: Access = NO_ACCESS,
+    progress: Callable[[PurgeProgress], None] | None = None,
+    sample_size: int = 10,
+    target_chains: int | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> PurgeReport:
+    """Run the purge ``spec`` (built by :func:`bulkops.jobs.purge.spec.build_purge`)."""
+    prepared = ids_for(spec.selection, ids)
+    async with open_target(spec.target, access) as target:
+        spec = replace(spec, target=target.spec)
+        run = _Run(spec, target, prepared, progress, sample_size, target_chains, clock)
+        if dry_run:
+            return await run.dry_run()
+        if checkpoint is None:
+            return await run.phases(None)
+        with open_journal(Path(checkpoint), spec) as journal:
+            return await run.phases(journal)
+    raise AssertionError("unreachable")  # pragma: no cover - the context does not swallow exceptions
+
+
+class _Run:
+    """One run of a purge: resolves the namespaces, runs the phases, keeps the totals, writes the report."""
+
+    def __init__(
+        self,
+        spec: PurgeSpec,
+        target: Target,
+        ids: IdsInput | None,
+        progress: Callable[[PurgeProgress], None] | None,
+        sample_size: int,
+        target_chains: int | None,
+        clock: Clock,
+    ) -> None:
+        self.spec = spec
+        self.target = target
+        self.ids = ids
+        self.progress = progress
+        self.sample_size = sample_size
+        self.target_chains = target_chains
+        self.clock = clock
+        self.meter = FiguresMeter(target, clock)
+
+    def context(self, namespaces: list[str]) -> PurgeContext:
+        return PurgeContext(
+            self.spec,
+            tuple(namespaces),
+            self.target.dataplane,
+            self.target.profile,
+            self.clock,
+            self.meter.started,
+            ids=self.ids,
+            progress=self.progress,
+            sample_size=self.sample_size,
+            target_chains=self.target_chains,
+        )
+
+    async def namespaces(self) -> list[str]:
+        return await resolve_namespaces(
+            self.target.dataplane, self.spec.namespaces, index=self.spec.target.describe()
+        )
+
+    async def dry_run(self) -> PurgeReport:
+        """Count what would go (with a sample of IDs); delete nothing."""
+        ctx = self.context(await self.namespaces())
+        counted = await count.count_targets(ctx, limit=None)
+        note = "dry run: nothing deleted"
+        return self.report(
+            ctx,
+            dry_run=True,
+            deleted=0,
+            listed=counted.found or 0,
+            would_delete=counted.found,
+            verification=Verification(False, note=note),
+            sample=counted.sample,
+            notes=(counted.note,) if counted.note else (),
+        )
+
+    async def phases(self, journal: Checkpoint | None) -> PurgeReport:
+        phase = journal.get("phase", "new") if journal else "new"
+        resumed = journal.resumed if journal else False
+        notes = moved_note(journal, self.spec) if journal else ()
+        names: list[str] | None = journal.get("namespaces") if journal else None
+        if names is None:
+            names = await self.namespaces() if phase == "new" else list(self.spec.namespaces.names or ())
+        ctx = self.context(names)
+        deleted_before = journal.counters().get("deleted", 0) if journal else 0
+        would_delete = journal.get("would_delete") if journal else None
+        if phase == "new":
+            if self.spec.options.max_delete is not None:
+                would_delete = await count.guard(ctx)
+            _record(journal, namespaces=names, would_delete=would_delete, phase="backup")
+            phase = "backup"
+        backup_id = journal.get("backup_id") if journal else None
+        if phase == "backup":
+            if self.spec.options.backup_first:
+                backup_id = await self.backup(ctx, journal, backup_id)
+            _record(journal, phase="deleting")
+            phase = "deleting"
+        done = delete.Deleted()
+        if phase == "deleting":
+            done = await delete.delete_targets(ctx, journal, deleted_before=deleted_before)
+            _record(journal, phase="verifying")
+        deleted = journal.counters().get("deleted", 0) if journal else done.ids
+        verification = (
+            await verify.verify(ctx, done.early, deleted=deleted)
+            if self.spec.options.verify
+            else Verification(False, note="verify=False")
+        )
+        _record(journal, phase="done")
+        report = self.report(
+            ctx,
+            dry_run=False,
+            deleted=None if self.spec.plan == "delete_by_filter" else deleted,
+            listed=deleted if self.spec.plan == "list_and_delete" else 0,
+            would_delete=would_delete,
+            verification=verification,
+            backup_id=backup_id,
+            resumed=resumed,
+            rate_of=(done.ids, done.seconds),
+            notes=notes,
+        )
+        if verification.checked and verification.remaining:
+            raise VerificationError(
+                f"{verification.remaining} targeted records remain after {verification.rounds} "
+                "verification rounds; rerun the purge with the same checkpoint",
+                report=report,
+            )
+        return report
+
+    async def backup(self, ctx: PurgeContext, journal: Checkpoint | None, known: str | None) -> str:
+        control = self.target.control
+        index = self.spec.target.index
+        if control is None or index is None:
+            raise UsageError(
+                Param("backup_first", True), " needs a client (index=<name>), not a bare data plane"
+            )
+        ctx.emit("backup", 0)
+        backup_id = known
+        if backup_id is None:
+            stamp = int(self.clock.wall())
+            created = await control.create_backup(
+                index,
+                name=f"bulkops-purge-{stamp}",
+                description=f"before: {self.spec.plan_text(ctx.namespaces)}"[:200],
+            )
+            backup_id = str(created["backup_id"])
+            _record(journal, backup_id=backup_id)
+        await control.wait_until_backup_ready(backup_id)
+        return backup_id
+
+    def report(
+        self,
+        ctx: PurgeContext,
+        *,
+        dry_run: bool,
+        deleted: int | None,
+        listed: int,
+        would_delete: int | None,
+        verification: Verification,
+        sample: tuple[str, ...] = (),
+        backup_id: str | None = None,
+        resumed: bool = False,
+        rate_of: tuple[int, float] = (0, 0.0),
+        notes: tuple[str, ...] = (),
+    ) -> PurgeReport:
+        done, seconds = rate_of
+        return PurgeReport(
+            plan=self.spec.plan_text(ctx.namespaces),
+            kind=self.spec.plan,
+            namespaces=ctx.namespaces,
+            dry_run=dry_run,
+            deleted=deleted,
+            listed=listed,
+            verification=verification,
+            would_delete=would_delete,
+            sample=sample,
+            backup_id=backup_id,
+            notes=notes,
+            **self.meter.figures(
+                done=done,
+                seconds=seconds,
+                bound=documented_bound(self.spec.plan, self.target.profile),
+                resumed=resumed,
+            ),
+        )
+
+
+def _record(journal: Checkpoint | None, **values: Any) -> None:
+    """Store ``values`` in one checkpoint step (a purge without a checkpoint keeps nothing)."""
+    if journal is None:
+        return
+    with journal.step() as step:
+        for key, value in values.items():
+            step.set(key, value)

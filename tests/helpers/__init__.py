@@ -1,0 +1,1 @@
+"""Helpers shared by the job, sink and CLI tests (and the kill benchmark): records, wrappers, the driver."""
