@@ -16,6 +16,7 @@ __all__ = ["OPTION_FOR", "single", "spell"]
 
 OPTION_FOR: Mapping[str, str] = {
     "all_namespaces": "--all-namespaces",
+    "api_key": "--api-key",
     "allow_missing": "--allow-missing",
     "backup_first": "--backup-first",
     "checkpoint": "--checkpoint",
