@@ -28,6 +28,7 @@ __all__ = [
 SelectionKind = Literal["everything", "prefixes", "ids", "filter"]
 
 # Pinecone's metadata filter language: field operators, and the two that combine filters.
+MAX_IN_VALUES = 10_000  # Pinecone's documented limit per $in / $nin ("Metadata filter limits")
 FIELD_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists")
 _COMBINATORS = ("$and", "$or")
 _MAX_FILTER_DEPTH = 20
@@ -189,6 +190,10 @@ def _check_operator(field: str, op: Any, operand: Any) -> None:
         raise _bad_filter(f"{op} on {field!r} needs a string, number or boolean")
     if op in ("$in", "$nin") and not (isinstance(operand, list) and all(_is_scalar(x) for x in operand)):
         raise _bad_filter(f"{op} on {field!r} needs an array of strings, numbers or booleans")
+    if op in ("$in", "$nin") and len(operand) > MAX_IN_VALUES:
+        raise _bad_filter(
+            f"{op} on {field!r} has {len(operand):,} values; Pinecone takes at most {MAX_IN_VALUES:,}"
+        )
     if op in ("$gt", "$gte", "$lt", "$lte") and (
         isinstance(operand, bool) or not isinstance(operand, int | float)
     ):

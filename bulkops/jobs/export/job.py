@@ -16,6 +16,7 @@ from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.run import ExportRun
 from bulkops.jobs.export.spec import ExportSpec, clear_output, refuse_existing_output
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import resolve_namespaces
@@ -27,6 +28,7 @@ from bulkops.sinks.manifest import manifest_path, write_manifest
 __all__ = ["run_export"]
 
 
+@raises_single_errors
 async def run_export(
     spec: ExportSpec,
     *,

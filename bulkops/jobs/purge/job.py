@@ -27,6 +27,7 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import Param, UsageError, VerificationError
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import resolve_namespaces
@@ -41,6 +42,7 @@ from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
 __all__ = ["run_purge"]
 
 
+@raises_single_errors
 async def run_purge(
     spec: PurgeSpec,
     *,
