@@ -41,21 +41,25 @@ class Refusing(FakeDataPlane):
 
 
 Job = Callable[[FakeDataPlane, Path], Awaitable[Any]]
-TWO = {"namespaces": ["a", "b"]}
+TWO = ["a", "b"]
 
 
 def _jobs() -> dict[str, Job]:
     return {
-        "purge dry run": lambda dp, tmp: bulkops.purge(dataplane=dp, **TWO, prefix="x", dry_run=True),
-        "purge max_delete guard": lambda dp, tmp: bulkops.purge(
-            dataplane=dp, **TWO, prefix="x", max_delete=10_000, verify_delay=0
+        "purge dry run": lambda dp, tmp: bulkops.purge(
+            dataplane=dp, namespaces=TWO, prefix="x", dry_run=True
         ),
-        "purge by prefix": lambda dp, tmp: bulkops.purge(dataplane=dp, **TWO, prefix="x", verify_delay=0),
+        "purge max_delete guard": lambda dp, tmp: bulkops.purge(
+            dataplane=dp, namespaces=TWO, prefix="x", max_delete=10_000, verify_delay=0
+        ),
+        "purge by prefix": lambda dp, tmp: bulkops.purge(
+            dataplane=dp, namespaces=TWO, prefix="x", verify_delay=0
+        ),
         "purge IDs dry run": lambda dp, tmp: bulkops.purge(
-            dataplane=dp, **TWO, ids=["x0001", "x0002"], dry_run=True
+            dataplane=dp, namespaces=TWO, ids=["x0001", "x0002"], dry_run=True
         ),
         "export by prefix": lambda dp, tmp: bulkops.export(
-            dataplane=dp, **TWO, prefix="x", output=tmp / "out.jsonl"
+            dataplane=dp, namespaces=TWO, prefix="x", output=tmp / "out.jsonl"
         ),
     }
 
