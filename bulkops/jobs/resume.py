@@ -18,6 +18,7 @@ from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
+from bulkops.jobs.arguments import ids_argument
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportReport
 from bulkops.jobs.export.spec import ExportSpec
@@ -88,15 +89,16 @@ async def resume(
     dataplane: DataPlane | None = None,
     client_options: Mapping[str, Any] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     progress: Callable[[Any], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> JobReport:
     """Rerun the job recorded in ``checkpoint`` (purge, export or load) where it stopped.
 
     ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
-    or ``dataplane`` work as for the job itself. ``ids``: the IDs of a job that was given them in
-    memory (or a file that moved); they must be the same IDs. A finished export or import returns its
-    stored report without sending anything; a finished purge verifies again.
+    or ``dataplane`` work as for the job itself. ``ids`` (or ``ids_file``): the IDs of a job that was
+    given them in memory (or a file that moved); they must be the same IDs. A finished export or import
+    returns its stored report without sending anything; a finished purge verifies again.
     """
     spec = read_spec(checkpoint)
     target = _target(spec.target, controller_host, limits, transport)
@@ -106,7 +108,8 @@ async def resume(
         "progress": progress,
         "clock": clock,
     }
-    prepared = prepare_ids(ids) if ids is not None else None
+    given = ids_argument(ids, ids_file)
+    prepared = prepare_ids(given) if given is not None else None
     if isinstance(spec, PurgeSpec):
         return await run_purge(replace(spec, target=target), ids=prepared, **common)
     if isinstance(spec, ExportSpec):

@@ -123,7 +123,7 @@ def validate_prefixes(prefix: str | Sequence[str]) -> tuple[str, ...]:
             raise UsageError(
                 Param("prefix", ""),
                 " would target the whole namespace; say so with ",
-                Param("everything", True),
+                Param("all", True),
                 param="prefix",
             )
         if any(ch.isspace() for ch in value):
@@ -221,7 +221,7 @@ def build_selection(
             (Param("prefix"), prefix is not None),
             (Param("ids"), ids is not None),
             (Param("filter"), filter is not None),
-            (Param("everything", True), everything and required),
+            (Param("all", True), everything and required),
         )
         if used
     ]
@@ -234,7 +234,7 @@ def build_selection(
             ", ",
             Param("filter"),
             " or ",
-            Param("everything", True),
+            Param("all", True),
             f" (got {len(chosen)})" if chosen else "",
             param=chosen[0].name if chosen else "prefix",
         )

@@ -24,7 +24,7 @@ import orjson
 
 from bulkops.errors import CheckpointError, UsageError
 from bulkops.models import Record, SparseValues
-from bulkops.sinks._files import fsync_dir, sha256_file
+from bulkops.sinks._files import fsync_dir, make_private_dir, open_private, sha256_file
 from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 
 __all__ = [
@@ -100,6 +100,7 @@ class _OpenPart:
         self.final = final
         self.tmp = final.with_name(f".{final.name}.tmp")
         self.rows = 0
+        os.close(open_private(self.tmp, os.O_WRONLY | os.O_TRUNC))  # pyarrow's truncating open keeps 0600
         self.writer = _pq().ParquetWriter(str(self.tmp), schema, compression=compression)
 
 
@@ -160,7 +161,7 @@ class ParquetWriter:
                 if file.is_file() and (is_tmp or (file.suffix == _PART_SUFFIX and rel not in keep)):
                     file.unlink()
                     fsync_dir(file.parent)
-        self._root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self._root)
         self._buffer.clear()
         self._buffer_ns = None
         self._open = None
@@ -198,7 +199,7 @@ class ParquetWriter:
         if self._open is None:
             directory = self._root / namespace_to_dir(self._buffer_ns)
             if not directory.exists():
-                directory.mkdir(parents=True)
+                make_private_dir(directory)
                 fsync_dir(self._root)
             final = directory / f"part-{self._next_part:05d}{_PART_SUFFIX}"
             self._next_part += 1

@@ -507,7 +507,7 @@ def test_resume_of_checkpoints_written_by_library_calls(cli: Cli, tmp_path: Path
             with pytest.raises(Crash):
                 await bulkops.export(
                     index="jobs11", client=client, dataplane=Wrapped(real, crash_after=0), namespace="q",
-                    ids=str(wanted), output=out,
+                    ids_file=str(wanted), output=out,
                 )  # fmt: skip
             with pytest.raises(Crash):
                 await bulkops.purge(
