@@ -128,13 +128,14 @@ def test_purge_prefix_with_backup_then_status(cli: Cli, tmp_path: Path) -> None:
 
     status: Any = cli.json("status", str(checkpoint))
     assert status["kind"] == "purge"
-    assert status["status"] == "finished"
+    assert status["state"] == "finished"
+    assert status["phase"] == "done"
     assert status["spec"]["selection"]["prefixes"] == ["gone#"]
     assert status["spec"]["target"]["index"] == "jobs3"
     assert status["spec"]["options"]["backup_first"] is True
     assert status["spec"]["options"]["max_delete"] == 1000
     assert status["counters"]["deleted"] == 300
-    assert "resume with" not in status
+    assert status["resume_command"] is None
 
 
 def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
@@ -184,8 +185,9 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     assert 300 <= remaining < 3300, "the purge was interrupted midway"
 
     status: Any = cli.json("status", str(checkpoint))
-    assert status["status"].startswith("unfinished")
-    assert status["resume with"] == command
+    assert status["state"] == "unfinished"
+    assert status["phase"] == "deleting"
+    assert status["resume_command"] == command
 
     resumed = cli.run(*command.split()[1:])
     assert resumed.returncode == 0, resumed.stderr

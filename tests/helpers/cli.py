@@ -73,6 +73,27 @@ class Cli:
         assert result.returncode == 0, f"bulkops {' '.join(args)} -> {result.returncode}\n{result.stderr}"
         return result
 
+    def on_terminal(self, answer: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Run with stdin on a pseudo-terminal (so the CLI asks) and type ``answer``; (exit code, stderr)."""
+        controller, terminal = os.openpty()
+        try:
+            proc = subprocess.Popen(
+                [bulkops_executable(), *args],
+                stdin=terminal,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env if env is not None else self.env(),
+                cwd=self.home,
+            )
+            os.write(controller, answer.encode() + b"\n")
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert API_KEY not in stderr, "the API key leaked"
+        return proc.returncode, stderr
+
     def json(self, *args: str, **kwargs: object) -> Any:
         return orjson.loads(self.ok("--json", *args, **kwargs).stdout)
 
