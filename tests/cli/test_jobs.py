@@ -14,7 +14,7 @@ import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
-from tests.helpers.cli import Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import Cli, bulkops_executable, slow_list_profile, wait_for_progress, write_jsonl
 
 pytestmark = pytest.mark.integration
 
@@ -153,10 +153,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
         str(write_jsonl(tmp_path / "s.jsonl", keep + gone)),
     )
     # 10 list requests/s x 100 IDs: the 3,000 IDs take ~3 s, time enough to interrupt after ~1 s.
-    slow = tmp_path / "slow.json"
-    slow.write_bytes(
-        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 10}]})
-    )
+    slow = slow_list_profile(tmp_path, 10)
     checkpoint = tmp_path / "sigint.ckpt"
     args = ["--limits", str(slow), "purge", "--index", "jobs4", "-n", "s", "--prefix", "gone#", "--yes"]
     args += ["--checkpoint", str(checkpoint), "--verify-delay", "0"]
@@ -171,7 +168,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
         # terminal does not. Give the child the default disposition so Ctrl-C is what it would be.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    _wait_for_deletes(checkpoint, proc)
+    wait_for_progress(checkpoint, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -197,21 +194,6 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     exported = tmp_path / "left.jsonl"
     cli.ok("export", "--index", "jobs4", "-n", "s", "--output", str(exported), "-q")
     assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
-
-
-def _wait_for_deletes(checkpoint: Path, proc: subprocess.Popen[str], counter: str = "deleted") -> None:
-    """Until the running job has counted progress in its checkpoint (read-only, safe while it runs)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the job ended before it could be interrupted"
-        if checkpoint.exists():
-            try:
-                if Checkpoint.inspect(checkpoint).counters.get(counter, 0) > 0:
-                    return
-            except Exception:  # the file is being created: try again
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"the job counted no {counter} within 60 s")
 
 
 def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tmp_path: Path) -> None:
@@ -274,11 +256,8 @@ def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path) -> 
     cli.ok(
         "import", "--index", "jobs6", "-n", "e", "--input", str(write_jsonl(tmp_path / "e.jsonl", ids)), "-q"
     )
-    slow = tmp_path / "slow.json"
     # 2 list requests/s: ~20 s for the 4,000 IDs, so the interrupt lands mid-job even on a busy machine.
-    slow.write_bytes(
-        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 2}]})
-    )
+    slow = slow_list_profile(tmp_path, 2)
     target = tmp_path / "e-out.jsonl"
     checkpoint = Path(f"{target}.checkpoint")
     proc = subprocess.Popen(
@@ -334,23 +313,6 @@ def test_export_by_filter(cli: Cli, seeded: str, tmp_path: Path) -> None:
     )
 
 
-def _slow_limits(tmp_path: Path, list_rate: float) -> Path:
-    slow = tmp_path / f"slow-{list_rate}.json"
-    slow.write_bytes(
-        orjson.dumps(
-            {"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": list_rate}]}
-        )
-    )
-    return slow
-
-
-def _start(cli: Cli, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [bulkops_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli.env(), cwd=cli.home,
-    )  # fmt: skip
-
-
 def _one_run_at_a_time(
     cli: Cli, checkpoint: Path, first: subprocess.Popen[str], slow: Path, counter: str
 ) -> Any:
@@ -364,10 +326,10 @@ def _one_run_at_a_time(
     (line,) = refused.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert f"in use by process {first.pid}" in line, line
-    _wait_for_deletes(checkpoint, first, counter)  # some progress committed, then kill -9
+    wait_for_progress(checkpoint, first, counter)  # some progress committed, then kill -9
     first.kill()
     first.wait()
-    running = _start(cli, "--json", "--limits", str(slow), "resume", str(checkpoint))
+    running = cli.start("--json", "--limits", str(slow), "resume", str(checkpoint))
     _wait_for_holder(checkpoint, running)
     beside = cli.run("resume", str(checkpoint))
     assert beside.returncode == 2, beside.stderr
@@ -402,9 +364,9 @@ def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(cli: Cli, tmp_path:
     cli.ok(
         "load", "--index", "jobs7", "-n", "c", "--input", str(write_jsonl(tmp_path / "c.jsonl", ids)), "-q"
     )
-    slow = _slow_limits(tmp_path, 8)
+    slow = slow_list_profile(tmp_path, 8)
     target = tmp_path / "c-out.jsonl"
-    first = _start(cli, "--limits", str(slow), "export", "--index", "jobs7", "-n", "c", "-o", str(target))
+    first = cli.start("--limits", str(slow), "export", "--index", "jobs7", "-n", "c", "-o", str(target))
     report = _one_run_at_a_time(cli, Path(f"{target}.checkpoint"), first, slow, "exported")
     assert report["exported"] == len(ids)
     lines = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]  # every line parses
@@ -419,10 +381,10 @@ def test_two_runs_of_one_purge_checkpoint_cannot_both_run(cli: Cli, tmp_path: Pa
     cli.ok(
         "load", "--index", "jobs8", "-n", "p", "--input", str(write_jsonl(tmp_path / "p.jsonl", keep + gone))
     )
-    slow = _slow_limits(tmp_path, 8)
+    slow = slow_list_profile(tmp_path, 8)
     checkpoint = tmp_path / "p.ckpt"
-    first = _start(
-        cli, "--limits", str(slow), "purge", "--index", "jobs8", "-n", "p", "--prefix", "gone#", "--yes",
+    first = cli.start(
+        "--limits", str(slow), "purge", "--index", "jobs8", "-n", "p", "--prefix", "gone#", "--yes",
         "--checkpoint", str(checkpoint), "--verify-delay", "0",
     )  # fmt: skip
     report = _one_run_at_a_time(cli, checkpoint, first, slow, "deleted")

@@ -17,21 +17,16 @@ from typing import Any
 import orjson
 import pytest
 
-from bulkops.engine.checkpoint import Checkpoint
-from bulkops.errors import CheckpointError
-from tests.helpers.cli import API_KEY, Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import (
+    API_KEY,
+    Cli,
+    bulkops_executable,
+    slow_list_profile,
+    wait_for_progress,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
-
-
-def _slow(tmp_path: Path, list_rate: float) -> Path:
-    profile = tmp_path / f"slow-{list_rate}.json"
-    profile.write_bytes(
-        orjson.dumps(
-            {"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": list_rate}]}
-        )
-    )
-    return profile
 
 
 def _seed(cli: Cli, tmp_path: Path, index: str, namespace: str, count: int) -> list[str]:
@@ -50,36 +45,18 @@ def _seed(cli: Cli, tmp_path: Path, index: str, namespace: str, count: int) -> l
     return ids
 
 
-def _start(cli: Cli, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [bulkops_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli.env(**env), cwd=cli.home,
-    )  # fmt: skip
-
-
-def _wait_for_progress(checkpoint: Path, proc: subprocess.Popen[str], counter: str) -> None:
-    """Until the running job has committed some progress (read-only, safe while it runs)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the job ended before it could be stopped"
-        if checkpoint.exists():
-            try:
-                if Checkpoint.inspect(checkpoint).counters.get(counter, 0) > 0:
-                    return
-            except CheckpointError:  # being created
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"no {counter} committed within 60 s")
+def _slow_export(cli: Cli, tmp_path: Path, index: str, namespace: str, target: Path) -> subprocess.Popen[str]:
+    """An export held to 400 IDs/s, started in the background."""
+    slow = str(slow_list_profile(tmp_path, 4))
+    return cli.start("--limits", slow, "export", "--index", index, "-n", namespace, "-o", str(target))
 
 
 def test_sigterm_flushes_prints_the_resume_command_and_exits_143(cli: Cli, tmp_path: Path) -> None:
     """What ``docker stop`` sends: the job stops as on Ctrl-C; the printed command finishes it exactly."""
     ids = _seed(cli, tmp_path, "sc1", "t", 4000)
     target = tmp_path / "t.jsonl"
-    proc = _start(
-        cli, "--limits", str(_slow(tmp_path, 4)), "export", "--index", "sc1", "-n", "t", "-o", str(target)
-    )
-    _wait_for_progress(Path(f"{target}.checkpoint"), proc, "exported")
+    proc = _slow_export(cli, tmp_path, "sc1", "t", target)
+    wait_for_progress(Path(f"{target}.checkpoint"), proc, "exported")
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
@@ -98,7 +75,7 @@ def test_sigterm_flushes_prints_the_resume_command_and_exits_143(cli: Cli, tmp_p
 def test_progress_lines_every_stats_interval_off_a_terminal(cli: Cli, tmp_path: Path, form: str) -> None:
     index = f"sc2{form}"
     ids = _seed(cli, tmp_path, index, "p", 3000)
-    slow = str(_slow(tmp_path, 10))  # ~3 s of listing
+    slow = str(slow_list_profile(tmp_path, 10))  # ~3 s of listing
     result = cli.run(
         "--limits", slow, "--stats-interval", "0.5", "--log-format", form,
         "export", "--index", index, "-n", "p", "-o", str(tmp_path / "p.jsonl"),
@@ -167,11 +144,9 @@ def test_status_json_has_snake_case_keys_and_machine_values(cli: Cli, tmp_path: 
     _seed(cli, tmp_path, "sc4", "s", 3000)
     target = tmp_path / "s.jsonl"
     checkpoint = Path(f"{target}.checkpoint")
-    proc = _start(
-        cli, "--limits", str(_slow(tmp_path, 4)), "export", "--index", "sc4", "-n", "s", "-o", str(target)
-    )
+    proc = _slow_export(cli, tmp_path, "sc4", "s", target)
     try:
-        _wait_for_progress(checkpoint, proc, "exported")
+        wait_for_progress(checkpoint, proc, "exported")
         running: Any = cli.json("status", str(checkpoint))
     finally:
         proc.kill()
@@ -202,16 +177,16 @@ def test_checkpoints_list_and_prune_never_a_running_job(cli: Cli, tmp_path: Path
     finished = work / "done.jsonl"
     cli.ok("export", "--index", "sc5", "-n", "c", "--prefix", "s-000", "-o", str(finished), "-q")
     stopped = work / "stopped.jsonl"
-    slow = str(_slow(tmp_path, 4))
-    first = _start(cli, "--limits", slow, "export", "--index", "sc5", "-n", "c", "-o", str(stopped))
-    _wait_for_progress(Path(f"{stopped}.checkpoint"), first, "exported")
+    slow = str(slow_list_profile(tmp_path, 4))
+    first = cli.start("--limits", slow, "export", "--index", "sc5", "-n", "c", "-o", str(stopped))
+    wait_for_progress(Path(f"{stopped}.checkpoint"), first, "exported")
     first.kill()
     first.wait()
     (work / "notes.txt").write_text("not a checkpoint\n")
     running_out = work / "running.jsonl"
-    running = _start(cli, "--limits", slow, "export", "--index", "sc5", "-n", "c", "-o", str(running_out))
+    running = cli.start("--limits", slow, "export", "--index", "sc5", "-n", "c", "-o", str(running_out))
     try:
-        _wait_for_progress(Path(f"{running_out}.checkpoint"), running, "exported")
+        wait_for_progress(Path(f"{running_out}.checkpoint"), running, "exported")
         before = {p.name: p.read_bytes() for p in work.iterdir() if p.name.endswith(".checkpoint")}
         listed = {Path(row["checkpoint"]).name: row for row in cli.json("checkpoints", "list", str(work))}
         assert {name: row["state"] for name, row in listed.items()} == {

@@ -64,7 +64,7 @@ async def test_prefix_plan_deletes_exactly_the_prefix(env: Env, tmp_path: Path) 
 
 async def test_dry_run_changes_nothing(env: Env) -> None:
     before = {ns: env.server.ids("idx", ns) for ns in (NS, "second")}
-    for target in ({"prefix": "acme#"}, {"everything": True}, {"ids": TARGET[:20]}):
+    for target in ({"prefix": "acme#"}, {"all": True}, {"ids": TARGET[:20]}):
         report = await bulkops.purge(namespace=NS, dry_run=True, **target, **env.kw)
         assert report.dry_run
         assert report.would_delete in (3000, 3303, 20)

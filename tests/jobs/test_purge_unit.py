@@ -86,7 +86,7 @@ async def test_ids_file_purge_and_a_bad_line(tmp_path: Path) -> None:
     dp = tenant_data()
     good = tmp_path / "ids.txt"
     good.write_text("t2#0001\nt2#0002\n\nnot-there\nt1\n")
-    report = await bulkops.purge(dataplane=dp, namespace="ns", ids=good, **FAST)
+    report = await bulkops.purge(dataplane=dp, namespace="ns", ids_file=good, **FAST)
     assert report.kind == "delete_ids"
     assert {"t2#0001", "t2#0002", "t1"}.isdisjoint(dp.namespaces["ns"])
     assert report.verification.ok
@@ -94,7 +94,7 @@ async def test_ids_file_purge_and_a_bad_line(tmp_path: Path) -> None:
     bad.write_text("t2#0003\nt2#0004\nt2#\u00e9t\u00e9\n")
     deletes = dp.calls["delete"]
     with pytest.raises(UsageError, match=r"bad.txt, line 3: .*non-ASCII"):
-        await bulkops.purge(dataplane=dp, namespace="ns", ids=bad, **FAST)
+        await bulkops.purge(dataplane=dp, namespace="ns", ids_file=bad, **FAST)
     assert dp.calls["delete"] == deletes
     assert "t2#0003" in dp.namespaces["ns"]
 
@@ -137,7 +137,7 @@ async def test_everything_uses_delete_all_or_deletes_the_namespace() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"prefix": "a", "everything": True}, "exactly one"),
+        ({"prefix": "a", "all": True}, "exactly one"),
         ({}, "exactly one"),
         ({"prefix": ""}, "all=True"),
         ({"prefix": "a\x00"}, "NUL"),
