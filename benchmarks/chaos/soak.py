@@ -307,10 +307,20 @@ class Soak:
         plan += [self.rng.choice(DISRUPTIONS) for _ in range(self.rng.randint(0, 2))]
         landed: list[str] = []
         exits: list[int] = []
+        refusals: list[int] = []
+        done = False
         for disruption in plan:
             time.sleep(self.rng.uniform(0.4, 2.0))
-            if proc.poll() is not None:
-                break  # the job ended before this disruption
+            if proc.poll() is not None:  # it ended before this disruption
+                code = self.finish(proc, f"round {number} run")[0]
+                exits.append(code)
+                if code == 0:
+                    done = True
+                    break
+                proc = self.again(job)  # it gave up (the server was down): go on, and disrupt that run
+                time.sleep(self.rng.uniform(0.4, 1.0))
+                if proc.poll() is not None:
+                    continue
             if disruption == "kill9":
                 proc.kill()
                 exits.append(self.finish(proc, f"round {number} kill9")[0])
@@ -332,13 +342,15 @@ class Soak:
             else:  # concurrent
                 beside = self.start(["resume", str(job.checkpoint)])
                 code, stderr = self.finish(beside, f"round {number} concurrent resume")
+                refusals.append(code)
                 if code == 2 and f"in use by process {proc.pid}" not in stderr:
                     self.problems.append(f"round {number}: the refusal names no process: {stderr[-300:]}")
                 if code != 2 and proc.poll() is None:
                     self.problems.append(f"round {number}: a second run beside a running job got exit {code}")
             landed.append(disruption)
-        code, _ = self.finish(proc, f"round {number} run")
-        exits.append(code)
+        if not done:
+            code, _ = self.finish(proc, f"round {number} run")
+            exits.append(code)
         attempts = 0
         while code != 0 and attempts < 5:  # a run the server's restart failed: resume it
             attempts += 1
@@ -351,6 +363,7 @@ class Soak:
             "planned": plan,
             "landed": landed,
             "exit_codes": exits,
+            "concurrent_resume_exits": refusals,
             "records": size,
             "seconds": round(time.perf_counter() - started, 1),
             "problems": problems,
