@@ -151,6 +151,10 @@ class Output:
             self.stderr.print(self.redact(text), highlight=False)
 
     def warn(self, text: str) -> None:
+        if self.log_format == "json":
+            json_line = line("json", level="warning", logger="bulkops.cli", message=text)
+            self.stderr.print(self.redact(json_line), markup=False, highlight=False, soft_wrap=True)
+            return
         self.stderr.print(f"[yellow]warning:[/yellow] {self.redact(text)}", highlight=False)
 
     def event(self, message: str, fields: Mapping[str, Any]) -> None:
