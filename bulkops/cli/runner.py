@@ -197,17 +197,30 @@ def _transport(client: Client) -> str | None:
 
 
 def _interrupted(settings: Settings, job: Job, how: str) -> None:
+    """What a stopped job left and the command that resumes it (with ``--json``, also as a document)."""
     out = settings.out
+    command = None
     if job.checkpoint is None:
-        out.stderr.print(f"{how}: this was a dry run; nothing was deleted", highlight=False)
-        return
-    if not job.checkpoint.exists():
-        out.stderr.print(f"{how} before the job started; nothing was changed", highlight=False)
-        return
-    command = resume_command(settings, job.checkpoint)
-    out.stderr.print(f"{how}: the checkpoint {job.checkpoint} is saved. To resume, run:", highlight=False)
-    # Printed on its own, unstyled, so it can be copied exactly.
-    out.stderr.print(f"  {command}", markup=False, highlight=False)
+        message = f"{how}: this was a dry run; nothing was deleted"
+    elif not job.checkpoint.exists():
+        message = f"{how} before the job started; nothing was changed"
+    else:
+        command = resume_command(settings, job.checkpoint)
+        message = f"{how}: the checkpoint {job.checkpoint} is saved. To resume, run:"
+    out.stderr.print(message, highlight=False)
+    if command is not None:  # printed on its own, unstyled, so it can be copied exactly
+        out.stderr.print(f"  {command}", markup=False, highlight=False)
+    if out.json_mode:
+        stopped: dict[str, Any] = {
+            "message": message.removesuffix(" To resume, run:"),
+            "type": how.capitalize(),
+            "exit_code": EXIT_CODES[how],
+            "param": None,
+            "option": None,
+            "checkpoint": str(job.checkpoint) if command is not None else None,
+            "resume_command": command,
+        }
+        out.document({"error": stopped})
 
 
 # --- the report ----------------------------------------------------------------------------------------

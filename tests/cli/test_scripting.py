@@ -45,25 +45,33 @@ def _seed(cli: Cli, tmp_path: Path, index: str, namespace: str, count: int) -> l
     return ids
 
 
-def _slow_export(cli: Cli, tmp_path: Path, index: str, namespace: str, target: Path) -> subprocess.Popen[str]:
+def _slow_export(
+    cli: Cli, tmp_path: Path, index: str, namespace: str, target: Path, *options: str
+) -> subprocess.Popen[str]:
     """An export held to 400 IDs/s, started in the background."""
     slow = str(slow_list_profile(tmp_path, 4))
-    return cli.start("--limits", slow, "export", "--index", index, "-n", namespace, "-o", str(target))
+    return cli.start(
+        *options, "--limits", slow, "export", "--index", index, "-n", namespace, "-o", str(target)
+    )
 
 
 def test_sigterm_flushes_prints_the_resume_command_and_exits_143(cli: Cli, tmp_path: Path) -> None:
     """What ``docker stop`` sends: the job stops as on Ctrl-C; the printed command finishes it exactly."""
     ids = _seed(cli, tmp_path, "sc1", "t", 4000)
     target = tmp_path / "t.jsonl"
-    proc = _slow_export(cli, tmp_path, "sc1", "t", target)
+    proc = _slow_export(cli, tmp_path, "sc1", "t", target, "--json")
     wait_for_progress(Path(f"{target}.checkpoint"), proc, "exported")
     proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
     lines = stderr.strip().splitlines()
     assert lines[-2] == f"terminated: the checkpoint {target}.checkpoint is saved. To resume, run:"
     command = lines[-1].strip()
     assert command.endswith(f"resume {target}.checkpoint")
+    stopped = orjson.loads(stdout)["error"]  # --json: what a script needs, as a document
+    assert (stopped["type"], stopped["exit_code"]) == ("Terminated", 143)
+    assert stopped["resume_command"] == command
+    assert stopped["checkpoint"] == f"{target}.checkpoint"
     assert not Path(f"{target}.checkpoint.lock").exists()  # the run let go of its checkpoint
     resumed = cli.run(*command.split()[1:], "--limits", "none", "--json")
     assert resumed.returncode == 0, resumed.stderr
