@@ -14,7 +14,7 @@ try:
     import click
 
     from bulkops.cli.context import Settings, global_options
-    from bulkops.cli.signals import Terminated
+    from bulkops.cli.signals import Terminated, raise_on_sigterm
 except ImportError as missing:  # the base install: the command's dependencies come with the [cli] extra
     package = (missing.name or "").partition(".")[0]
     if package not in ("click", "rich"):
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the group, map any failure to one line and an exit code."""
     settings = Settings()  # created here so errors raised after click unwinds are still redacted
     settings.start_logging()
+    raise_on_sigterm()
     try:
         result = cli.main(args=argv, prog_name="bulkops", standalone_mode=False, obj=settings)
     except click.exceptions.Abort:  # click turns Ctrl-C (outside our own handling) into Abort

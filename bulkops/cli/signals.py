@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["Terminated", "run_cancellable"]
+__all__ = ["Terminated", "raise_on_sigterm", "run_cancellable"]
 
 T = TypeVar("T")
 
@@ -21,6 +21,16 @@ T = TypeVar("T")
 class Terminated(BaseException):
     """The command was stopped by SIGTERM (a BaseException, like KeyboardInterrupt: nothing may swallow
     it on the way out)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def raise_on_sigterm() -> None:
+    """Outside a job's event loop too (starting up, asking for confirmation), SIGTERM ends the command
+    the way Ctrl-C does: as an exception the CLI reports (one line, exit 143), not a silent death."""
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def run_cancellable(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -48,4 +58,8 @@ def run_cancellable(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         finally:
             loop.remove_signal_handler(signal.SIGTERM)
 
-    return asyncio.run(main())
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        return asyncio.run(main())
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # asyncio leaves SIG_DFL behind

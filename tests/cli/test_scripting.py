@@ -9,6 +9,7 @@ import re
 import signal
 import stat
 import subprocess
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -273,3 +274,37 @@ def test_files_bulkops_creates_are_private_whatever_the_umask(cli: Cli, tmp_path
     for path in created:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
+
+
+def test_sigterm_outside_a_job_is_one_error_line_and_143(cli: Cli, tmp_path: Path) -> None:
+    """Waiting at the confirmation prompt (no event loop running), SIGTERM still ends the command as
+    Ctrl-C would: one line, exit 143, nothing changed."""
+    _seed(cli, tmp_path, "sc8", "x", 5)
+    controller, terminal = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [bulkops_executable(), "purge", "--index", "sc8", "-n", "x", "--prefix", "s-"],
+            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env(),
+        )  # fmt: skip
+        errors = proc.stderr
+        assert errors is not None
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(iter(errors.readline, "")), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 60
+        while not any("About to purge" in line for line in seen):
+            assert time.monotonic() < deadline, seen
+            assert proc.poll() is None, seen
+            time.sleep(0.05)
+        time.sleep(0.3)  # at the prompt
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    stderr = "".join(seen)
+    assert proc.returncode == 143, stderr
+    assert stderr.rstrip().endswith("error: terminated (SIGTERM)")
+    assert "Traceback" not in stderr
+    assert cli.count("sc8", "x") == 5
