@@ -19,7 +19,9 @@ OPTION_FOR: Mapping[str, str] = {
     "allow_missing": "--allow-missing",
     "backup_first": "--backup-first",
     "checkpoint": "--checkpoint",
+    "create": "--no-create",
     "everything": "--all",
+    "export_first": "--export-first",
     "filter": "--filter",
     "host": "--host",
     "ids": "--ids-file",
@@ -28,12 +30,18 @@ OPTION_FOR: Mapping[str, str] = {
     "limits": "--limits",
     "max_delete": "--max-delete",
     "namespace": "--namespace",
+    "namespace_map": "--namespace-map",
     "namespaces": "--namespace",
     "on_error": "--on-error",
     "output": "--output",
     "overwrite": "--overwrite",
     "prefix": "--prefix",
+    "to_cloud": "--to-cloud",
+    "to_host": "--to-host",
+    "to_index": "--to-index",
+    "to_region": "--to-region",
     "verify_delay": "--verify-delay",
+    "verify_sample": "--verify-sample",
 }
 
 

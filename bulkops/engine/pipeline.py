@@ -6,8 +6,9 @@
                  (bounded)               (bounded)   each: checkpoint in-flight → work(ids) → ack step
 
 The streams are small and bounded, so a slow stage stops the ones before it and memory does not grow
-with the job. The number of workers allowed to run a request at once follows Little's law on the
-work's rate limit and the measured latency (:mod:`bulkops.engine.concurrency`). Rate limiting and
+with the job. Workers are started as batches wait for one (up to ``max_workers``), so a small job (a
+namespace of five records) holds one, not 32; the number allowed to run a request at once follows
+Little's law on the work's rate limit and the measured latency (:mod:`bulkops.engine.concurrency`). Rate limiting and
 retries live in the DataPlane client the ``work`` function calls.
 
 Every acknowledged batch is one checkpoint step: the batch leaves the in-flight table, the chains whose
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import anyio
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from bulkops.clock import SYSTEM_CLOCK, Clock
@@ -105,10 +107,18 @@ async def run_pipeline(
             redone += len(left.ids)
 
     tracker = WatermarkTracker(source.chain)
+    spawned = 0
 
-    async def worker(receive: MemoryObjectReceiveStream[Batch]) -> None:
+    def spawn(tg: TaskGroup, receive: MemoryObjectReceiveStream[Batch]) -> None:
+        nonlocal spawned
+        spawned += 1
+        tg.start_soon(worker, tg, receive.clone())
+
+    async def worker(tg: TaskGroup, receive: MemoryObjectReceiveStream[Batch]) -> None:
         async with receive:
             async for batch in receive:
+                if spawned < max_workers and receive.statistics().current_buffer_used:
+                    spawn(tg, receive)  # batches are waiting: one more worker (up to max_workers)
                 batch_id = next_batch_id()
                 extra: Mapping[str, int] | None = None
                 if batch.ids:
@@ -146,8 +156,7 @@ async def run_pipeline(
             tg.start_soon(source.run, page_send)
             tg.start_soon(lambda: batch_pages(page_receive, batch_send, tracker, max_ids=batch_size))
             async with batch_receive:
-                for _ in range(max_workers):
-                    tg.start_soon(worker, batch_receive.clone())
+                spawn(tg, batch_receive)
     finally:
         if checkpoint is not None:
             # On the loop, not in a thread: other pipelines may be writing the same checkpoint.

