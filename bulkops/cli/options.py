@@ -19,7 +19,6 @@ OPTION_FOR: Mapping[str, str] = {
     "allow_missing": "--allow-missing",
     "backup_first": "--backup-first",
     "checkpoint": "--checkpoint",
-    "create": "--no-create",
     "everything": "--all",
     "export_first": "--export-first",
     "filter": "--filter",

@@ -8,8 +8,8 @@
 The streams are small and bounded, so a slow stage stops the ones before it and memory does not grow
 with the job. Workers are started as batches wait for one (up to ``max_workers``), so a small job (a
 namespace of five records) holds one, not 32; the number allowed to run a request at once follows
-Little's law on the work's rate limit and the measured latency (:mod:`bulkops.engine.concurrency`). Rate limiting and
-retries live in the DataPlane client the ``work`` function calls.
+Little's law on the work's rate limit and the measured latency (:mod:`bulkops.engine.concurrency`).
+Rate limiting and retries live in the DataPlane client the ``work`` function calls.
 
 Every acknowledged batch is one checkpoint step: the batch leaves the in-flight table, the chains whose
 watermark moved are saved, the counters grow (``counter`` by the batch's IDs, plus any counts ``work``

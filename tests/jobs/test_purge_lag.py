@@ -63,7 +63,9 @@ async def test_without_lag_the_tail_is_a_round_trip_or_two() -> None:
         dataplane=dp, namespaces=["ns", "other"], prefix="doc-", clock=clock, target_chains=1
     )
     check = report.verification
-    assert check.ok and check.rounds == 1 and check.leftovers_deleted == 0
+    assert check.ok
+    assert check.rounds == 1
+    assert check.leftovers_deleted == 0
     assert check.lag is None
     assert check.waited <= 2 * LATENCY  # one probe of the last delete, not the 5 s upper bound
     assert dp.namespaces == {"ns": ["keep"], "other": ["keep"]}
@@ -75,9 +77,12 @@ async def test_with_lag_the_tail_is_about_the_lag_and_exact() -> None:
         dataplane=dp, namespaces=["ns", "other"], prefix="doc-", clock=clock, target_chains=1
     )
     check = report.verification
-    assert check.ok and check.rounds == 1 and check.leftovers_deleted == 0
+    assert check.ok
+    assert check.rounds == 1
+    assert check.leftovers_deleted == 0
     assert 3.0 - 0.2 <= check.waited <= 3.0 + 0.2  # probes every ≤ 160 ms until the deletes show
-    assert check.lag is not None and 2.5 <= check.lag <= 3.0
+    assert check.lag is not None
+    assert 2.5 <= check.lag <= 3.0
     dp._settle()
     assert dp.namespaces == {"ns": ["keep"], "other": ["keep"]}
 
@@ -94,7 +99,8 @@ async def test_an_upper_bound_shorter_than_the_lag_still_ends_exact() -> None:
         target_chains=1,
     )
     check = report.verification
-    assert check.ok and check.rounds > 1  # what was still visible after 1 s was deleted again
+    assert check.ok
+    assert check.rounds > 1
     assert check.waited <= 5 * 1.0 + 0.5
     dp._settle()
     assert dp.namespaces["ns"] == ["keep"]
@@ -106,8 +112,11 @@ async def test_an_ids_purge_learns_the_lag_from_its_early_checks(tmp_path: Path)
     dp, clock = _plane(2.0)
     report = await bulkops.purge(dataplane=dp, namespace="ns", ids=path, clock=clock)
     check = report.verification
-    assert check.ok and check.rounds == 1 and check.leftovers_deleted == 0
-    assert check.lag is not None and 1.5 <= check.lag <= 2.0
+    assert check.ok
+    assert check.rounds == 1
+    assert check.leftovers_deleted == 0
+    assert check.lag is not None
+    assert 1.5 <= check.lag <= 2.0
     assert report.elapsed <= 2.0 + 1.0  # the early checks waited once for the lag, not per batch
     dp._settle()
     assert dp.namespaces["ns"] == ["keep"]
@@ -124,5 +133,6 @@ async def test_delete_all_plans_probe_the_namespace(lag: float) -> None:
     dp.delete_all = delete_all  # type: ignore[method-assign]
     report = await bulkops.purge(dataplane=dp, namespaces=["ns", "other"], everything=True, clock=clock)
     check = report.verification
-    assert check.ok and check.rounds == 1
+    assert check.ok
+    assert check.rounds == 1
     assert check.waited <= lag + 0.2

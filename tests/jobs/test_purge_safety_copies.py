@@ -58,7 +58,8 @@ async def test_backup_first_says_when_the_backup_holds_fewer_records(server: Loc
     assert report.backup_id
     note = next(n for n in report.notes if "backup" in n)
     assert "holds 130 records but the index held 160" in note
-    assert "30 newest records" in note and "export_first" in note
+    assert "30 newest records" in note
+    assert "export_first" in note
     assert server.ids("idx", "ns") == sorted(r.id for r in OTHER)
 
 
@@ -70,7 +71,8 @@ async def test_no_note_when_the_backup_holds_everything(clock: FakeClock) -> Non
             report = await bulkops.purge(
                 client=client, index="idx", namespace="ns", prefix="acme#", backup_first=True, verify_delay=0
             )
-    assert report.backup_id and not any("backup" in n for n in report.notes)
+    assert report.backup_id
+    assert not any("backup" in n for n in report.notes)
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
@@ -88,7 +90,8 @@ async def test_export_first_exports_exactly_the_targeted_records_before_deleting
             checkpoint=tmp_path / "purge.ckpt",
             verify_delay=0,
         )
-    assert report.exported_first is not None and report.exported_first["exported"] == 150
+    assert report.exported_first is not None
+    assert report.exported_first["exported"] == 150
     reader = ParquetReader(out) if suffix == ".parquet" else JsonlReader(out)
     exported = {item.record.id: item.record for item in reader if item.record is not None}
     assert_same_records(exported, {r.id: r for r in OLD + NEW})
@@ -117,7 +120,8 @@ async def test_export_first_resumes_with_the_purge(server: LocalServer, tmp_path
         assert len(server.ids("idx", "ns")) == 160  # nothing deleted yet
         assert Checkpoint.inspect(checkpoint).phase == "backup"
         report = await bulkops.purge(**kwargs, export_first=out, checkpoint=checkpoint, backup_first=True)
-    assert report.exported_first is not None and report.exported_first["exported"] == 150
+    assert report.exported_first is not None
+    assert report.exported_first["exported"] == 150
     assert server.ids("idx", "ns") == sorted(r.id for r in OTHER)
 
 
@@ -129,7 +133,7 @@ async def test_a_bad_export_first_path_is_refused_before_anything_is_sent(
             await bulkops.purge(
                 client=client, index="idx", namespace="ns", prefix="acme#", export_first=tmp_path / "x.csv"
             )
-        with pytest.raises(UsageError, match="export_first=.*does not exist"):
+        with pytest.raises(UsageError, match=r"export_first=.*does not exist"):
             await bulkops.purge(
                 client=client,
                 index="idx",

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from bulkops.errors import NotFoundError, Param, UsageError
+from bulkops.errors import NotFoundError, UsageError
 from bulkops.jobs.copy.spec import CopyOptions
 from bulkops.jobs.target import Access, IndexInfo, Target, TargetSpec, open_client, open_target
 
@@ -133,10 +133,8 @@ async def reach_destination(
 def _creation(name: str, shape: SourceShape, options: CopyOptions) -> dict[str, Any]:
     if not options.create:
         raise UsageError(
-            f"the destination index {name!r} does not exist; create it first, or let the copy create it "
-            "from the source's description (leave out ",
-            Param("create", False),
-            ")",
+            f"the destination index {name!r} does not exist and the copy was told not to create it; "
+            "create it first, or let the copy create it from the source's description",
             param="to_index",
         )
     if shape.vector_type == "dense" and shape.dimension is None:
