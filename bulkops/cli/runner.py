@@ -261,8 +261,8 @@ def _copy_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
     if doc.get("dry_run"):
         rows["would copy"] = doc.get("would_copy")
         estimate = doc.get("estimate") or {}
-        rows["requests"] = ", ".join(f"{op} {n:,}" for op, n in (estimate.get("requests") or {}).items())
-        rows["estimate"] = f"{float(estimate.get('seconds') or 0):.1f} s at the limits"
+        rows["would send"] = ", ".join(f"{op} {n:,}" for op, n in (estimate.get("requests") or {}).items())
+        rows["would take"] = f"{float(estimate.get('seconds') or 0):.1f} s at the limits (at least)"
         rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
         return
     rows["copied"] = doc.get("copied")

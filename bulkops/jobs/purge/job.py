@@ -22,6 +22,7 @@ Dry run: count what would go (and a sample), delete nothing, write no checkpoint
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -247,7 +248,8 @@ class _Run:
             backup_id = str(created["backup_id"])
             _record(journal, backup_id=backup_id, records_at_backup=held)
         ready = await control.wait_until_backup_ready(backup_id)
-        return backup_id, backup_gap_note(backup_id, ready.get("record_count"), held)
+        exported = self.spec.options.export_first
+        return backup_id, backup_gap_note(backup_id, ready.get("record_count"), held, exported)
 
     def report(
         self,
@@ -266,6 +268,7 @@ class _Run:
         notes: tuple[str, ...] = (),
     ) -> PurgeReport:
         done, seconds = rate_of
+        per_namespace = done / len(ctx.namespaces) if done and ctx.namespaces else math.inf
         return PurgeReport(
             plan=self.spec.plan_text(ctx.namespaces),
             kind=self.spec.plan,
@@ -282,23 +285,34 @@ class _Run:
             **self.meter.figures(
                 done=done,
                 seconds=seconds,
-                bound=documented_bound(self.spec.plan, self.target.profile),
+                bound=documented_bound(
+                    self.spec.plan,
+                    self.target.profile,
+                    per_namespace=max(1.0, per_namespace),
+                ),
                 resumed=resumed,
             ),
         )
 
 
-def backup_gap_note(backup_id: str, in_backup: Any, in_index: int | None) -> str | None:
+def backup_gap_note(
+    backup_id: str, in_backup: Any, in_index: int | None, exported_to: str | None = None
+) -> str | None:
     """Words for a backup that holds fewer records than the index held when it was taken (None: it
     holds as many, or either count is unknown)."""
     if not isinstance(in_backup, int) or in_index is None or in_backup >= in_index:
         return None
+    remedy = (
+        f"the export taken first ({exported_to}) holds every targeted record"
+        if exported_to
+        else "export them first (export_first=PATH, the CLI's --export-first PATH) for a copy without that "
+        "window"
+    )
     return (
         f"backup {backup_id} holds {in_backup:,} records but the index held {in_index:,} when it was "
         f"taken: backups leave out records written shortly before them (15 minutes on Pinecone), so the "
         f"{in_index - in_backup:,} newest records, which may be among those this purge deletes, are not "
-        "in it; export them first (export_first=PATH, the CLI's --export-first PATH) for a copy without that "
-        "window"
+        f"in it; {remedy}"
     )
 
 

@@ -27,6 +27,7 @@ from bulkops.jobs.target import TargetSpec
 __all__ = ["PurgeOptions", "PurgeSpec", "build_purge"]
 
 SPEC_VERSION = 2
+_NAMES_SHOWN = 5  # namespaces named in the plan's words (the report lists them all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,9 @@ class PurgeSpec:
 
     def plan_text(self, namespaces: Sequence[str]) -> str:
         """The plan in words, for the report."""
-        where = ", ".join(repr(label(ns)) for ns in namespaces) or "(none)"
+        shown = ", ".join(repr(label(ns)) for ns in namespaces[:_NAMES_SHOWN]) or "(none)"
+        more = len(namespaces) - _NAMES_SHOWN
+        where = shown + (f" and {more:,} more" if more > 0 else "")
         kind = self.plan
         if kind == "list_and_delete":
             prefixes = ", ".join(repr(p) for p in self.selection.prefixes)

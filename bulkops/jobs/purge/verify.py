@@ -21,7 +21,7 @@ from bulkops.engine.concurrency import in_flight_for
 from bulkops.engine.pipeline import run_pipeline
 from bulkops.engine.sources import IdSource, IdsSource
 from bulkops.errors import ApiError, NotFoundError
-from bulkops.jobs.namespaces import for_each_namespace
+from bulkops.jobs.namespaces import existing_namespaces, for_each_namespace
 from bulkops.jobs.purge.context import PurgeContext
 from bulkops.jobs.purge.lag import FIRST_STEP, MAX_STEP
 from bulkops.jobs.purge.report import Verification
@@ -167,9 +167,19 @@ async def verify(ctx: PurgeContext, early: EarlyRound | None = None, *, deleted:
 
 
 async def _find_leftovers(ctx: PurgeContext, *, delete: bool) -> int:
-    """What is still there in every namespace (several at once), deleted when ``delete``."""
+    """What is still there in every namespace (several at once), deleted when ``delete``.
+
+    With several namespaces, one look at the namespaces' record counts first: a namespace that holds
+    no record (a tenant purged whole) needs no look of its own. Counts drop as soon as records are
+    deleted, so this can only skip namespaces that are empty, whatever the lag; 2,000 emptied
+    namespaces then cost 20 pages of the namespaces API instead of 2,000 list requests.
+    """
     kind = ctx.spec.plan
     found = 0
+    namespaces: Sequence[str] = ctx.namespaces
+    if len(namespaces) > 1:
+        counts = await existing_namespaces(ctx.dp)
+        namespaces = [ns for ns in namespaces if counts.get(ns, 0) > 0]
 
     async def one(namespace: str) -> None:
         nonlocal found
@@ -180,7 +190,7 @@ async def _find_leftovers(ctx: PurgeContext, *, delete: bool) -> int:
         else:
             found += await _find_in_namespace(ctx, namespace, delete=delete)
 
-    await for_each_namespace(ctx.namespaces, one, lanes=ctx.lanes)
+    await for_each_namespace(namespaces, one, lanes=ctx.lanes)
     return found
 
 
