@@ -136,3 +136,21 @@ async def test_delete_all_plans_probe_the_namespace(lag: float) -> None:
     assert check.ok
     assert check.rounds == 1
     assert check.waited <= lag + 0.2
+
+
+@pytest.mark.integration  # three seconds of real consistency lag
+async def test_against_the_local_server_with_three_seconds_of_lag_the_result_is_exact() -> None:
+    from bulkops.server import ServerConfig, serve_local
+
+    async with serve_local(ServerConfig(consistency_lag_ms=3000)) as server:
+        await server.create_index_direct("idx", dimension=4)
+        await server.seed("idx", "ns", [Record(i, (0.1, 0.2, 0.3, 0.4)) for i in [*IDS, "keep"]])
+        report = await bulkops.purge(
+            host=server.index_host("idx"), api_key="", namespace="ns", prefix="doc-", limits="none"
+        )
+        check = report.verification
+        assert check.ok
+        assert check.leftovers_deleted == 0
+        assert check.lag is not None
+        assert check.lag >= 2.0  # deleted records were seen still listed or fetched for seconds
+        assert server.ids("idx", "ns") == ["keep"]
