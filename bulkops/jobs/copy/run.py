@@ -37,7 +37,7 @@ from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.engine.fanout import Chain
 from bulkops.engine.pipeline import run_pipeline
-from bulkops.engine.sources import IdSource, IdsSource, ListSource, list_rate_meter
+from bulkops.engine.sources import list_rate_meter
 from bulkops.errors import BadRequestError, RequestTooLargeError
 from bulkops.jobs.copy.batches import cut_upserts
 from bulkops.jobs.copy.report import CopyProgress
@@ -46,6 +46,7 @@ from bulkops.jobs.copy.verify import Sample
 from bulkops.jobs.groups import single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.namespaces import NAMESPACE_LANES, for_each_namespace
+from bulkops.jobs.selection import id_source
 from bulkops.limits.profiles import Profile
 from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES, Record
 
@@ -133,24 +134,19 @@ class CopyRun:
 
     # -- by listing / ID file ---------------------------------------------------------------------
 
-    def _source(self, namespace: str, chains: list[Chain] | None) -> IdSource:
-        if self.ids is not None:
-            return IdsSource(self.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
-        return ListSource(
+    async def _by_ids(self, namespace: str) -> None:
+        chains = self.cp.chains(namespace) if self.cp is not None else None
+        source = id_source(
             self.src,
-            namespace=namespace,
-            prefixes=self.spec.selection.prefixes,
-            chains=chains or None,
+            namespace,
+            self.spec.selection,
+            self.ids,
+            chains,
             list_rate=self.list_rate,
             target_chains=self.target_chains,
-            page_limit=LIST_PAGE_IDS,
             achieved=self._list_meter,
             clock=self.clock,
         )
-
-    async def _by_ids(self, namespace: str) -> None:
-        chains = self.cp.chains(namespace) if self.cp is not None else None
-        source = self._source(namespace, chains)
 
         async def work(ids: Sequence[str]) -> Mapping[str, int]:
             return await self._copy_batch(namespace, ids)

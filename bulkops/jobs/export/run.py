@@ -31,7 +31,7 @@ from bulkops.clock import Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page, list_rate_meter
+from bulkops.engine.sources import IdSource, Page, list_rate_meter
 from bulkops.jobs.export.commits import ChainMark, CommitTracker, PageSlice
 from bulkops.jobs.export.page_queue import PageQueue
 from bulkops.jobs.export.pen import Output, Pen
@@ -40,6 +40,7 @@ from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.groups import single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.namespaces import NAMESPACE_LANES, for_each_namespace
+from bulkops.jobs.selection import id_source
 from bulkops.limits.profiles import Profile
 from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, Record
 from bulkops.sinks.base import RecordSink, SinkPosition
@@ -181,26 +182,21 @@ class ExportRun:
 
     # -- by listing / ID file + fetch -------------------------------------------------------------
 
-    def _source(self, namespace: str, chains: list[Chain]) -> IdSource:
-        if self.ids is not None:
-            return IdsSource(self.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
-        return ListSource(
-            self.dp,
-            namespace=namespace,
-            prefixes=self.spec.selection.prefixes,
-            chains=chains or None,
-            list_rate=self.list_rate,
-            target_chains=self.target_chains,
-            page_limit=LIST_PAGE_IDS,
-            achieved=self._list_meter,
-            clock=self.clock,
-        )
-
     async def _by_ids(self, lane: _Lane, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
         namespace = lane.namespace
         chains = self.cp.chains(namespace)
         lane.tracker = tracker = CommitTracker(chains, self.cp.get(f"beyond:{namespace}", []))
-        lane.source = source = self._source(namespace, chains)
+        lane.source = source = id_source(
+            self.dp,
+            namespace,
+            self.spec.selection,
+            self.ids,
+            chains,
+            list_rate=self.list_rate,
+            target_chains=self.target_chains,
+            achieved=self._list_meter,
+            clock=self.clock,
+        )
         for chain in source.chains:
             tracker.marks.setdefault(chain.id, ChainMark(chain.position, chain.done))
         self.queue.open(namespace)
