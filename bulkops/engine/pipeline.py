@@ -152,11 +152,13 @@ async def run_pipeline(
     page_send, page_receive = anyio.create_memory_object_stream[Page](page_buffer)
     batch_send, batch_receive = anyio.create_memory_object_stream[Batch](batch_buffer)
     try:
-        async with anyio.create_task_group() as tg:
+        # The first receiving end stays open until the end: with workers started one by one, the
+        # failure of the only one must reach the batcher as the group's cancellation, not as a
+        # BrokenResourceError of its own.
+        async with batch_receive, anyio.create_task_group() as tg:
             tg.start_soon(source.run, page_send)
             tg.start_soon(lambda: batch_pages(page_receive, batch_send, tracker, max_ids=batch_size))
-            async with batch_receive:
-                spawn(tg, batch_receive)
+            spawn(tg, batch_receive)
     finally:
         if checkpoint is not None:
             # On the loop, not in a thread: other pipelines may be writing the same checkpoint.
