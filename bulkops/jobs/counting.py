@@ -166,9 +166,8 @@ async def _count_filter(
                     filter_, namespace=namespace, limit=FILTER_COUNT_PAGE, token=token
                 )
             except ApiError as exc:
-                raise _Uncountable(
-                    f"records matching the filter could not be counted (fetch_by_metadata: {exc.message})"
-                ) from exc
+                why = f"fetch_by_metadata: {exc.message}"
+                raise _Uncountable(f"the records matching the filter cannot be counted here ({why})") from exc
             tally.add(namespace, [r.id for r in page.records])
             if not page.next_token:
                 return

@@ -103,8 +103,6 @@ class CopyRun:
         self.slots = anyio.CapacityLimiter(self._slots_wanted())
         self.started = clock.now()
         self._list_meter = list_rate_meter(delegate=False)
-        self.held = 0  # batches fetched and not yet upserted (the slots in use)
-        self.peak_held = 0
 
     # -- the whole run ----------------------------------------------------------------------------
 
@@ -166,15 +164,10 @@ class CopyRun:
         wanted = list(dict.fromkeys(ids))
         async with self.slots:
             started = self.clock.now()
-            self.held += 1
-            self.peak_held = max(self.peak_held, self.held)
-            try:
-                fetched = await self.src.fetch(wanted, namespace=namespace)
-                found = [fetched[i] for i in wanted if i in fetched]
-                if found:
-                    await self.upsert(found, self.spec.destination_of(namespace))
-            finally:
-                self.held -= 1
+            fetched = await self.src.fetch(wanted, namespace=namespace)
+            found = [fetched[i] for i in wanted if i in fetched]
+            if found:
+                await self.upsert(found, self.spec.destination_of(namespace))
             self.work_latency.observe(self.clock.now() - started)
         self.records_per_batch = 0.9 * self.records_per_batch + 0.1 * max(1, len(wanted))
         self.slots.total_tokens = self._slots_wanted()

@@ -69,7 +69,6 @@ class Pen:
         self.held = 0  # IDs fetched (or being fetched) for namespaces without the pen, not yet written
         self._waiting: dict[str, _Waiting] = {}
         self._changed = anyio.Event()
-        self.peak_held = 0
 
     def holds(self, namespace: str) -> bool:
         return self.holder == namespace
@@ -92,7 +91,6 @@ class Pen:
         if self.held and self.held + ids > self.capacity:
             return None
         self.held += ids
-        self.peak_held = max(self.peak_held, self.held)
         return ids
 
     async def wait_admit(self, namespace: str, ids: int) -> int:
@@ -141,11 +139,3 @@ class Pen:
             steps.append(WriteStep(name, waiting.outputs, waiting.complete))
         self._notify()
         return steps
-
-    @property
-    def waiting_records(self) -> int:
-        return sum(w.records for w in self._waiting.values())
-
-    @property
-    def waiting_namespaces(self) -> int:
-        return len(self._waiting)

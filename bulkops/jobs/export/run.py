@@ -142,7 +142,6 @@ class ExportRun:
             linger=0.02,
             pen=self.pen.holds,
         )
-        self.peak_lanes = 0  # namespaces held at once (listing, fetching or waiting for the pen)
 
     # -- the whole run ----------------------------------------------------------------------------
 
@@ -173,7 +172,6 @@ class ExportRun:
     async def _lane(self, namespace: str, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
         lane = _Lane(namespace)
         self._lanes[namespace] = lane
-        self.peak_lanes = max(self.peak_lanes, len(self._lanes))
         if self.spec.selection.kind == "filter":
             await self._by_filter(lane, send)
         else:

@@ -23,8 +23,7 @@ async def guard(ctx: PurgeContext) -> int | None:
     if count.found is None:
         raise UsageError(
             Param("max_delete"),
-            f" needs a count of the records the purge targets, and this index cannot count them "
-            f"({count.note}); nothing was deleted",
+            f" needs a count of the records the purge targets: {count.note}; nothing was deleted",
         )
     if count.found > limit:
         raise UsageError(

@@ -29,7 +29,7 @@ import anyio
 
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import Clock
-from bulkops.errors import ApiError, NotFoundError
+from bulkops.errors import ApiError, BulkopsError, NotFoundError
 
 __all__ = ["DeleteWatch", "DeletedSample"]
 
@@ -124,6 +124,8 @@ class DeleteWatch:
             gone = True  # the namespace is gone altogether
         except ApiError:
             return True  # no way to probe (e.g. fetch_by_metadata): the verification looks anyway
+        except BulkopsError:
+            return False  # no answer (retries spent): cannot tell; wait on, at most until the bound
         self.observe(sample.at, gone=gone)
         return gone
 
