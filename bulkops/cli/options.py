@@ -20,6 +20,7 @@ OPTION_FOR: Mapping[str, str] = {
     "backup_first": "--backup-first",
     "checkpoint": "--checkpoint",
     "everything": "--all",
+    "export_first": "--export-first",
     "filter": "--filter",
     "host": "--host",
     "ids": "--ids-file",
@@ -28,12 +29,18 @@ OPTION_FOR: Mapping[str, str] = {
     "limits": "--limits",
     "max_delete": "--max-delete",
     "namespace": "--namespace",
+    "namespace_map": "--namespace-map",
     "namespaces": "--namespace",
     "on_error": "--on-error",
     "output": "--output",
     "overwrite": "--overwrite",
     "prefix": "--prefix",
+    "to_cloud": "--to-cloud",
+    "to_host": "--to-host",
+    "to_index": "--to-index",
+    "to_region": "--to-region",
     "verify_delay": "--verify-delay",
+    "verify_sample": "--verify-sample",
 }
 
 
