@@ -1,6 +1,6 @@
 """bulkops: fast, resumable bulk operations on Pinecone serverless indexes.
 
-The library surface: the three jobs (``purge``, ``export``, ``load``) with their progress and report
+The library surface: the four jobs (``purge``, ``export``, ``load``, ``copy``) with their progress and report
 types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a caller handles, and
 the local server (``ServerConfig``, ``serve_local``). Nothing is imported until it is asked for (PEP
 562): ``import bulkops.errors`` or ``bulkops serve`` load only what they use, not the client, the jobs
@@ -24,12 +24,15 @@ if TYPE_CHECKING:
         VerificationError,
     )
     from bulkops.jobs import (
+        CopyProgress,
+        CopyReport,
         ExportProgress,
         ExportReport,
         LoadProgress,
         LoadReport,
         PurgeProgress,
         PurgeReport,
+        copy,
         export,
         load,
         purge,
@@ -43,6 +46,8 @@ __all__ = [
     "BulkopsError",
     "CheckpointBusyError",
     "Client",
+    "CopyProgress",
+    "CopyReport",
     "ExportProgress",
     "ExportReport",
     "LoadProgress",
@@ -55,6 +60,7 @@ __all__ = [
     "UsageError",
     "VerificationError",
     "__version__",
+    "copy",
     "export",
     "load",
     "purge",
@@ -67,6 +73,8 @@ _LAZY: dict[str, str] = {
     "BulkopsError": "bulkops.errors",
     "CheckpointBusyError": "bulkops.errors",
     "Client": "bulkops.api",
+    "CopyProgress": "bulkops.jobs",
+    "CopyReport": "bulkops.jobs",
     "ExportProgress": "bulkops.jobs",
     "ExportReport": "bulkops.jobs",
     "LoadProgress": "bulkops.jobs",
@@ -78,6 +86,7 @@ _LAZY: dict[str, str] = {
     "ServerConfig": "bulkops.server",
     "UsageError": "bulkops.errors",
     "VerificationError": "bulkops.errors",
+    "copy": "bulkops.jobs",
     "export": "bulkops.jobs",
     "load": "bulkops.jobs",
     "purge": "bulkops.jobs",

@@ -9,7 +9,7 @@
     │   └── RequestTimeoutError
     ├── RetryExhaustedError             retries, retry budget or the job deadline ran out
     ├── PartialJobError                 a job ended part-way; ``report`` says what it did
-    │   ├── VerificationError           a purge's verification pass still found records
+    │   ├── VerificationError           a purge's verification still found records, or a copy's a difference
     │   └── RecordRejectedError         an import stopped at a record the index refuses
     ├── WaitTimeoutError                an index, backup or restore job was not ready in time
     ├── ResourceFailedError             an index, backup or restore job ended in a failed state
@@ -219,7 +219,8 @@ class PartialJobError(BulkopsError, Generic[ReportT]):
 
 
 class VerificationError(PartialJobError[ReportT]):
-    """The verification pass after a purge still found targeted records; ``report`` is the purge's."""
+    """A purge's verification still found targeted records, or a copy's found the destination short or
+    different; ``report`` is the job's."""
 
 
 class RecordRejectedError(PartialJobError[ReportT]):

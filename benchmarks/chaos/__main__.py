@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--kills", type=int, default=5)
     e.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
     e.add_argument("--seed", type=int, default=1)
-    s = tools.add_parser("soak", help="rounds of purge/export/import under kill -9, SIGTERM, server restarts")
+    s = tools.add_parser("soak", help="rounds of purge/export/import/copy under kill -9, SIGTERM, restarts")
     s.add_argument("--rounds", type=int, default=20)
     s.add_argument("--records", type=int, default=20_000, help="records per round")
     s.add_argument("--list-rate", type=float, default=20.0, help="list requests/s (upserts: a fifth)")

@@ -1,5 +1,5 @@
-"""The soak: rounds of purge, export and import run by the ``bulkops`` CLI while things go wrong around
-them, each round's end state checked record by record.
+"""The soak: rounds of purge, export, import and copy run by the ``bulkops`` CLI while things go wrong
+around them, each round's end state checked record by record.
 
 Every round starts one job (kinds in :data:`JOBS`, taken in turn) on fresh data on one ``bulkops serve``
 (its own process, a fixed control port, a data directory: an index keeps its port across restarts), with
@@ -16,10 +16,11 @@ kind leads in turn, so that a short soak meets them all; the others are drawn at
 Then the job is resumed until it reports success, and checked: a purge left no record under its prefix
 and every other record bit for bit; an export holds every record exactly once, float32 values equal,
 metadata equal, its manifest's checksums right; an import put exactly the input's records in the
-namespace. No process may print a traceback.
+namespace; a copy left exactly the source namespace's records in the destination index. No process
+may print a traceback.
 
-Adding a job kind (the copy job, once it exists) is one entry in :data:`JOBS`: how to set its round up
-(data and command line) and how to check it.
+A job kind is one entry in :data:`JOBS`: how to set its round up (data and command line) and how to
+check it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = ["DISRUPTIONS", "JOBS", "run"]
 
 API_KEY = "soak-key-0123456789"
 INDEX = "soak"
+COPY_TO = "soak-copy"  # the copy job's destination (created by the first copy from the source's shape)
 DIMENSION = 8
 PREFIX = "gone#"
 DISRUPTIONS = ("kill9", "sigterm", "server", "concurrent")
@@ -139,13 +141,13 @@ async def _client_do(server: Server, work: Callable[[Any], Any]) -> Any:
         return await work(client)
 
 
-def stored(server: Server, namespace: str) -> dict[str, Record]:
-    """Every record of ``namespace`` of the soak index, read over the API."""
+def stored(server: Server, namespace: str, index_name: str = INDEX) -> dict[str, Record]:
+    """Every record of ``namespace`` of the soak index (or ``index_name``), read over the API."""
 
     async def read(client: Any) -> dict[str, Record]:
         from bulkops.engine.sources import list_all
 
-        index = await client.index(INDEX)
+        index = await client.index(index_name)
         ids = await list_all(index, namespace=namespace)
         found: dict[str, Record] = {}
         for start in range(0, len(ids), 1000):
@@ -237,8 +239,28 @@ def _import(server: Server, work: Path, number: int, size: int) -> Round:
     )
 
 
-# One entry per job kind; the copy job is one more entry once it exists.
-JOBS: dict[str, JobKind] = {"purge": JobKind(_purge), "export": JobKind(_export), "import": JobKind(_import)}
+def _copy(server: Server, work: Path, number: int, size: int) -> Round:
+    namespace = f"c{number}"
+    items = list(records(f"c{number}", size))
+    seed(server, namespace, items)
+    checkpoint = work / f"copy-{number}.ckpt"
+    argv = ["copy", "--index", INDEX, "-n", namespace, "--to-index", COPY_TO, "--checkpoint", str(checkpoint)]
+    argv += ["--verify-delay", "0.5", "--verify-sample", "20"]
+    return Round(
+        "copy",
+        argv,
+        checkpoint,
+        lambda: differences(stored(server, namespace, COPY_TO), {r.id: r for r in items}),
+    )
+
+
+# One entry per job kind.
+JOBS: dict[str, JobKind] = {
+    "purge": JobKind(_purge),
+    "export": JobKind(_export),
+    "import": JobKind(_import),
+    "copy": JobKind(_copy),
+}
 
 
 # --- one round ----------------------------------------------------------------------------------------

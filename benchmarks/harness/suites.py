@@ -220,8 +220,8 @@ def _scaled(point: Point, scale: float) -> Point:
     dataset = point.dataset
     if dataset.namespaces > 1:  # more or fewer namespaces, the same few records in each
         spaces = max(2, round(dataset.namespaces * scale))
-        sized = replace(dataset, namespaces=spaces, records=spaces * dataset.per_namespace)
-        sized = replace(sized, target=sized.records)
+        records = spaces * dataset.per_namespace  # every record is a target: one replace, valid at once
+        sized = replace(dataset, namespaces=spaces, records=records, target=records)
     else:
         sized = replace(
             dataset,

@@ -136,9 +136,18 @@ def status(settings: Settings, checkpoint: str) -> None:
     help="The IDs of a job that was given them in memory by a library call (or whose file moved).",
 )
 @click.option("--yes", "-y", is_flag=True, help="Resume a purge nobody confirmed here without asking.")
+@click.option(
+    "--to-api-key",
+    multiple=True,
+    envvar="PINECONE_TO_API_KEY",
+    metavar="KEY",
+    help="A copy's destination key, when it is not --api-key [env PINECONE_TO_API_KEY]. Never logged.",
+)
 @global_options(with_env=False)
 @pass_settings
-def resume(settings: Settings, checkpoint: str, ids_file: tuple[str, ...], yes: bool) -> None:
+def resume(
+    settings: Settings, checkpoint: str, ids_file: tuple[str, ...], yes: bool, to_api_key: tuple[str, ...]
+) -> None:
     """Resume the job recorded in CHECKPOINT where it stopped (or confirm it is finished)."""
     view = Checkpoint.inspect(checkpoint)
     view.refuse_if_running()  # at once, before any request; the lock refuses a race past this point too
@@ -170,6 +179,7 @@ def resume(settings: Settings, checkpoint: str, ids_file: tuple[str, ...], yes: 
             controller_host=controller,
             limits=limits if limits is not None else ...,
             ids=ids,
+            to_api_key=single(to_api_key, "--to-api-key"),
             progress=progress_for(view),
         )
 

@@ -1,4 +1,4 @@
-"""``bulkops purge``, ``bulkops export`` and ``bulkops load`` (alias ``import``): the bulk jobs.
+"""``bulkops purge``, ``export``, ``load`` (alias ``import``) and ``copy``: the bulk jobs.
 
 Each command turns its options into the library's spec (:func:`bulkops.jobs.purge.spec.build_purge`
 and its siblings, which check every input: nothing is sent, confirmed or created on bad input), asks
@@ -21,6 +21,7 @@ from bulkops.cli.progress import JobProgress
 from bulkops.cli.purge_preview import preview_lines
 from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job, totals
 from bulkops.errors import UsageError
+from bulkops.jobs.copy.spec import build_copy, parse_namespace_map
 from bulkops.jobs.export.spec import build_export
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.ids import IdsInput, prepare_ids
@@ -31,7 +32,7 @@ from bulkops.jobs.target import Access, TargetSpec
 if TYPE_CHECKING:
     from bulkops.api import Client
 
-__all__ = ["export", "import_", "load", "purge"]
+__all__ = ["copy", "export", "import_", "load", "purge"]
 
 checkpoint_option = click.option(
     "--checkpoint",
@@ -90,13 +91,26 @@ def _ids(values: tuple[str, ...]) -> IdsInput | None:
 @allow_missing_option
 @click.option("--dry-run", is_flag=True, help="Count what would go and show a sample; delete nothing.")
 @click.option("--max-delete", multiple=True, type=int, metavar="N", help="Refuse to delete more than N.")
-@click.option("--backup-first", is_flag=True, help="Back up the index (and wait until Ready) first.")
+@click.option(
+    "--backup-first",
+    is_flag=True,
+    help="Back up the index (and wait until Ready) first. A backup leaves out records written in the "
+    "15 minutes before it (Pinecone's backups); see --export-first.",
+)
+@click.option(
+    "--export-first",
+    multiple=True,
+    metavar="PATH",
+    help="Export exactly the targeted records to PATH.jsonl or PATH.parquet before deleting anything "
+    "(resumable with the purge; no 15-minute window).",
+)
 @click.option(
     "--verify-delay",
     multiple=True,
     type=float,
     metavar="S",
-    help="Seconds to wait (the consistency lag) before the verification pass [default: 5].",
+    help="The longest to wait for the deletes to become visible before verifying (the wait itself is "
+    "measured) [default: 5].",
 )
 @checkpoint_option
 @yes_option
@@ -113,6 +127,7 @@ def purge(
     dry_run: bool,
     max_delete: tuple[int, ...],
     backup_first: bool,
+    export_first: tuple[str, ...],
     verify_delay: tuple[float, ...],
     checkpoint: tuple[str, ...],
     yes: bool,
@@ -135,6 +150,7 @@ def purge(
         everything=everything,
         max_delete=int(limit) if limit is not None else None,
         backup_first=backup_first,
+        export_first=single(export_first, "--export-first"),
         verify_delay=float(delay) if delay is not None else 5.0,
         confirmed=True,
     )
@@ -255,3 +271,134 @@ def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint:
 
 
 import_ = load  # ``bulkops import``: registered under both names (bulkops.cli.main.COMMANDS)
+
+
+@click.command("copy")
+@prefix_option
+@ids_option
+@filter_option
+@click.option("--all-namespaces", is_flag=True, help="Copy every namespace (default: --namespace only).")
+@allow_missing_option
+@click.option("--to-index", multiple=True, metavar="NAME", help="The destination index (created if missing).")
+@click.option("--to-host", multiple=True, metavar="URL", help="The destination index's host, instead.")
+@click.option(
+    "--to-api-key",
+    multiple=True,
+    envvar="PINECONE_TO_API_KEY",
+    metavar="KEY",
+    help="The destination project's API key [env PINECONE_TO_API_KEY; default: --api-key]. Never logged.",
+)
+@click.option(
+    "--to-controller-host",
+    multiple=True,
+    envvar="PINECONE_TO_CONTROLLER_HOST",
+    metavar="URL",
+    help="The destination's control plane [env PINECONE_TO_CONTROLLER_HOST; default: --controller-host].",
+)
+@click.option(
+    "--namespace-map",
+    "namespace_map",
+    multiple=True,
+    metavar="SRC=DST",
+    help="Copy namespace SRC into DST (repeatable; __default__ is the default namespace).",
+)
+@click.option("--to-cloud", multiple=True, metavar="CLOUD", help="Create the destination in this cloud.")
+@click.option("--to-region", multiple=True, metavar="REGION", help="Create the destination in this region.")
+@click.option("--no-create", is_flag=True, help="Refuse if the destination index does not exist.")
+@click.option(
+    "--dry-run", is_flag=True, help="Count, check the destination, estimate requests and time; copy nothing."
+)
+@click.option(
+    "--verify-sample",
+    multiple=True,
+    type=int,
+    metavar="N",
+    help="Also compare N random copied records on both sides (values bit for bit, metadata) [default: 0].",
+)
+@click.option(
+    "--verify-delay",
+    multiple=True,
+    type=float,
+    metavar="S",
+    help="The longest to wait for the destination's counts to catch up [default: 5].",
+)
+@click.option("--no-verify", is_flag=True, help="Skip the verification of counts per namespace.")
+@checkpoint_option
+@global_options(with_env=False)
+@pass_settings
+def copy(
+    settings: Settings,
+    prefixes: tuple[str, ...],
+    ids_file: tuple[str, ...],
+    filters: tuple[str, ...],
+    all_namespaces: bool,
+    allow_missing: bool,
+    to_index: tuple[str, ...],
+    to_host: tuple[str, ...],
+    to_api_key: tuple[str, ...],
+    to_controller_host: tuple[str, ...],
+    namespace_map: tuple[str, ...],
+    to_cloud: tuple[str, ...],
+    to_region: tuple[str, ...],
+    no_create: bool,
+    dry_run: bool,
+    verify_sample: tuple[int, ...],
+    verify_delay: tuple[float, ...],
+    no_verify: bool,
+    checkpoint: tuple[str, ...],
+) -> None:
+    """Copy records to another index: in this project, another project (--to-api-key) or region.
+
+    Streams list → fetch on the source and upsert into the destination (no file in between), at the
+    pace of whichever side's limits bind; resumable from its checkpoint (bulkops resume CHECKPOINT).
+    """
+    source = _target(settings)
+    dest_index, dest_host = single(to_index, "--to-index"), single(to_host, "--to-host")
+    if dest_index and dest_host:
+        raise UsageError("give either --to-index NAME or --to-host URL, not both")
+    if not dest_index and not dest_host:
+        raise UsageError("where to? give --to-index NAME (created if missing) or --to-host URL")
+    key = single(to_api_key, "--to-api-key")
+    destination = TargetSpec.build(
+        index=dest_index,
+        host=dest_host,
+        controller_host=single(to_controller_host, "--to-controller-host") or settings.controller_host,
+        limits=settings.limits_spec() or "default",
+        opened=True,
+    )
+    filter_text = single(filters, "--filter")
+    sample = single([str(n) for n in verify_sample], "--verify-sample")
+    delay = single([str(d) for d in verify_delay], "--verify-delay")
+    spec, ids = build_copy(
+        source=source,
+        destination=destination,
+        **_namespaces(settings),
+        all_namespaces=all_namespaces,
+        allow_missing=allow_missing,
+        prefix=list(prefixes) or None,
+        ids=_ids(ids_file),
+        filter=parse_filter(filter_text) if filter_text is not None else None,
+        namespace_map=parse_namespace_map(namespace_map),
+        verify=not no_verify,
+        verify_sample=int(sample) if sample is not None else 0,
+        verify_delay=float(delay) if delay is not None else 5.0,
+        create=not no_create,
+        cloud=single(to_cloud, "--to-cloud"),
+        region=single(to_region, "--to-region"),
+    )
+    path = None if dry_run else (_checkpoint(checkpoint) or default_checkpoint_path("copy"))
+
+    async def start(client: Client, view: JobProgress) -> RunFigures:
+        from bulkops.jobs.copy.job import run_copy
+
+        return await run_copy(
+            spec,
+            ids=ids,
+            checkpoint=path,
+            dry_run=dry_run,
+            access=Access(client=client),
+            to_access=Access(api_key=key),
+            progress=progress_for(view),
+        )
+
+    run_job(settings, Job("copy", f"copy to {spec.destination.describe()}", path, start, *totals(spec)))

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "export": "bulkops.cli.jobs:export",
     "load": "bulkops.cli.jobs:load",
     "import": "bulkops.cli.jobs:import_",  # Pinecone's word for it: the same command as load
+    "copy": "bulkops.cli.jobs:copy",
     "resume": "bulkops.cli.checkpoints:resume",
     "checkpoints": "bulkops.cli.checkpoint_files:checkpoints",
     "status": "bulkops.cli.checkpoints:status",

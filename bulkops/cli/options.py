@@ -22,6 +22,7 @@ OPTION_FOR: Mapping[str, str] = {
     "checkpoint": "--checkpoint",
     "all": "--all",
     "everything": "--all",
+    "export_first": "--export-first",
     "filter": "--filter",
     "host": "--host",
     "ids": "--ids-file",
@@ -31,12 +32,18 @@ OPTION_FOR: Mapping[str, str] = {
     "limits": "--limits",
     "max_delete": "--max-delete",
     "namespace": "--namespace",
+    "namespace_map": "--namespace-map",
     "namespaces": "--namespace",
     "on_error": "--on-error",
     "output": "--output",
     "overwrite": "--overwrite",
     "prefix": "--prefix",
+    "to_cloud": "--to-cloud",
+    "to_host": "--to-host",
+    "to_index": "--to-index",
+    "to_region": "--to-region",
     "verify_delay": "--verify-delay",
+    "verify_sample": "--verify-sample",
 }
 
 

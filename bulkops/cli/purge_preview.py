@@ -52,7 +52,15 @@ def preview_lines(settings: Settings, spec: PurgeSpec, ids: IdsInput | None) -> 
         shorten(spec.selection.describe()),
         _count_line(spec, report),
     ]
-    lines.append("a backup of the index is made first" if spec.options.backup_first else "no backup first")
+    if spec.options.export_first is not None:
+        lines.append(f"the targeted records are exported to {spec.options.export_first} first")
+    if spec.options.backup_first:
+        lines.append(
+            "a backup of the index is made first; it may lack records written in the last 15 minutes"
+            + ("" if spec.options.export_first else " (--export-first PATH keeps those too)")
+        )
+    elif spec.options.export_first is None:
+        lines.append("no backup first")
     if spec.options.max_delete is not None:
         lines.append(f"refused if more than {spec.options.max_delete:,} records would go")
     return lines

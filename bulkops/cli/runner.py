@@ -34,13 +34,15 @@ from bulkops.cli.context import Settings, run_async
 from bulkops.cli.progress import JobProgress
 from bulkops.cli.signals import Terminated
 from bulkops.errors import EXIT_CODES, PartialJobError
+from bulkops.jobs.copy.report import CopyProgress
+from bulkops.jobs.copy.spec import CopySpec
 from bulkops.jobs.export.report import ExportProgress
 from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.journal import JobSpec
 from bulkops.jobs.load.report import LoadProgress
 from bulkops.jobs.load.spec import LoadSpec
-from bulkops.jobs.namespaces import label
+from bulkops.jobs.namespaces import label, summarize
 from bulkops.jobs.purge.report import PurgeProgress
 from bulkops.jobs.purge.spec import PurgeSpec
 from bulkops.jobs.target import Access, open_target
@@ -69,7 +71,7 @@ TotalLater = Callable[["Client"], Awaitable["int | None"]]
 class Job:
     """One job as the CLI runs it: what to call once the client is open, and where its checkpoint is."""
 
-    kind: str  # purge | export | load
+    kind: str  # purge | export | load | copy
     label: str  # shown on the progress bar
     checkpoint: Path | None  # None: a dry run, which keeps no checkpoint
     start: Start
@@ -84,7 +86,7 @@ def totals(spec: JobSpec) -> tuple[int | None, TotalLater | None]:
     if isinstance(spec, LoadSpec):
         manifest = read_manifest(spec.input_path)
         return (manifest.total if manifest else None), None
-    if isinstance(spec, PurgeSpec | ExportSpec) and spec.selection.ids is not None:
+    if isinstance(spec, PurgeSpec | ExportSpec | CopySpec) and spec.selection.ids is not None:
         names = spec.namespaces.names
         return (spec.selection.ids.count * len(names) if names else None), None
     if isinstance(spec, ExportSpec) and spec.selection.kind == "everything":
@@ -128,6 +130,8 @@ def progress_for(view: JobProgress) -> Callable[[Any], None]:
             view.update(done=event.exported, namespace=label(event.namespace))
         elif isinstance(event, LoadProgress):
             view.update(done=event.upserted)
+        elif isinstance(event, CopyProgress):
+            view.update(done=event.copied, namespace=label(event.namespace))
 
     return update
 
@@ -252,14 +256,21 @@ def _rate(value: Any) -> str:
 
 
 def _per_namespace(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{label(ns)}: {n:,}" for ns, n in counts.items())
+    """Readable with thousands of namespaces: the first few and a total (the rest is in --json)."""
+    return summarize(counts)
+
+
+def _names(names: Any) -> str:
+    listed = [label(ns) for ns in names or []]
+    shown = ", ".join(listed[:5])
+    return shown + (f" … and {len(listed) - 5:,} more (all in --json)" if len(listed) > 5 else "")
 
 
 def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     if kind == "purge":
         rows["plan"] = doc.get("plan")
-        rows["namespaces"] = ", ".join(label(ns) for ns in doc.get("namespaces") or [])
+        rows["namespaces"] = _names(doc.get("namespaces"))
         if doc.get("dry_run"):
             rows["would delete"] = doc.get("would_delete")
             sample = list(doc.get("sample") or [])
@@ -276,6 +287,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
         rows["missing"] = doc.get("missing")
         rows["rate"] = _rate(doc.get("rate")) + " records"
+    elif kind == "copy":
+        _copy_rows(rows, doc)
     else:
         rows["input"] = doc.get("source")
         rows["upserted"] = doc.get("upserted")
@@ -291,7 +304,9 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     rows["requests"] = sum((doc.get("requests") or {}).values())
     rows["429s / retries"] = f"{doc.get('rate_limited', 0)} / {doc.get('retries', 0)}"
     verification = doc.get("verification")
-    if isinstance(verification, Mapping) and not doc.get("dry_run"):
+    if kind == "copy":
+        pass  # its own lines (_copy_rows)
+    elif isinstance(verification, Mapping) and not doc.get("dry_run"):
         if verification.get("checked"):
             remaining = verification.get("remaining")
             rows["verification"] = (
@@ -303,6 +318,10 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             rows["verification"] = f"not checked ({verification.get('note') or 'off'})"
     if doc.get("backup_id"):
         rows["backup"] = doc.get("backup_id")
+    exported_first = doc.get("exported_first")
+    if isinstance(exported_first, Mapping):
+        count, output = exported_first.get("exported", 0), exported_first.get("output")
+        rows["exported first"] = f"{count:,} records to {output}"
     if doc.get("resumed"):
         rows["resumed"] = True
     for number, note in enumerate(doc.get("notes") or []):
@@ -310,3 +329,40 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("checkpoint"):
         rows["checkpoint"] = doc.get("checkpoint")
     return rows
+
+
+def _copy_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
+    source = doc.get("source") or {}
+    destination = doc.get("destination") or {}
+    rows["from"] = source.get("name") or source.get("host")
+    created = " (created)" if destination.get("created") else ""
+    rows["to"] = f"{destination.get('name') or destination.get('host')}{created}"
+    if destination.get("would_create"):
+        plan = destination["would_create"]
+        rows["to"] = (
+            f"{plan.get('name')} (would be created: dimension {plan.get('dimension')}, {plan.get('metric')}, "
+            f"{plan.get('cloud')} {plan.get('region')})"
+        )
+    if doc.get("namespace_map"):
+        rows["namespace map"] = ", ".join(f"{label(a)}→{label(b)}" for a, b in doc["namespace_map"].items())
+    if doc.get("dry_run"):
+        rows["would copy"] = doc.get("would_copy")
+        estimate = doc.get("estimate") or {}
+        rows["would send"] = ", ".join(f"{op} {n:,}" for op, n in (estimate.get("requests") or {}).items())
+        rows["would take"] = f"{float(estimate.get('seconds') or 0):.1f} s at the limits (at least)"
+        rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
+        return
+    rows["copied"] = doc.get("copied")
+    rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
+    rows["missing"] = doc.get("missing")
+    rows["rate"] = _rate(doc.get("rate")) + " records"
+    check = doc.get("verification") or {}
+    if check.get("checked"):
+        sampled = f", {check.get('sampled')} sampled records identical" if check.get("sampled") else ""
+        rows["verification"] = (
+            f"ok: counts match in {check.get('namespaces')} namespace(s){sampled}"
+            if check.get("ok")
+            else "FAILED (see the error)"
+        )
+    else:
+        rows["verification"] = f"not checked ({check.get('note') or 'off'})"

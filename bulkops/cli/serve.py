@@ -44,6 +44,13 @@ from bulkops.server.process import READY_PREFIX
 )
 @click.option("--seed", type=int, help="Seed for jitter and probabilistic faults.")
 @click.option(
+    "--backup-freshness",
+    default=0.0,
+    type=float,
+    metavar="SECONDS",
+    help="Backups leave out records upserted this recently (Pinecone: 900, i.e. 15 minutes) [default: 0].",
+)
+@click.option(
     "--index-port-base",
     type=int,
     help="New indexes listen from this port up (default: any free port). An index keeps its port "
@@ -71,6 +78,7 @@ def serve(
     consistency_lag: float,
     list_page_max: int,
     seed: int | None,
+    backup_freshness: float,
     index_port_base: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -97,6 +105,7 @@ def serve(
             consistency_lag_ms=consistency_lag,
             list_page_max=list_page_max,
             seed=seed,
+            backup_freshness_s=backup_freshness,
             index_port_base=index_port_base,
             tls_cert=tls_cert,
             tls_key=tls_key,

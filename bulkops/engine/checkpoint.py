@@ -31,7 +31,8 @@ API::
     cp.resumed                       # True if the file already held this job
     cp.chains(scope)                 # list[Chain] saved for scope ([] on a fresh job)
     cp.in_flight()                   # list[InFlightBatch] left by an interrupted run
-    cp.counters(); cp.get(key, default)
+    cp.counters(); cp.counter(name); cp.get(key, default)
+    cp.next_batch_id()               # unique among every pipeline running on this checkpoint
     with cp.step() as step:          # ONE transaction: all or nothing
         step.save_chains(scope, chains)
         step.start_batch(batch_id, scope, ids); step.finish_batch(batch_id)
@@ -382,6 +383,7 @@ class Checkpoint:
         self.previous_spec = previous_spec  # the spec the same job was recorded with, when it changed
         self._db = db
         self._lock = lock
+        self._next_batch: int | None = None
 
     @classmethod
     def open(
@@ -592,6 +594,21 @@ class Checkpoint:
 
     def counters(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+
+    def counter(self, name: str) -> int:
+        """One counter (0 if never counted): a job with a counter per namespace reads one row, not all."""
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def next_batch_id(self) -> int:
+        """An in-flight batch id no batch recorded in this checkpoint has: pipelines of several
+        namespaces running at once on one checkpoint share this counter, so none overwrites another's."""
+        if self._next_batch is None:
+            row = self._db.execute("SELECT COALESCE(MAX(batch), -1) FROM in_flight").fetchone()
+            self._next_batch = int(row[0]) + 1
+        batch = self._next_batch
+        self._next_batch += 1
+        return batch
 
     def get(self, key: str, default: Any = None) -> Any:
         row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()

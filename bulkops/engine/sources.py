@@ -35,6 +35,7 @@ __all__ = [
     "Page",
     "estimated_stem_pages",
     "list_all",
+    "list_rate_meter",
     "read_ids_file",
 ]
 
@@ -89,6 +90,11 @@ def estimated_stem_pages(page: Sequence[str], level: int) -> float:
     return estimate
 
 
+def list_rate_meter(*, delegate: bool) -> RateMeter:
+    """The achieved-list-rate meter a :class:`ListSource` decides fan-out with (share one per job)."""
+    return RateMeter(window=DELEGATE_RATE_WINDOW if delegate else 1.0)
+
+
 class IdSource(Protocol):
     """A resumable producer of pages; :attr:`chains` is its state for the checkpoint."""
 
@@ -121,6 +127,10 @@ class ListSource:
 
     ``delegate=True`` (only for jobs that delete every ID they list before the pipeline acknowledges
     it: purge) fans out by delegation (:mod:`bulkops.engine.delegation`) instead of carving.
+
+    ``achieved``: a list-rate meter shared by every source of one job (one source per namespace when
+    several namespaces run at once): the list budget is the index's, so a source must not fan out
+    when other namespaces already use it. Each source has its own by default.
     """
 
     def __init__(
@@ -138,6 +148,7 @@ class ListSource:
         min_stem_pages: int = 8,
         delegate: bool = False,
         on_carve: OnCarve | None = None,
+        achieved: RateMeter | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._dp = dataplane
@@ -165,7 +176,7 @@ class ListSource:
         # Delegation reacts within half a second: a wave of equal-sized chains ending together
         # leaves the budget unused for most of a one-second window (carving keeps the second: each
         # carve probes up to 126 prefixes).
-        self._achieved = RateMeter(window=DELEGATE_RATE_WINDOW if delegate else 1.0)
+        self._achieved = achieved or list_rate_meter(delegate=delegate)
         self._running = 0
         self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)

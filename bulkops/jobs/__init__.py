@@ -1,14 +1,17 @@
 """Jobs: each composes the engine, the client and (for export and load) the sinks into one operation.
 
-One package per job (:mod:`.purge`, :mod:`.export`, :mod:`.load`), each with a frozen spec (what the job
-is; the one thing its checkpoint stores), the run, and its report. Shared: :mod:`.target` (naming and
-opening an index), :mod:`.namespaces`, :mod:`.selection` (prefixes, IDs, filter), :mod:`.ids` (the one
-IDs reader), :mod:`.figures` (what every report starts with), :mod:`.journal` (a run's checkpoint and what a
-spec must offer it), :mod:`.resume` (any job from its checkpoint), :mod:`.groups`, :mod:`.arguments`.
+One package per job (:mod:`.purge`, :mod:`.export`, :mod:`.load`, :mod:`.copy`), each with a frozen
+spec (what the job is; the one thing its checkpoint stores), the run, and its report. Shared:
+:mod:`.target` (naming and opening an index), :mod:`.namespaces` (which namespaces; several at once),
+:mod:`.selection` (prefixes, IDs, filter), :mod:`.ids` (the one IDs reader), :mod:`.figures` (what
+every report starts with), :mod:`.journal` (a run's checkpoint and what a spec must offer it),
+:mod:`.resume` (any job from its checkpoint), :mod:`.counting` (what a selection holds: dry runs, the
+purge's guard), :mod:`.groups`, :mod:`.arguments`.
 """
 
 from __future__ import annotations
 
+from bulkops.jobs.copy import CopyProgress, CopyReport, CopySpec, copy
 from bulkops.jobs.export import ExportProgress, ExportReport, ExportSpec, export
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.load import LoadProgress, LoadReport, LoadSpec, Rejection, load
@@ -17,6 +20,9 @@ from bulkops.jobs.resume import read_spec, resume
 from bulkops.jobs.target import TargetSpec
 
 __all__ = [
+    "CopyProgress",
+    "CopyReport",
+    "CopySpec",
     "ExportProgress",
     "ExportReport",
     "ExportSpec",
@@ -30,6 +36,7 @@ __all__ = [
     "RunFigures",
     "TargetSpec",
     "Verification",
+    "copy",
     "export",
     "load",
     "purge",

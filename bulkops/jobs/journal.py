@@ -36,6 +36,11 @@ class JobSpec(Protocol):
         """What makes the job this job, the target aside (compared with :meth:`TargetSpec.same_index`)."""
         ...
 
+    def indexes(self) -> tuple[TargetSpec, ...]:
+        """Every index the job works on, ``target`` first (a copy: its source and its destination);
+        each must be the same index on a rerun."""
+        ...
+
     def describe(self) -> str: ...
 
     def to_json(self) -> dict[str, Any]: ...
@@ -74,7 +79,8 @@ def _differs(spec: JobSpec) -> Differs:
             stored = type(spec).from_json(doc)
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"the checkpoint's {kind} job cannot be read ({exc!r})") from exc
-        if stored.identity() == spec.identity() and stored.target.same_index(spec.target):
+        pairs = zip(stored.indexes(), spec.indexes(), strict=True)
+        if stored.identity() == spec.identity() and all(a.same_index(b) for a, b in pairs):
             return None
         return f"it holds '{stored.describe()}', this job is '{spec.describe()}'"
 

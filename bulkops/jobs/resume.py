@@ -19,6 +19,9 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
 from bulkops.jobs.arguments import ids_argument
+from bulkops.jobs.copy.job import run_copy
+from bulkops.jobs.copy.report import CopyReport
+from bulkops.jobs.copy.spec import CopySpec
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportReport
 from bulkops.jobs.export.spec import ExportSpec
@@ -38,8 +41,13 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "read_spec", "resume", "spec_from_json"]
 
-JobReport = PurgeReport | ExportReport | LoadReport
-KINDS: Mapping[str, type[JobSpec]] = {"purge": PurgeSpec, "export": ExportSpec, "load": LoadSpec}
+JobReport = PurgeReport | ExportReport | LoadReport | CopyReport
+KINDS: Mapping[str, type[JobSpec]] = {
+    "purge": PurgeSpec,
+    "export": ExportSpec,
+    "load": LoadSpec,
+    "copy": CopySpec,
+}
 
 
 def spec_from_json(kind: str, doc: Mapping[str, Any]) -> JobSpec:
@@ -82,7 +90,9 @@ async def resume(
     checkpoint: str | os.PathLike[str],
     *,
     api_key: str | None = None,
+    to_api_key: str | None = None,
     controller_host: str | None = None,
+    to_controller_host: str | None = None,
     limits: Limits | EllipsisType = ...,
     transport: str | None = None,
     client: Client | None = None,
@@ -93,12 +103,14 @@ async def resume(
     progress: Callable[[Any], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> JobReport:
-    """Rerun the job recorded in ``checkpoint`` (purge, export or load) where it stopped.
+    """Rerun the job recorded in ``checkpoint`` (purge, export, load or copy) where it stopped.
 
     ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
-    or ``dataplane`` work as for the job itself. ``ids`` (or ``ids_file``): the IDs of a job that was
-    given them in memory (or a file that moved); they must be the same IDs. A finished export or import
-    returns its stored report without sending anything; a finished purge verifies again.
+    or ``dataplane`` work as for the job itself. A copy's destination: ``to_api_key`` (else
+    ``PINECONE_TO_API_KEY``, else the source's key) and ``to_controller_host``. ``ids`` (or
+    ``ids_file``): the IDs of a job that was given them in memory (or a file that moved); they must be
+    the same IDs. A finished export or import returns its stored report without sending anything; a
+    finished purge or copy verifies again.
     """
     spec = read_spec(checkpoint)
     target = _target(spec.target, controller_host, limits, transport)
@@ -116,4 +128,12 @@ async def resume(
         return await run_export(replace(spec, target=target), ids=prepared, **common)
     if isinstance(spec, LoadSpec):
         return await run_load(replace(spec, target=target), **common)
+    if isinstance(spec, CopySpec):
+        destination = _target(spec.destination, to_controller_host, limits, transport)
+        return await run_copy(
+            replace(spec, source=target, destination=destination),
+            ids=prepared,
+            to_access=Access(to_api_key),
+            **common,
+        )
     raise CheckpointError(f"{checkpoint} holds a {spec.kind} job, which cannot be resumed here")

@@ -10,9 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bulkops.api.protocols import DataPlane
+from bulkops.clock import Clock
+from bulkops.engine.concurrency import RateMeter
+from bulkops.engine.fanout import Chain
+from bulkops.engine.sources import IdSource, IdsSource, ListSource
 from bulkops.errors import Param, UsageError
-from bulkops.jobs.ids import IdsInput, IdsSource, prepare_ids
-from bulkops.models import validate_record_id
+from bulkops.jobs.ids import IdsInput, prepare_ids
+from bulkops.jobs.ids import IdsSource as IdsArgument
+from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, validate_record_id
 
 __all__ = [
     "FIELD_OPERATORS",
@@ -20,6 +26,7 @@ __all__ = [
     "Selection",
     "SelectionKind",
     "build_selection",
+    "id_source",
     "ids_for",
     "validate_filter",
     "validate_prefixes",
@@ -205,7 +212,7 @@ def _check_operator(field: str, op: Any, operand: Any) -> None:
 def build_selection(
     *,
     prefix: str | Sequence[str] | None,
-    ids: IdsSource | IdsInput | None,
+    ids: IdsArgument | IdsInput | None,
     filter: Mapping[str, Any] | None,
     everything: bool,
     required: bool,
@@ -274,3 +281,33 @@ def ids_for(selection: Selection, ids: IdsInput | None) -> IdsInput | None:
             f"instead of {ref.sha256[:12]}…); pass the original IDs, or start over with a new checkpoint",
         )
     return ids
+
+
+def id_source(
+    dp: DataPlane,
+    namespace: str,
+    selection: Selection,
+    ids: IdsInput | None,
+    chains: list[Chain] | None,
+    *,
+    list_rate: float | None,
+    target_chains: int | None,
+    achieved: RateMeter,
+    clock: Clock,
+) -> IdSource:
+    """The IDs a job reads in ``namespace``: the IDs input again (one chain, 1000 IDs a page), else a
+    listing of the selection's prefixes (fanned out by carving; ``achieved`` shared by the job's
+    namespaces), resumed from ``chains``. Export and copy read their IDs this way."""
+    if ids is not None:
+        return IdsSource(ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
+    return ListSource(
+        dp,
+        namespace=namespace,
+        prefixes=selection.prefixes,
+        chains=chains or None,
+        list_rate=list_rate,
+        target_chains=target_chains,
+        page_limit=LIST_PAGE_IDS,
+        achieved=achieved,
+        clock=clock,
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "Limits",
     "Target",
     "TargetSpec",
+    "open_client",
     "open_target",
 ]
 
@@ -245,6 +246,22 @@ def _api_key(spec: TargetSpec, api_key: str | None) -> str | None:
 
 
 @contextlib.asynccontextmanager
+async def open_client(spec: TargetSpec, access: Access) -> AsyncIterator[Client]:
+    """The client a run reaches ``spec``'s project with: the ``client`` given, or one of its own (the
+    key given, else ``api_key_env``, else ``PINECONE_API_KEY``; the spec's limits and transport)."""
+    if access.client is not None:
+        yield access.client
+        return
+    from bulkops.api.client import Client
+
+    options = dict(access.client_options or {})
+    key = _api_key(spec, access.api_key)
+    options.setdefault("transport", spec.transport)
+    async with Client(key, spec.controller_host, limits=_profile(spec), **options) as own:
+        yield own
+
+
+@contextlib.asynccontextmanager
 async def open_target(spec: TargetSpec, access: Access) -> AsyncIterator[Target]:
     """Open ``spec``: with a ready ``dataplane`` (the spec's ``limits`` pace nothing but set the
     bounds), an open ``client`` (its own limits and transport are in force), or a client of our own
@@ -254,16 +271,8 @@ async def open_target(spec: TargetSpec, access: Access) -> AsyncIterator[Target]
         profile = client.config.limits if client is not None else _profile(spec)
         yield Target(_resolved(spec, dataplane, client), dataplane, profile, client)
         return
-    if client is not None:
-        yield await _open_with(spec, client)
-        return
-    from bulkops.api.client import Client
-
-    options = dict(access.client_options or {})
-    key = _api_key(spec, access.api_key)
-    options.setdefault("transport", spec.transport)
-    async with Client(key, spec.controller_host, limits=_profile(spec), **options) as own:
-        yield await _open_with(spec, own)
+    async with open_client(spec, access) as opened:
+        yield await _open_with(spec, opened)
 
 
 async def _open_with(spec: TargetSpec, client: Client) -> Target:

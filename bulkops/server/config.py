@@ -85,6 +85,7 @@ class ServerConfig:
     list_page_max: int = DEFAULT_LIST_PAGE_MAX
     seed: int | None = None
     backup_ready_ms: float = 200.0  # how long a new backup reports Initializing
+    backup_freshness_s: float = 0.0  # a backup leaves out records upserted this recently (Pinecone: 900)
     restore_ms: float = 300.0  # how long a restore job takes to reach Completed
     import_pending_ms: float = 0.0  # how long a new bulk import reports Pending before it starts
     import_records_per_second: float | None = None  # a bulk import's pace (None: as fast as it reads)
@@ -102,11 +103,13 @@ class ServerConfig:
             ("jitter", self.jitter_ms),
             ("consistency lag", self.consistency_lag_ms),
             ("backup ready time", self.backup_ready_ms),
+            ("backup freshness", self.backup_freshness_s),
             ("restore time", self.restore_ms),
             ("import pending time", self.import_pending_ms),
         ):
             if not _finite_non_negative(value):
-                raise UsageError(f"{name} must be a finite number of milliseconds >= 0, not {value}")
+                unit = "seconds" if name == "backup freshness" else "milliseconds"
+                raise UsageError(f"{name} must be a finite number of {unit} >= 0, not {value}")
         pace = self.import_records_per_second
         if pace is not None and not (_finite_non_negative(pace) and pace > 0):
             raise UsageError(f"import pace must be a finite number of records per second > 0, not {pace}")

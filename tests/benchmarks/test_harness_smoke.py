@@ -104,13 +104,19 @@ def test_import_and_copy_are_exact(tmp_path: Path) -> None:
         [
             _point("import", small, ("bulkops-cli", *SDK), format="parquet"),
             _point("import", small, ("sdk-sync",), format="jsonl"),
-            _point("copy", TINY, ("bulkops", *SDK)),
+            _point("copy", TINY, ("bulkops", "bulkops-grpc", "bulkops-rest", "bulkops-cli", *SDK)),
         ],
     )
     _assert_exact(rows)
     copies = [r for r in rows if r["scenario"] == "copy"]
     assert all(r["unavailable"] or r["target_server_cpu_s"] > 0 for r in copies)
-    assert {r["contender"] for r in copies if not r["unavailable"]} >= set(SDK)
+    assert {r["contender"] for r in copies if not r["unavailable"]} >= {
+        *SDK,
+        "bulkops",
+        "bulkops-grpc",
+        "bulkops-rest",
+        "bulkops-cli",
+    }
 
 
 def test_many_namespaces_and_server_ceilings(tmp_path: Path) -> None:
@@ -118,7 +124,7 @@ def test_many_namespaces_and_server_ceilings(tmp_path: Path) -> None:
         tmp_path,
         [
             _point("export-namespaces", MANY, ("bulkops-cli", *SDK), format="parquet"),
-            _point("copy-namespaces", MANY, SDK),
+            _point("copy-namespaces", MANY, ("bulkops-grpc", "bulkops-cli", *SDK)),
             _point("server-fetch", TINY, ("raw-rest",), limits="none", budget_s=1.0),
             _point("server-list", TINY, ("raw-rest",), limits="none", budget_s=1.0),
         ],

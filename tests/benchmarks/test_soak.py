@@ -1,6 +1,6 @@
 """The soak at reduced size (issue 12): one round per kind of disruption, each leading in its round —
 kill -9, SIGTERM, the server killed and restarted, a second resume beside a running job — over purge,
-export and import run by the CLI; every round's end state exact, record by record, no traceback."""
+export, import and copy run by the CLI; every round's end state exact, record by record, no traceback."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from benchmarks.chaos import soak
 @pytest.mark.timeout(600)
 def test_four_rounds_of_disruption_end_exact() -> None:
     result = soak.run(rounds=4, size=3_000, list_rate=10.0, seed=12)  # ~3 s per job, ~40 s in all
-    assert [r["job"] for r in result["results"]] == ["purge", "export", "import", "purge"]
+    assert [r["job"] for r in result["results"]] == ["purge", "export", "import", "copy"]
     assert all(count >= 1 for count in result["disruptions_landed"].values()), result["disruptions_landed"]
     assert result["server_restarts"] >= 1
     assert result["process_problems"] == []

@@ -1,8 +1,8 @@
 """The README's ```console blocks, run for real: what ``test_readme.py`` checks and what regenerates them.
 
 Every ```console block is a transcript: ``$ command`` lines, each followed by the output it printed. The
-blocks run in order in one temporary directory (shown as ``/tmp/tour``) against a ``bulkops serve``
-started by the first block's ``bulkops serve ... &`` line (on a free port, shown as 5080), with the
+blocks run in order in one temporary directory (shown as ``/tmp/tour``) against the servers their
+``bulkops serve ... &`` lines start (each on a free port, shown as its ``--port`` or 5080), with the
 files the README mentions but does not make (:data:`FIXTURES`) and each ```python block saved where a
 later ``$ python NAME.py`` runs it. A ``^C`` line interrupts the command before it once its checkpoint
 holds progress.
@@ -40,7 +40,7 @@ from bulkops.errors import CheckpointError
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 SHOWN_DIR = "/tmp/tour"  # the working directory as the README shows it
-SHOWN_PORT = "5080"  # the control plane's port as the README shows it
+SHOWN_PORT = "5080"  # the control plane's port as the README shows it (a `bulkops serve` without --port)
 SHOWN_STATE = "~/.local/state"  # $XDG_STATE_HOME as the README shows it
 
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -93,7 +93,9 @@ def blocks(text: str) -> list[Block]:
             continue
         steps: list[Step] = []
         for line in body.splitlines():
-            if line.startswith("$ "):
+            if steps and steps[-1].command.endswith("\\") and not steps[-1].output:
+                steps[-1].command += "\n" + line  # a command continued on the next line
+            elif line.startswith("$ "):
                 steps.append(Step(line[2:]))
             elif line.strip() == "^C" and steps:
                 steps[-1].interrupt = True
@@ -116,14 +118,15 @@ def normalize(lines: list[str], *, after_interrupt: bool = False) -> list[str]:
         line = re.sub(r"([━─])\1+", r"\1", line)
         line = _UUID.sub("<uuid>", line)
         line = re.sub(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<time>", line)
-        line = re.sub(r"127\.0\.0\.1:(?!" + SHOWN_PORT + r"\b)\d+", "127.0.0.1:<port>", line)
-        line = re.sub(r"(load|purge)-\d{8}-\d{6}-\d+\.checkpoint", r"\1-<stamp>.checkpoint", line)
+        line = re.sub(r"127\.0\.0\.1:\d{5}\b", "127.0.0.1:<port>", line)  # index ports (servers' are shown)
+        line = re.sub(r"([a-z]+)-\d{8}-\d{6}-\d+\.checkpoint", r"\1-<stamp>.checkpoint", line)
         line = re.sub(r"[\d,]+(\.\d+)?/s\b", "<n>/s", line)
         line = re.sub(r"\b\d+(\.\d+)? s\b", "<t> s", line)
         line = re.sub(r"\b\d+%", "<n>%", line)
         for row in rows:
             if line.startswith(f"{row} │"):
-                line = re.sub(r"\d+", "<n>", line)
+                label, _, value = line.partition("│")
+                line = label + "│" + re.sub(r"\d+", "<n>", value)
         out.append(line)
     return out
 
@@ -134,14 +137,16 @@ class Session:
 
     work: Path
     env: dict[str, str]
-    port: str = SHOWN_PORT
-    server: subprocess.Popen[str] | None = None
+    ports: dict[str, str] = field(default_factory=dict)  # a server's port as shown -> this run's
+    servers: list[subprocess.Popen[str]] = field(default_factory=list)
     uuids: dict[str, str] = field(default_factory=dict)  # README's UUID -> this run's
 
     def shown(self, text: str) -> str:
         """Actual output as the README shows it (this run's directory, port and state directory)."""
         text = text.replace(str(self.work / ".state"), SHOWN_STATE).replace(str(self.work), SHOWN_DIR)
-        return text.replace(f"127.0.0.1:{self.port}", f"127.0.0.1:{SHOWN_PORT}")
+        for shown, real in self.ports.items():
+            text = text.replace(f"127.0.0.1:{real}", f"127.0.0.1:{shown}")
+        return text
 
     def displayed(self, command: str) -> str:
         """A README command with the IDs this run made (a backup's UUID) in place of the README's."""
@@ -152,7 +157,9 @@ class Session:
     def actual(self, command: str) -> str:
         """A README command as this run must send it."""
         command = self.displayed(command).replace(SHOWN_DIR, str(self.work))
-        return command.replace(f"127.0.0.1:{SHOWN_PORT}", f"127.0.0.1:{self.port}")
+        for shown, real in self.ports.items():
+            command = command.replace(f"127.0.0.1:{shown}", f"127.0.0.1:{real}")
+        return command
 
     def learn_uuids(self, expected: list[str], got: list[str]) -> None:
         """Pair the README's UUIDs with this run's, in order, for later commands that quote them."""
@@ -164,7 +171,7 @@ class Session:
     def run(self, step: Step, python: str | None) -> list[str]:
         """Run one step; its output (stdout and stderr, in order) as the README would show it."""
         command = self.actual(step.command)
-        words = shlex.split(command, comments=True)
+        words = shlex.split(command.replace("\\\n", " "), comments=True)
         if words[:2] == ["bulkops", "serve"] and "&" in words:
             return self._serve([w for w in words[2:] if w != "&"])
         if words[:1] == ["export"]:
@@ -186,15 +193,20 @@ class Session:
         return [line.rstrip() for line in self.shown(output).splitlines()]
 
     def _serve(self, args: list[str]) -> list[str]:
-        self.server = subprocess.Popen(
+        """``bulkops serve ARGS &``: started on a free port, shown as the README's (--port N, else 5080)."""
+        shown = args[args.index("--port") + 1] if "--port" in args else SHOWN_PORT
+        if "--port" in args:
+            del args[args.index("--port") : args.index("--port") + 2]
+        server = subprocess.Popen(
             ["bulkops", "serve", *args, "--port", "0"], cwd=self.work, env=self.env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        assert self.server.stdout is not None
-        first = self.server.stdout.readline()
+        self.servers.append(server)
+        assert server.stdout is not None
+        first = server.stdout.readline()
         found = re.search(r"127\.0\.0\.1:(\d+)", first)
         assert found, f"bulkops serve said {first!r}"
-        self.port = found.group(1)
+        self.ports[shown] = found.group(1)
         return []
 
     def _interrupt_when_under_way(self, proc: subprocess.Popen[str], words: list[str]) -> None:
@@ -214,9 +226,9 @@ class Session:
         os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C reaches the terminal's foreground group
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.terminate()
-            self.server.wait(timeout=30)
+        for server in self.servers:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 @contextmanager

@@ -73,6 +73,7 @@ def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
     data = write_jsonl(work / "data.jsonl", [f"{t}#{n:03d}" for t in "ab" for n in range(100)])
     cli.ok("import", "--index", "bad", "-n", "ns", "--input", str(data), "-q")
     cli.ok("indexes", "create", "locked", "--dimension", "4", "--deletion-protection", "enabled", "-q")
+    cli.ok("indexes", "create", "dim8", "--dimension", "8", "-q")
     export_to = work / "a.jsonl"
     cli.ok("export", "--index", "bad", "-n", "ns", "--prefix", "a#", "--output", str(export_to), "-q")
     long_ids = work / "long-ids.txt"
@@ -340,6 +341,95 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
         {},
         USAGE,
         ["--max-delete -1"],
+    ),
+    # Issue 11: copy and the purge's safety copy refuse bad input before anything is sent or created.
+    ("copy without a destination", ["copy", "--index", "bad", "-n", "ns"], {}, USAGE, ["--to-index"]),
+    (
+        "copy to an index and a host",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--to-host", "http://127.0.0.1:9"],
+        {},
+        USAGE,
+        ["--to-index", "--to-host", "not both"],
+    ),
+    (
+        "repeated --to-index",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--to-index", "y"],
+        {},
+        USAGE,
+        ["--to-index", "2 times"],
+    ),
+    (
+        "a namespace map without =",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--namespace-map", "ns"],
+        {},
+        USAGE,
+        ["--namespace-map ns", "SRC=DST"],
+    ),
+    (
+        "a namespace map of a namespace the copy does not read",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--namespace-map", "other=x"],
+        {},
+        USAGE,
+        ["--namespace-map other=x", "does not read"],
+    ),
+    (
+        "a copy of a namespace that does not exist",
+        ["copy", "--index", "bad", "-n", "nosuchns", "--to-index", "x"],
+        {},
+        USAGE,
+        ["--namespace nosuchns", "does not exist", "--allow-missing"],
+    ),
+    (
+        "a copy into an index of another dimension",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "dim8"],
+        {},
+        USAGE,
+        ["dimension 8", "dimension 4", "nothing was sent"],
+    ),
+    (
+        "a copy of a namespace onto itself",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "bad"],
+        {},
+        USAGE,
+        ["onto itself", "--namespace-map"],
+    ),
+    (
+        "a copy into a missing index with --no-create",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "absent", "--no-create"],
+        {},
+        USAGE,
+        ["absent", "does not exist", "not to create"],
+    ),
+    (
+        "a negative --verify-sample",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--verify-sample", "-1"],
+        {},
+        USAGE,
+        ["--verify-sample -1"],
+    ),
+    (
+        "an infinite copy --verify-delay",
+        ["copy", "--index", "bad", "-n", "ns", "--to-index", "x", "--verify-delay", "inf"],
+        {},
+        USAGE,
+        ["--verify-delay inf", "finite"],
+    ),
+    (
+        "an --export-first of an unknown format",
+        ["purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--export-first", "{work}/s.csv", "--yes"],
+        {},
+        USAGE,
+        ["--export-first", ".jsonl or .parquet"],
+    ),
+    (
+        "repeated --export-first",
+        [
+            *("purge", "--index", "bad", "-n", "ns", "--prefix", "a#", "--yes"),
+            *("--export-first", "{work}/1.jsonl", "--export-first", "{work}/2.jsonl"),
+        ],
+        {},
+        USAGE,
+        ["--export-first", "once"],
     ),
     (
         "an IDs file line with a leading space",

@@ -168,11 +168,14 @@ def test_error_lines_are_one_line_redacted_and_hinted(capsys: pytest.CaptureFixt
 _CLI_ONLY = {"--yes", "--json", "--quiet", "--verbose", "--log-format", "--stats-interval", "--help"}
 
 
-@pytest.mark.parametrize(("command", "library"), [("purge", "purge"), ("export", "export"), ("load", "load")])
+@pytest.mark.parametrize(
+    ("command", "library"), [("purge", "purge"), ("export", "export"), ("load", "load"), ("copy", "copy")]
+)
 def test_every_option_of_a_job_command_is_a_library_argument_of_the_same_name(
     command: str, library: str
 ) -> None:
-    """``--ids-file`` is ``ids_file=``, ``--all`` is ``all=``, ``--max-delete`` is ``max_delete=``..."""
+    """``--ids-file`` is ``ids_file=``, ``--all`` is ``all=``, ``--max-delete`` is ``max_delete=``...
+    (``--no-create`` is ``create=False``)."""
     import inspect
 
     import bulkops
@@ -182,7 +185,9 @@ def test_every_option_of_a_job_command_is_a_library_argument_of_the_same_name(
     arguments = set(inspect.signature(getattr(bulkops, library)).parameters)
     options = {param.opts[0] for param in cli_command.params if isinstance(param, click.Option)}
     missing = {
-        option for option in options - _CLI_ONLY if option.lstrip("-").replace("-", "_") not in arguments
+        option
+        for option in options - _CLI_ONLY
+        if option.lstrip("-").removeprefix("no-").replace("-", "_") not in arguments
     }
     assert not missing, f"options without a library argument of the same name: {sorted(missing)}"
 

@@ -1,6 +1,6 @@
 """Run one bulkops job in this process: the child of the kill -9 and concurrency tests (and benchmarks).
 
-``python -m tests.helpers.driver '<json>'`` with ``{"job": "purge"|"export"|"load"|"resume", "kwargs":
+``python -m tests.helpers.driver '<json>'`` with ``{"job": "purge"|"export"|"load"|"copy"|"resume", "kwargs":
 {...}, "limits": {"list:index:requests": 30, ...}}`` (``limits``: overrides of the default profile).
 Prints ``started`` just before the job begins and ``done <report JSON>`` when it ends, so the parent
 knows when a kill lands inside the job.
@@ -21,6 +21,7 @@ JOBS: dict[str, Any] = {
     "purge": bulkops.purge,
     "export": bulkops.export,
     "load": bulkops.load,
+    "copy": bulkops.copy,
     "resume": bulkops.resume,
 }
 

@@ -1,12 +1,13 @@
 """bulkops's own jobs, called through the public library API as a user would.
 
 ``bulkops.purge`` (prefix or IDs file), ``bulkops.export`` (prefix, IDs file or every namespace → JSONL
-or Parquet), ``bulkops.load`` (JSONL or Parquet → upsert) and ``bulkops.copy`` (to a second server)
-once it exists. Contender ``bulkops`` leaves the transport to the library's default; ``bulkops-rest``
-and ``bulkops-grpc`` ask for one with ``transport=`` (:mod:`bulkops_api` says how, or that the option is
-not available yet). The limit profile given to the job is the one the server enforces, so bulkops
-paces to the same numbers the bound is computed from. A time budget cancels the job; the harness then
-counts what was done on the server or in the output.
+or Parquet), ``bulkops.load`` (JSONL or Parquet → upsert) and ``bulkops.copy`` (list → fetch → upsert
+into a second server, another key: ``to_host`` / ``to_api_key``). Contender ``bulkops`` leaves the
+transport to the library's default; ``bulkops-rest`` and ``bulkops-grpc`` ask for one with
+``transport=`` (:mod:`bulkops_api` says how, or that the option is not available yet). The limit
+profile given to the job is the one the server enforces, so bulkops paces to the same numbers the bound
+is computed from. A time budget cancels the job; the harness then counts what was done on the server or
+in the output.
 """
 
 from __future__ import annotations
@@ -44,18 +45,14 @@ def _scenario_kwargs(spec: WorkerSpec) -> dict[str, Any]:
     ns = {"namespace": spec.namespace}
     # The server runs without consistency lag, so the purge's verification pass needs no wait.
     purge = {"verify_delay": 0.0}
-    target = {
-        "to_host": spec.target_host,
-        "to_api_key": spec.target_api_key,
-        "target_host": spec.target_host,
-        "target_api_key": spec.target_api_key,
-    }
+    # bulkops.copy: the destination by host (the harness's second server), with its own key.
+    target = {"to_host": spec.target_host, "to_api_key": spec.target_api_key}
     table: dict[str, dict[str, Any]] = {
         "purge-prefix": {**ns, **purge, "prefix": spec.prefix},
         "purge-ids": {**ns, **purge, "ids": spec.ids_file},
-        "export-prefix": {**ns, "prefix": spec.prefix, "to": spec.output_file},
-        "export-ids": {**ns, "ids": spec.ids_file, "to": spec.output_file},
-        "export-namespaces": {"all_namespaces": True, "to": spec.output_file},
+        "export-prefix": {**ns, "prefix": spec.prefix, "output": spec.output_file},
+        "export-ids": {**ns, "ids": spec.ids_file, "output": spec.output_file},
+        "export-namespaces": {"all_namespaces": True, "output": spec.output_file},
         "import": {**ns, "from_": spec.input_file},
         "copy": {**ns, **target, "prefix": spec.prefix},
         "copy-namespaces": {**target, "all_namespaces": True},

@@ -1,10 +1,12 @@
 """Export: stream records out of an index into JSONL or Parquet, exactly once, resumable.
 
-Flow per namespace (one after another, so each namespace's records are contiguous in the output)::
+Flow (several namespaces at once, each in a lane; the writer takes one namespace at a time, so each
+namespace's records are contiguous in the output: :mod:`.pen`)::
 
     ID source ──pages──▶ page queue ──batches ≤1000 IDs──▶ fetch workers ──records──▶ writer ──▶ sink
     (list chains with prefix fan-out,   (a free worker takes what     (in flight by Little's  (commits)
-     an ID file, or fetch_by_metadata)    is queued, up to 1000 IDs)    law on fetch rate)
+     an ID file, or fetch_by_metadata)    is queued, up to 1000 IDs    law on fetch rate,
+     one per namespace in a lane)         of one namespace)            shared by all lanes)
 
 Commit protocol (what makes it exactly-once). Fetches finish out of order, so the writer appends a
 batch's records as soon as they arrive and keeps, per chain, which pages are written: the chain's
@@ -20,11 +22,14 @@ Resume: cut the sink back to the recorded position (everything written after the
 removed), restart each chain from its watermark, and drop listed IDs that the checkpoint says were
 already written beyond it. So each record in the output was written by exactly one committed batch,
 and every listed record is either before the position or listed again. Namespaces finished are
-recorded in the same transactions; the manifest is written atomically once everything is committed.
+recorded in the same transactions; only the namespace holding the pen can be partly written at a
+commit, and the checkpoint names it, so a resume continues it first. The manifest is written
+atomically once everything is committed.
 
 Modules: :mod:`.spec` (what an export is; its checks and output rules), :mod:`.job` (one run: target,
 checkpoint, namespaces, manifest, report), :mod:`.run` (the loop above and the commit step),
-:mod:`.commits` (watermarks and the beyond-set), :mod:`.page_queue`, :mod:`.manifest`, :mod:`.report`.
+:mod:`.commits` (watermarks and the beyond-set), :mod:`.page_queue`, :mod:`.pen` (which namespace
+writes now), :mod:`.manifest`, :mod:`.report`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.spec import ExportOptions, ExportSpec, build_export
 from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.namespaces import NAMESPACE_LANES
 from bulkops.jobs.target import Access, Limits, TargetSpec
 
 if TYPE_CHECKING:
@@ -86,6 +92,7 @@ async def export(
     clock: Clock = SYSTEM_CLOCK,
     target_chains: int | None = None,
     fetch_workers: int | None = None,
+    namespace_lanes: int = NAMESPACE_LANES,
     to: str | os.PathLike[str] | None = None,
 ) -> ExportReport:
     """Export records to ``output`` (``*.parquet``: a Parquet directory; anything else: one JSONL file).
@@ -94,7 +101,8 @@ async def export(
     ``all_namespaces`` (a namespace that does not exist is refused unless ``allow_missing``), and the
     records with at most one of ``prefix`` (one or several), ``ids`` (an iterable of IDs),
     ``ids_file`` (a file with one ID per line, the CLI's ``--ids-file``) or ``filter``
-    (fetch_by_metadata, API 2025-10); none exports everything. Target the index as
+    (fetch_by_metadata, API 2025-10); none exports everything; several namespaces are exported
+    ``namespace_lanes`` at a time, each one's records kept together in the output. Target the index as
     :func:`bulkops.purge` does. ``checkpoint`` (default ``<output>.checkpoint``) makes the job
     resumable: run the same call again after a crash, or :func:`bulkops.resume` it, and it continues
     where the last commit left off; after success it returns the stored report without sending
@@ -134,4 +142,5 @@ async def export(
         clock=clock,
         target_chains=target_chains,
         fetch_workers=fetch_workers,
+        namespace_lanes=namespace_lanes,
     )

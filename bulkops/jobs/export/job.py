@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.engine.checkpoint import Checkpoint
 from bulkops.jobs.export.manifest import build_manifest
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.run import ExportRun
@@ -19,7 +20,7 @@ from bulkops.jobs.figures import FiguresMeter
 from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
-from bulkops.jobs.namespaces import resolve_namespaces
+from bulkops.jobs.namespaces import NAMESPACE_LANES, resolve_namespaces
 from bulkops.jobs.selection import ids_for
 from bulkops.jobs.target import NO_ACCESS, Access, open_target
 from bulkops.sinks.formats import open_writer
@@ -39,9 +40,10 @@ async def run_export(
     clock: Clock = SYSTEM_CLOCK,
     target_chains: int | None = None,
     fetch_workers: int | None = None,
+    namespace_lanes: int = NAMESPACE_LANES,
 ) -> ExportReport:
     """Run the export ``spec`` (built by :func:`bulkops.jobs.export.spec.build_export`); the checkpoint
-    defaults to ``<output>.checkpoint``."""
+    defaults to ``<output>.checkpoint``; ``namespace_lanes``: namespaces exported at once."""
     prepared = ids_for(spec.selection, ids)
     checkpoint_path = Path(checkpoint) if checkpoint is not None else spec.default_checkpoint()
     # Refuse to clobber an existing output before a checkpoint file is even created: a checkpoint
@@ -83,15 +85,10 @@ async def run_export(
                     progress=progress,
                     target_chains=target_chains,
                     fetch_workers=fetch_workers,
+                    lanes=namespace_lanes,
                 )
-                done = set(cp.get("namespaces_done", []))
-                for ns in names:
-                    if ns in done:
-                        continue
-                    if spec.selection.kind == "filter":
-                        await run.export_by_filter(ns)
-                    else:
-                        await run.export_by_ids(ns)
+                done = finished_namespaces(cp, names)
+                await run.run(names, done, partly_written(cp, names, done))
             finally:
                 sink.close()
             manifest = build_manifest(sink, info_json, names, spec, clock)
@@ -106,9 +103,32 @@ async def run_export(
                 commits=run.commits,
                 index=info_json,
                 notes=moved_note(cp, spec),
-                **meter.figures(done=run.exported_this_run, bound=run.bound(), resumed=cp.resumed),
+                **meter.figures(
+                    done=run.exported_this_run,
+                    bound=run.bound(records=manifest.total, namespaces=len(names)),
+                    resumed=cp.resumed,
+                ),
             )
             with cp.step() as step:
                 step.set("report", report.to_json())
             return report
     raise AssertionError("unreachable")  # pragma: no cover - the context does not swallow exceptions
+
+
+_NO_PEN = object()
+
+
+def finished_namespaces(cp: Checkpoint, names: Sequence[str]) -> set[str]:
+    """Namespaces whose export is complete and committed (``namespaces_done`` is the older layout's list)."""
+    done = set(cp.get("namespaces_done", []))
+    done.update(ns for ns in names if cp.get(f"done:{ns}", False))
+    return done
+
+
+def partly_written(cp: Checkpoint, names: Sequence[str], done: set[str]) -> str | None:
+    """The namespace partly written at the last commit (it must go on first, so its records stay
+    together); an older checkpoint wrote namespaces in order: the first unfinished one with chains."""
+    holder = cp.get("pen", _NO_PEN)
+    if holder is not _NO_PEN:
+        return holder if isinstance(holder, str) else None
+    return next((ns for ns in names if ns not in done and cp.chains(ns)), None)

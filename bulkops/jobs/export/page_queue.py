@@ -1,8 +1,16 @@
-"""The export's page queue: listed pages wait here until a fetch worker is free to take a batch."""
+"""The export's page queue: listed pages of every namespace being exported wait here for a fetch worker.
+
+A fetch names one namespace, so a worker takes whole pages of one namespace, up to 1000 IDs. The queue
+holds pages of every active namespace (at most ``lanes`` of them): ``put`` waits while a namespace has
+``capacity`` IDs queued, or while the whole queue holds ``total_capacity`` and the namespace does not
+hold the pen (its records could not be written yet anyway); ``take`` hands out the oldest namespace's
+pages that are ready and that ``admit`` lets through (see :mod:`bulkops.jobs.export.pen`).
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import anyio
 
@@ -11,57 +19,122 @@ from bulkops.jobs.export.commits import PageSlice
 
 __all__ = ["PageQueue"]
 
+Admit = Callable[[str, int], int | None]  # (namespace, IDs) -> buffer room taken, or None: not now
+
 
 class PageQueue:
-    """Listed pages waiting for a fetch. ``take`` hands a free worker up to 1000 IDs of whole pages.
+    """Listed pages waiting for a fetch (see the module docstring).
 
-    A worker waits a little (``linger``) for a fuller batch while fewer than ``min_ids`` are queued:
-    fetch has its own budget (100 req/s) and small fetches would waste it.
+    A worker waits a little (``linger``) for a fuller batch while a namespace has fewer than ``min_ids``
+    queued and may list more: fetch has its own budget (100 req/s) and small fetches would waste it. A
+    namespace whose listing is over (``close``) is taken at once, however few IDs it has.
     """
 
-    def __init__(self, clock: Clock, *, capacity: int, min_ids: int, linger: float) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        capacity: int,
+        total_capacity: int,
+        min_ids: int,
+        linger: float,
+        pen: Callable[[str], bool],
+    ) -> None:
         self._clock = clock
-        self._pages: deque[tuple[PageSlice, float]] = deque()
-        self._ids = 0
+        self._pages: dict[str, deque[tuple[PageSlice, float]]] = {}
+        self._ids: dict[str, int] = {}
+        self._closed: set[str] = set()
+        self._total = 0
         self._capacity = capacity
+        self._total_capacity = total_capacity
         self._min_ids = min_ids
         self._linger = linger
-        self._closed = False
+        self._holds_pen = pen
+        self._finished = False
         self._changed = anyio.Event()
 
-    def _notify(self) -> None:
+    def notify(self) -> None:
+        """Something a waiting ``put`` or ``take`` depends on changed (also the pen, or buffer room)."""
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def put(self, piece: PageSlice) -> None:
-        while self._ids >= self._capacity:
+    def open(self, namespace: str) -> None:
+        self._pages[namespace] = deque()
+        self._ids[namespace] = 0
+
+    async def put(self, namespace: str, piece: PageSlice) -> None:
+        while self._ids[namespace] >= self._capacity or (
+            self._total >= self._total_capacity and not self._holds_pen(namespace)
+        ):
             await self._changed.wait()
-        self._pages.append((piece, self._clock.now()))
-        self._ids += len(piece.ids)
-        self._notify()
+        self._pages[namespace].append((piece, self._clock.now()))
+        self._ids[namespace] += len(piece.ids)
+        self._total += len(piece.ids)
+        self.notify()
 
-    def close(self) -> None:
-        self._closed = True
-        self._notify()
+    def close(self, namespace: str) -> None:
+        """Its listing is over: no more pages will come."""
+        self._closed.add(namespace)
+        self.notify()
 
-    async def take(self, max_ids: int) -> list[PageSlice] | None:
+    def drained(self, namespace: str) -> bool:
+        """Its listing is over and every page was taken."""
+        return namespace in self._closed and not self._pages.get(namespace)
+
+    def forget(self, namespace: str) -> None:
+        self._pages.pop(namespace, None)
+        self._ids.pop(namespace, None)
+        self._closed.discard(namespace)
+
+    def finish(self) -> None:
+        """No namespace will be opened any more: ``take`` returns None once the queue is empty."""
+        self._finished = True
+        self.notify()
+
+    async def take(self, max_ids: int, admit: Admit) -> tuple[str, list[PageSlice], int] | None:
+        """Up to ``max_ids`` IDs of whole pages of one namespace, with the buffer room ``admit`` took
+        for them; None when everything is taken and no namespace will be opened any more."""
         while True:
-            if not self._pages:
-                if self._closed:
-                    return None
+            wait: float | None = None
+            now = self._clock.now()
+            queued = sorted(
+                ((pages[0][1], ns) for ns, pages in self._pages.items() if pages), key=lambda t: t[0]
+            )
+            for since, namespace in queued:
+                age = now - since
+                if not (
+                    self._ids[namespace] >= self._min_ids or namespace in self._closed or age >= self._linger
+                ):
+                    left = self._linger - age
+                    wait = left if wait is None else min(wait, left)
+                    continue
+                pages, count = self._batch(namespace, max_ids)
+                reserved = admit(namespace, count)
+                if reserved is None:
+                    continue
+                return namespace, self._pop(namespace, pages, count), reserved
+            if not queued and self._finished:
+                return None
+            if wait is None:
                 await self._changed.wait()
-                continue
-            age = self._clock.now() - self._pages[0][1]
-            if self._ids >= self._min_ids or self._closed or age >= self._linger:
+            else:
+                with anyio.move_on_after(wait):
+                    await self._changed.wait()
+
+    def _batch(self, namespace: str, max_ids: int) -> tuple[int, int]:
+        """How many of the namespace's first pages make the next batch, and their IDs."""
+        pages = count = 0
+        for piece, _ in self._pages[namespace]:
+            if pages and count + len(piece.ids) > max_ids:
                 break
-            with anyio.move_on_after(self._linger - age):
-                await self._changed.wait()
-        taken: list[PageSlice] = []
-        count = 0
-        while self._pages and (not taken or count + len(self._pages[0][0].ids) <= max_ids):
-            page, _ = self._pages.popleft()
-            taken.append(page)
-            count += len(page.ids)
-        self._ids -= count
-        self._notify()
+            pages += 1
+            count += len(piece.ids)
+        return pages, count
+
+    def _pop(self, namespace: str, pages: int, count: int) -> list[PageSlice]:
+        queued = self._pages[namespace]
+        taken = [queued.popleft()[0] for _ in range(pages)]
+        self._ids[namespace] -= count
+        self._total -= count
+        self.notify()
         return taken

@@ -1,14 +1,27 @@
-"""The export's run loop: one namespace at a time, listing → page queue → fetch workers → writer → sink.
+"""The export's run loop: namespaces in lanes, one page queue, shared fetch workers, one writer, the commits.
 
-The writer commits (sink, then one checkpoint step) as :mod:`bulkops.jobs.export` describes; the
-bookkeeping is :class:`bulkops.jobs.export.commits.CommitTracker`.
+::
+
+    lane (≤ lanes namespaces at once): ID source ──pages──┐
+    lane: ID source ──pages──────────────────────────────┤──▶ page queue ──▶ fetch workers ──▶ writer ──▶ sink
+    lane: fetch_by_metadata pages ───────────────────────────────────────────(records)──────▶   (pen)
+
+Every namespace runs in a lane (:func:`bulkops.jobs.namespaces.for_each_namespace`); the fetch workers
+(Little's law on the fetch budget, at most 16) serve all of them, so the index's list and fetch budgets
+are shared by every namespace and a thousand small namespaces keep the budget as busy as one big one.
+The writer writes one namespace at a time (:mod:`bulkops.jobs.export.pen`), so each namespace's records
+stay contiguous, and commits (sink, then one checkpoint step) as :mod:`bulkops.jobs.export` describes;
+the bookkeeping of written pages is :class:`bulkops.jobs.export.commits.CommitTracker`.
+
+Memory does not grow with the number of namespaces: the lanes, the queue (per namespace and in all),
+the fetches in flight and the records waiting for the pen are all bounded.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -18,33 +31,62 @@ from bulkops.clock import Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import IdSource, IdsSource, ListSource, Page
+from bulkops.engine.sources import IdSource, Page, list_rate_meter
 from bulkops.jobs.export.commits import ChainMark, CommitTracker, PageSlice
 from bulkops.jobs.export.page_queue import PageQueue
+from bulkops.jobs.export.pen import Output, Pen
 from bulkops.jobs.export.report import ExportProgress
 from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.groups import single_errors
 from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.namespaces import NAMESPACE_LANES, for_each_namespace
+from bulkops.jobs.selection import id_source
 from bulkops.limits.profiles import Profile
 from bulkops.models import LIST_PAGE_IDS, MAX_IDS_PER_REQUEST, Record
 from bulkops.sinks.base import RecordSink, SinkPosition
 
-__all__ = ["FILTER_PAGE_LIMIT", "ExportRun"]
+__all__ = ["FILTER_PAGE_LIMIT", "PEN_CAPACITY", "ExportRun"]
 
 
 FILTER_PAGE_LIMIT = 1000
-_PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: listed IDs waiting for a fetch worker
+_PAGE_QUEUE_IDS = 20 * MAX_IDS_PER_REQUEST  # backpressure: one namespace's listed IDs waiting for a fetch
+_QUEUE_IDS = 40 * MAX_IDS_PER_REQUEST  # ... and every namespace's (the pen holder's always get in)
 _MAX_FETCH_WORKERS = 16  # a memory cap (each holds up to 1000 records); Little's law sizes below it
+PEN_CAPACITY = 5 * MAX_IDS_PER_REQUEST  # records fetched for namespaces waiting for the pen
+_MIN_COMMIT_SECONDS = 1.0  # a small namespace closes a Parquet part; commits of those wait this long
 
 
 @dataclass(frozen=True, slots=True)
 class _Fetched:
-    slices: tuple[PageSlice, ...]
-    records: Mapping[str, Record]
+    """Every record of ``namespace`` has been handed to the writer."""
+
+    namespace: str
+
+
+@dataclass(slots=True)
+class _Lane:
+    """One namespace being exported: its ID source and written pages, or its filter position."""
+
+    namespace: str
+    tracker: CommitTracker | None = None
+    source: IdSource | None = None
+    chain: Chain | None = None  # by filter: the position after the last written page
+    outstanding: int = 0  # batches taken for a fetch and not yet handed to the writer
+    listed_all: bool = False
+    signalled: bool = False
+    fetched: anyio.Event = field(default_factory=anyio.Event)
+
+    def chains(self) -> list[Chain]:
+        if self.tracker is not None and self.source is not None:
+            return self.tracker.snapshot(self.source.chains)
+        return [self.chain] if self.chain is not None else []
+
+    def beyond(self) -> list[str]:
+        return self.tracker.beyond_ids() if self.tracker is not None else []
 
 
 class ExportRun:
-    """One run of an export job (a resume is a new run): the namespaces' loops and the commits."""
+    """One run of an export job (a resume is a new run): the namespaces' lanes, the writer, the commits."""
 
     def __init__(
         self,
@@ -59,6 +101,7 @@ class ExportRun:
         progress: Callable[[ExportProgress], None] | None,
         target_chains: int | None,
         fetch_workers: int | None,
+        lanes: int = NAMESPACE_LANES,
     ) -> None:
         self.dp = dp
         self.spec = spec
@@ -69,6 +112,7 @@ class ExportRun:
         self.progress = progress
         self.target_chains = target_chains
         self.fetch_workers = fetch_workers
+        self.lanes = lanes
         self.list_rate = profile.rate("list", "index")
         self.fetch_rate = profile.rate("fetch", "index")
         self.fbm_rate = profile.rate("fetch_by_metadata", "namespace")
@@ -85,66 +129,88 @@ class ExportRun:
         self.ids_per_fetch = float(MAX_IDS_PER_REQUEST // 2)  # running mean of IDs per fetch batch
         self._pending_exported = 0  # written since the last commit, not yet in the counters
         self._pending_missing = 0
+        self._finished: list[str] = []  # namespaces complete since the last commit
+        self._last_namespace: str | None = None  # the namespace the sink wrote last
+        self._lanes: dict[str, _Lane] = {}
+        self._list_meter = list_rate_meter(delegate=False)
+        self.pen = Pen(PEN_CAPACITY)
+        self.queue = PageQueue(
+            clock,
+            capacity=_PAGE_QUEUE_IDS,
+            total_capacity=_QUEUE_IDS,
+            min_ids=MAX_IDS_PER_REQUEST // 2,
+            linger=0.02,
+            pen=self.pen.holds,
+        )
 
-    # -- commit ---------------------------------------------------------------------------------
+    # -- the whole run ----------------------------------------------------------------------------
 
-    async def commit(
-        self, namespace: str, chains: list[Chain], beyond: list[str], *, namespace_done: bool
-    ) -> None:
-        position: SinkPosition = await anyio.to_thread.run_sync(self.sink.commit)
-        pending_exported = self._pending_exported
-        pending_missing = self._pending_missing
-        with self.cp.step() as step:
-            step.set("sink", position)
-            step.save_chains(namespace, chains)
-            step.set(f"beyond:{namespace}", beyond)
-            step.count("exported", pending_exported)
-            step.count("missing", pending_missing)
-            if namespace_done:
-                done = list(self.cp.get("namespaces_done", []))
-                done.append(namespace)
-                step.set("namespaces_done", done)
-        self._pending_exported -= pending_exported
-        self._pending_missing -= pending_missing
-        self.commits += 1
-        self.last_commit = self.clock.now()
+    async def run(self, names: Sequence[str], done: set[str], holder: str | None) -> None:
+        """Export every namespace of ``names`` not in ``done``; ``holder`` (the namespace partly written
+        at the last commit) gets the pen and goes first."""
+        todo = [ns for ns in names if ns not in done]
+        if holder is not None and holder in todo:
+            todo.remove(holder)
+            todo.insert(0, holder)
+            self.pen.holder = holder
+        send, receive = anyio.create_memory_object_stream[Output | _Fetched](4)
+        limiter = anyio.CapacityLimiter(self._workers_wanted())
 
-    def _due(self) -> bool:
-        return self.sink.wants_commit(self.clock.now() - self.last_commit)
+        async def lanes() -> None:
+            async with send:
+                await for_each_namespace(todo, lambda ns: self._lane(ns, send), lanes=self.lanes)
+                self.queue.finish()
 
-    def _write(self, namespace: str, records: Sequence[Record]) -> None:
-        if not self.spec.include_values or not self.spec.include_metadata:
-            records = [
-                Record(
-                    r.id,
-                    r.values if self.spec.include_values else (),
-                    r.sparse_values if self.spec.include_values else None,
-                    r.metadata if self.spec.include_metadata else None,
-                )
-                for r in records
-            ]
-        self.sink.write(namespace, records)
-        self.exported += len(records)
-        self.exported_this_run += len(records)
-        self._pending_exported += len(records)
-        if self.progress is not None:
-            self.progress(ExportProgress(namespace, self.exported, self.clock.now() - self.started))
+        with single_errors():
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lanes)
+                for _ in range(_MAX_FETCH_WORKERS):
+                    tg.start_soon(self._fetch_worker, send.clone(), limiter)
+                tg.start_soon(self._writer, receive)
+        await self.commit()
+
+    async def _lane(self, namespace: str, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
+        lane = _Lane(namespace)
+        self._lanes[namespace] = lane
+        if self.spec.selection.kind == "filter":
+            await self._by_filter(lane, send)
+        else:
+            await self._by_ids(lane, send)
+        await lane.fetched.wait()
 
     # -- by listing / ID file + fetch -------------------------------------------------------------
 
-    def _source(self, namespace: str, chains: list[Chain]) -> IdSource:
-        if self.ids is not None:
-            return IdsSource(self.ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
-        return ListSource(
+    async def _by_ids(self, lane: _Lane, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
+        namespace = lane.namespace
+        chains = self.cp.chains(namespace)
+        lane.tracker = tracker = CommitTracker(chains, self.cp.get(f"beyond:{namespace}", []))
+        lane.source = source = id_source(
             self.dp,
-            namespace=namespace,
-            prefixes=self.spec.selection.prefixes,
-            chains=chains or None,
+            namespace,
+            self.spec.selection,
+            self.ids,
+            chains,
             list_rate=self.list_rate,
             target_chains=self.target_chains,
-            page_limit=LIST_PAGE_IDS,
+            achieved=self._list_meter,
             clock=self.clock,
         )
+        for chain in source.chains:
+            tracker.marks.setdefault(chain.id, ChainMark(chain.position, chain.done))
+        self.queue.open(namespace)
+        page_send, page_recv = anyio.create_memory_object_stream[Page](8)
+
+        async def pump() -> None:
+            async with page_recv:
+                async for page in page_recv:
+                    await self.queue.put(namespace, tracker.assign(page))  # in the chain's page order
+            self.queue.close(namespace)
+            lane.listed_all = True
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(source.run, page_send)
+            tg.start_soon(pump)
+        await self._maybe_fetched(lane, send)
 
     def _workers_wanted(self) -> int:
         """Fetches in flight: Little's law on the fetch rate the job can use, not the fetch limit.
@@ -160,108 +226,200 @@ class ExportRun:
             rate = min(rate, needed) if rate else needed
         return in_flight_for(rate, self.fetch_latency.service_time, minimum=4, maximum=_MAX_FETCH_WORKERS)
 
-    async def export_by_ids(self, namespace: str) -> None:
-        chains = self.cp.chains(namespace)
-        tracker = CommitTracker(chains, self.cp.get(f"beyond:{namespace}", []))
-        source = self._source(namespace, chains)
-        for chain in source.chains:
-            tracker.marks.setdefault(chain.id, ChainMark(chain.position, chain.done))
-        queue = PageQueue(self.clock, capacity=_PAGE_QUEUE_IDS, min_ids=MAX_IDS_PER_REQUEST // 2, linger=0.02)
-        page_send, page_recv = anyio.create_memory_object_stream[Page](64)
-        done_send, done_recv = anyio.create_memory_object_stream[_Fetched](2)
-        limiter = anyio.CapacityLimiter(self._workers_wanted())
+    async def _fetch_worker(
+        self, send: MemoryObjectSendStream[Output | _Fetched], limiter: anyio.CapacityLimiter
+    ) -> None:
+        async with send:
+            while True:
+                # Only the workers Little's law asks for take batches, so a batch is formed at the
+                # moment a fetch can go out and holds everything queued by then.
+                async with limiter:
+                    taken = await self.queue.take(MAX_IDS_PER_REQUEST, self.pen.admit)
+                    if taken is None:
+                        return
+                    namespace, slices, reserved = taken
+                    lane = self._lanes[namespace]
+                    lane.outstanding += 1
+                    ids = list(dict.fromkeys(i for s in slices for i in s.ids))
+                    records: Mapping[str, Record] = {}
+                    if ids:
+                        started = self.clock.now()
+                        records = await self.dp.fetch(ids, namespace=namespace)
+                        self.fetch_latency.observe(self.clock.now() - started)
+                        self.ids_per_fetch = 0.9 * self.ids_per_fetch + 0.1 * len(ids)
+                limiter.total_tokens = self._workers_wanted()
+                await send.send(_output(lane, slices, records, reserved))
+                lane.outstanding -= 1
+                await self._maybe_fetched(lane, send)
 
-        async def pump() -> None:
-            async with page_recv:
-                async for page in page_recv:
-                    await queue.put(tracker.assign(page))  # in the chain's page order
-            queue.close()
-
-        async def fetch_worker(send: MemoryObjectSendStream[_Fetched]) -> None:
-            async with send:
-                while True:
-                    # Only the workers Little's law asks for take batches, so a batch is formed at
-                    # the moment a fetch can go out and holds everything queued by then.
-                    async with limiter:
-                        slices = await queue.take(MAX_IDS_PER_REQUEST)
-                        if slices is None:
-                            return
-                        ids = list(dict.fromkeys(i for s in slices for i in s.ids))
-                        records: Mapping[str, Record] = {}
-                        if ids:
-                            started = self.clock.now()
-                            records = await self.dp.fetch(ids, namespace=namespace)
-                            self.fetch_latency.observe(self.clock.now() - started)
-                            self.ids_per_fetch = 0.9 * self.ids_per_fetch + 0.1 * len(ids)
-                    limiter.total_tokens = self._workers_wanted()
-                    await send.send(_Fetched(tuple(slices), records))
-
-        async def writer(recv: MemoryObjectReceiveStream[_Fetched]) -> None:
-            async with recv:
-                async for fetched in recv:
-                    seen: set[str] = set()
-                    out: list[Record] = []
-                    for piece in fetched.slices:
-                        for record_id in piece.ids:
-                            if record_id in seen:
-                                continue
-                            seen.add(record_id)
-                            record = fetched.records.get(record_id)
-                            if record is None:
-                                self._pending_missing += 1
-                                self.missing += 1
-                            else:
-                                out.append(record)
-                    self._write(namespace, out)
-                    for piece in fetched.slices:
-                        tracker.written(piece)
-                    if self._due():
-                        await self.commit(
-                            namespace,
-                            tracker.snapshot(source.chains),
-                            tracker.beyond_ids(),
-                            namespace_done=False,
-                        )
-
-        with single_errors():
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(source.run, page_send)
-                tg.start_soon(pump)
-                async with done_send:
-                    for _ in range(_MAX_FETCH_WORKERS):
-                        tg.start_soon(fetch_worker, done_send.clone())
-                tg.start_soon(writer, done_recv)
-        await self.commit(namespace, tracker.snapshot(source.chains), [], namespace_done=True)
+    async def _maybe_fetched(self, lane: _Lane, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
+        """Tell the writer once every record of the lane's namespace was handed to it."""
+        if (
+            lane.listed_all
+            and not lane.signalled
+            and lane.outstanding == 0
+            and self.queue.drained(lane.namespace)
+        ):
+            lane.signalled = True
+            await send.send(_Fetched(lane.namespace))
+            self.queue.forget(lane.namespace)
+            lane.fetched.set()
 
     # -- by metadata filter ----------------------------------------------------------------------
 
-    async def export_by_filter(self, namespace: str) -> None:
+    async def _by_filter(self, lane: _Lane, send: MemoryObjectSendStream[Output | _Fetched]) -> None:
         filter_ = self.spec.selection.filter
         assert filter_ is not None
-        chains = self.cp.chains(namespace) or [Chain(0, "")]
-        chain = chains[0]
-        if not chain.done:
-            token = chain.position
-            while True:
-                page = await self.dp.fetch_by_metadata(
-                    filter_, namespace=namespace, limit=FILTER_PAGE_LIMIT, token=token
-                )
-                self._write(namespace, page.records)
-                token = page.next_token
-                chain = replace(chain, position=token, done=not token)
-                if chain.done:
-                    break
-                if self._due():
-                    await self.commit(namespace, [chain], [], namespace_done=False)
-        await self.commit(namespace, [chain], [], namespace_done=True)
+        namespace = lane.namespace
+        lane.chain = (self.cp.chains(namespace) or [Chain(0, "")])[0]
+        token = lane.chain.position
+        while not lane.chain.done:
+            reserved = await self.pen.wait_admit(namespace, FILTER_PAGE_LIMIT)
+            page = await self.dp.fetch_by_metadata(
+                filter_, namespace=namespace, limit=FILTER_PAGE_LIMIT, token=token
+            )
+            token = page.next_token
 
-    def bound(self) -> float | None:
+            def written(after: str | None = token) -> None:
+                assert lane.chain is not None
+                lane.chain = replace(lane.chain, position=after, done=not after)
+
+            await send.send(Output(namespace, page.records, written, reserved))
+            if not token:
+                break
+        lane.listed_all = True
+        lane.signalled = True
+        await send.send(_Fetched(namespace))
+        lane.fetched.set()
+
+    # -- the writer and the commit ----------------------------------------------------------------
+
+    async def _writer(self, receive: MemoryObjectReceiveStream[Output | _Fetched]) -> None:
+        async with receive:
+            async for item in receive:
+                if isinstance(item, Output):
+                    for output in self.pen.arrived(item):
+                        await self._emit(output)
+                else:
+                    for step in self.pen.fetched(item.namespace):
+                        for output in step.outputs:
+                            await self._emit(output)
+                        if step.finished:
+                            self._finished.append(step.namespace)
+                            self._lanes.pop(step.namespace, None)
+                    self.queue.notify()  # the pen may have moved
+                if self._due():
+                    await self.commit()
+
+    async def _emit(self, output: Output) -> None:
+        """Write ``output`` to the sink and mark its pages written.
+
+        On the loop, except when the namespace changes: a Parquet sink then closes its part file (a
+        write, two fsyncs and a checksum: 2.8 ms measured for five records at dimension 1536), which in
+        a thread does not stall every other namespace's requests. Every write in a thread would cost
+        more than the writes (a hop per write was 7 of 9 s for 1,000 small namespaces on a loaded
+        machine)."""
+        records = self._shaped(output.records)
+        if records:
+            if output.namespace != self._last_namespace:
+                self._last_namespace = output.namespace
+                await anyio.to_thread.run_sync(self.sink.write, output.namespace, records)
+            else:
+                self.sink.write(output.namespace, records)
+        output.written()
+        self.pen.written(output)
+        self.queue.notify()
+        self.exported += len(records)
+        self.exported_this_run += len(records)
+        self._pending_exported += len(records)
+        self.missing += output.missing
+        self._pending_missing += output.missing
+        if self.progress is not None:
+            self.progress(ExportProgress(output.namespace, self.exported, self.clock.now() - self.started))
+
+    def _shaped(self, records: Sequence[Record]) -> Sequence[Record]:
+        if self.spec.include_values and self.spec.include_metadata:
+            return records
+        return [
+            Record(
+                r.id,
+                r.values if self.spec.include_values else (),
+                r.sparse_values if self.spec.include_values else None,
+                r.metadata if self.spec.include_metadata else None,
+            )
+            for r in records
+        ]
+
+    def _due(self) -> bool:
+        idle = self.clock.now() - self.last_commit
+        if not self.sink.wants_commit(idle):
+            return False
+        # A Parquet part closed because the namespace changed is small: wait a little for more of them
+        # (each commit stores every part so far) rather than commit after every small namespace.
+        return self.sink.pending >= self.spec.options.commit_every or idle >= _MIN_COMMIT_SECONDS
+
+    async def commit(self) -> None:
+        """Make the sink durable, then record in ONE checkpoint step its position, the pen holder's
+        chains and beyond-set, the namespaces finished since the last commit and the counters."""
+        position: SinkPosition = await anyio.to_thread.run_sync(self.sink.commit)
+        pending_exported = self._pending_exported
+        pending_missing = self._pending_missing
+        finished = list(self._finished)
+        holder = self.pen.holder
+        lane = self._lanes.get(holder) if holder is not None else None
+        with self.cp.step() as step:
+            step.set("sink", position)
+            step.set("pen", holder)
+            if holder is not None and lane is not None:
+                step.save_chains(holder, lane.chains())
+                step.set(f"beyond:{holder}", lane.beyond())
+            for namespace in finished:
+                step.set(f"done:{namespace}", True)
+            step.count("exported", pending_exported)
+            step.count("missing", pending_missing)
+        self._pending_exported -= pending_exported
+        self._pending_missing -= pending_missing
+        del self._finished[: len(finished)]
+        self.commits += 1
+        self.last_commit = self.clock.now()
+
+    def bound(self, *, records: int, namespaces: int) -> float | None:
+        """The records/s the documented limits allow: a request carries at most one namespace's records,
+        so with many small namespaces (``records`` ÷ ``namespaces`` each) the bound is lower."""
         kind = self.spec.selection.kind
+        per_namespace = records / namespaces if namespaces and records else math.inf
         if kind == "filter":
-            return self.fbm_rate * FILTER_PAGE_LIMIT if self.fbm_rate else None
-        fetch_bound = self.fetch_rate * MAX_IDS_PER_REQUEST if self.fetch_rate else math.inf
+            return self.fbm_rate * min(FILTER_PAGE_LIMIT, per_namespace) if self.fbm_rate else None
+        fetch_bound = (
+            self.fetch_rate * min(MAX_IDS_PER_REQUEST, per_namespace) if self.fetch_rate else math.inf
+        )
         if kind == "ids":
             return fetch_bound if fetch_bound != math.inf else None
-        list_bound = self.list_rate * LIST_PAGE_IDS if self.list_rate else math.inf
+        list_bound = self.list_rate * min(LIST_PAGE_IDS, per_namespace) if self.list_rate else math.inf
         found = min(fetch_bound, list_bound)
         return None if found == math.inf else found
+
+
+def _output(lane: _Lane, slices: list[PageSlice], records: Mapping[str, Record], reserved: int) -> Output:
+    """The records fetched for ``slices`` in page order (each once), and how many IDs were missing."""
+    seen: set[str] = set()
+    out: list[Record] = []
+    missing = 0
+    for piece in slices:
+        for record_id in piece.ids:
+            if record_id in seen:
+                continue
+            seen.add(record_id)
+            record = records.get(record_id)
+            if record is None:
+                missing += 1
+            else:
+                out.append(record)
+    tracker = lane.tracker
+    assert tracker is not None
+
+    def written() -> None:
+        for piece in slices:
+            tracker.written(piece)
+
+    return Output(lane.namespace, out, written, reserved, missing)

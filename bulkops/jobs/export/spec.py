@@ -28,6 +28,7 @@ __all__ = [
     "ExportSpec",
     "OutputFormat",
     "build_export",
+    "check_output",
     "clear_output",
     "output_format",
     "refuse_existing_output",
@@ -37,36 +38,38 @@ SPEC_VERSION = 2
 OutputFormat = Literal["jsonl", "parquet"]
 
 
-def output_format(path: str | os.PathLike[str], *, strict: bool = False) -> OutputFormat:
+def output_format(
+    path: str | os.PathLike[str], *, strict: bool = False, param: str = "output"
+) -> OutputFormat:
     """``*.parquet`` is a Parquet directory, anything else one JSONL file. ``strict`` (the CLI): the name
     must end in ``.jsonl`` or ``.parquet``, so the format is never a guess."""
     suffix = Path(path).suffix.lower()
     if strict and suffix not in (".jsonl", ".parquet"):
         raise UsageError(
-            Param("output", str(path)), ": the name must end in .jsonl or .parquet (that picks the format)"
+            Param(param, str(path)), ": the name must end in .jsonl or .parquet (that picks the format)"
         )
     return "parquet" if suffix == ".parquet" else "jsonl"
 
 
-def _check_output(output: Path, given: str) -> None:
+def check_output(output: Path, given: str, *, param: str = "output") -> None:
     """The output's folder exists and takes a new file (a real probe: permission bits lie for root and
-    read-only mounts); a JSONL output is not a directory."""
+    read-only mounts); a JSONL output is not a directory. ``param``: the argument that named it."""
     parent = output.parent
     if not parent.exists():
         raise UsageError(
-            Param("output", given), f": the folder {parent} does not exist; create it or choose another path"
+            Param(param, given), f": the folder {parent} does not exist; create it or choose another path"
         )
     if not parent.is_dir():
-        raise UsageError(Param("output", given), f": {parent} is not a directory")
+        raise UsageError(Param(param, given), f": {parent} is not a directory")
     try:
         fd, scratch = tempfile.mkstemp(prefix=".bulkops-probe-", dir=parent)
     except OSError as exc:
-        raise UsageError(Param("output", given), f": cannot write in {parent} ({exc.strerror})") from None
+        raise UsageError(Param(param, given), f": cannot write in {parent} ({exc.strerror})") from None
     os.close(fd)
     os.unlink(scratch)
     if output_format(output) == "jsonl" and output.is_dir():
         raise UsageError(
-            Param("output", given), " is a directory; JSONL exports go to a file (or name it *.parquet)"
+            Param(param, given), " is a directory; JSONL exports go to a file (or name it *.parquet)"
         )
 
 
@@ -111,6 +114,9 @@ class ExportSpec:
     def default_checkpoint(self) -> Path:
         """``<output>.checkpoint``: the checkpoint belongs with the file it describes."""
         return self.output_path.with_name(self.output_path.name + ".checkpoint")
+
+    def indexes(self) -> tuple[TargetSpec, ...]:
+        return (self.target,)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -212,7 +218,7 @@ def build_export(
     given = str(output)
     path = Path(output).absolute()
     output_format(path, strict=strict_output)
-    _check_output(path, given)
+    check_output(path, given)
     spec = ExportSpec(
         target,
         selected,

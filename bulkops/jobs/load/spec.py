@@ -81,6 +81,9 @@ class LoadSpec:
         """``<input>.load-checkpoint``, next to the file it reads."""
         return self.input_path.with_name(self.input_path.name + ".load-checkpoint")
 
+    def indexes(self) -> tuple[TargetSpec, ...]:
+        return (self.target,)
+
     def identity(self) -> dict[str, Any]:
         return {"input": self.input, "namespace": self.namespace}
 

@@ -15,6 +15,7 @@ from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.jobs.arguments import ids_argument, renamed
 from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.namespaces import NAMESPACE_LANES
 from bulkops.jobs.purge.job import run_purge
 from bulkops.jobs.purge.report import PurgeProgress, PurgeReport, Verification
 from bulkops.jobs.purge.spec import PurgeOptions, PurgeSpec, build_purge
@@ -52,6 +53,7 @@ async def purge(
     dry_run: bool = False,
     max_delete: int | None = None,
     backup_first: bool = False,
+    export_first: str | os.PathLike[str] | None = None,
     verify: bool = True,
     verify_delay: float = 5.0,
     verify_rounds: int = 3,
@@ -66,6 +68,7 @@ async def purge(
     dataplane: DataPlane | None = None,
     client_options: Mapping[str, Any] | None = None,
     target_chains: int | None = None,
+    namespace_lanes: int = NAMESPACE_LANES,
     clock: Clock = SYSTEM_CLOCK,
     everything: bool | None = None,
 ) -> PurgeReport:
@@ -79,8 +82,14 @@ async def purge(
     open ``client`` (a :class:`bulkops.api.Client`, whose limits are then in force) or a ready
     ``dataplane``. A namespace that does not exist is refused unless ``allow_missing``.
     ``checkpoint`` makes the purge resumable: rerun with the same path after a crash, or
-    :func:`bulkops.resume` it. ``verify_delay`` is the consistency lag to wait before the verification
-    pass. ``limits``: a profile name, a JSON file of overrides, a Profile, or None for no pacing.
+    :func:`bulkops.resume` it. The verification looks again once the deletes are visible (the
+    consistency lag is observed by re-fetching deleted records); ``verify_delay`` is the longest it
+    waits for that. ``backup_first``: a backup through the control plane first (it may lack records
+    written in the 15 minutes before it: the report says so when the counts show it);
+    ``export_first``: a bulkops export of exactly the targeted records to this ``*.jsonl`` /
+    ``*.parquet`` path first (resumable with the purge; no such window). Several namespaces are purged
+    ``namespace_lanes`` at a time. ``limits``: a profile name, a JSON file of overrides, a Profile, or
+    None for no pacing.
     Returns a :class:`PurgeReport`; raises VerificationError (with ``.report``) if targeted records
     remain after verification.
     """
@@ -102,6 +111,7 @@ async def purge(
         delete_namespace=delete_namespace,
         max_delete=max_delete,
         backup_first=backup_first,
+        export_first=export_first,
         verify=verify,
         verify_delay=verify_delay,
         verify_rounds=verify_rounds,
@@ -115,5 +125,6 @@ async def purge(
         progress=progress,
         sample_size=sample_size,
         target_chains=target_chains,
+        namespace_lanes=namespace_lanes,
         clock=clock,
     )

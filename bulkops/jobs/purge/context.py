@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bulkops.api.protocols import DataPlane
 from bulkops.clock import Clock
 from bulkops.engine.checkpoint import Checkpoint
+from bulkops.engine.concurrency import RateMeter
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import ListSource
+from bulkops.engine.sources import ListSource, list_rate_meter
 from bulkops.errors import NotFoundError
 from bulkops.jobs.ids import IdsInput
+from bulkops.jobs.namespaces import NAMESPACE_LANES
+from bulkops.jobs.purge.lag import DeleteWatch
 from bulkops.jobs.purge.report import PurgePhase, PurgeProgress
 from bulkops.jobs.purge.spec import PurgeSpec
 from bulkops.limits.profiles import Profile
@@ -26,7 +29,11 @@ __all__ = ["PurgeContext"]
 
 @dataclass(frozen=True, slots=True)
 class PurgeContext:
-    """One run of a purge: its spec, the namespaces it resolved to, the data plane and the tuning."""
+    """One run of a purge: its spec, the namespaces it resolved to, the data plane and the tuning.
+
+    ``lanes``: namespaces worked on at once; ``watch``: the deletes of this run and the consistency lag
+    seen (:mod:`bulkops.jobs.purge.lag`); the list sources of every namespace share one list-rate meter.
+    """
 
     spec: PurgeSpec
     namespaces: tuple[str, ...]
@@ -34,10 +41,13 @@ class PurgeContext:
     profile: Profile
     clock: Clock
     started: float
+    watch: DeleteWatch
     ids: IdsInput | None = None
     progress: Callable[[PurgeProgress], None] | None = None
     sample_size: int = 10
     target_chains: int | None = None
+    lanes: int = NAMESPACE_LANES
+    list_meter: RateMeter = field(default_factory=lambda: list_rate_meter(delegate=True))
 
     def rate(self, operation: str, per: int = 1) -> float | None:
         """Requests/s allowed for ``operation`` (records limits divided by ``per`` records a request)."""
@@ -81,9 +91,11 @@ class PurgeContext:
             target_chains=self.target_chains,
             delegate=deleting,
             on_carve=persist,
+            achieved=self.list_meter,
             clock=self.clock,
         )
 
     async def delete_ids(self, ids: Sequence[str], namespace: str) -> None:
         with contextlib.suppress(NotFoundError):  # the namespace is gone: nothing left to delete
             await self.dp.delete_ids(ids, namespace=namespace)
+        self.watch.deleted_ids(namespace, ids)

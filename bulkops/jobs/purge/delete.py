@@ -1,14 +1,18 @@
 """The delete phase of a purge, by plan: by ID (listed or given), by filter, whole namespaces.
 
 Every step is recorded in the checkpoint, so a rerun redoes only what was not acknowledged. Namespaces
-of ID plans go one after another, each its own checkpoint scope.
+are purged several at once (:func:`bulkops.jobs.namespaces.for_each_namespace`), each its own
+checkpoint scope; the index's delete and list budgets are shared by all of them through the client.
+Every delete is noted in the run's :class:`~bulkops.jobs.purge.lag.DeleteWatch`; a purge by prefix
+also re-fetches recent deletes while it goes (:meth:`~bulkops.jobs.purge.lag.DeleteWatch.keep_probing`)
+so that its verification knows the consistency lag.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import anyio
 
@@ -17,9 +21,9 @@ from bulkops.engine.pipeline import Progress, run_pipeline
 from bulkops.engine.sources import IdSource, IdsSource
 from bulkops.errors import NotFoundError, Param, UsageError
 from bulkops.jobs.groups import single_errors
-from bulkops.jobs.namespaces import existing_namespaces, label
+from bulkops.jobs.namespaces import existing_namespaces, for_each_namespace, label
 from bulkops.jobs.purge.context import PurgeContext
-from bulkops.jobs.purge.verify import EarlyCheck
+from bulkops.jobs.purge.verify import EarlyCheck, EarlyRound
 from bulkops.models import MAX_IDS_PER_REQUEST
 
 __all__ = ["FILTER_FANOUT", "Deleted", "delete_targets"]
@@ -34,7 +38,8 @@ class Deleted:
 
     ids: int = 0
     seconds: float = 0.0
-    early: list[EarlyCheck] = field(default_factory=list)
+    early: EarlyRound | None = None
+    namespaces_done: int = 0
 
 
 async def delete_targets(ctx: PurgeContext, journal: Checkpoint | None, *, deleted_before: int) -> Deleted:
@@ -55,8 +60,16 @@ async def delete_targets(ctx: PurgeContext, journal: Checkpoint | None, *, delet
 async def _delete_by_id(ctx: PurgeContext, journal: Checkpoint | None, deleted_before: int) -> Deleted:
     done = Deleted()
     fresh = _fresh_ids_purge(ctx, journal)
+    if fresh:
+        done.early = EarlyRound(len(ctx.namespaces))
     cap = ctx.spec.options.max_delete
-    for namespace in ctx.namespaces:
+    # With a checkpoint the pipelines count from its total (earlier runs and namespaces included);
+    # without one, from what this run deleted so far.
+    base = journal.counter("deleted") if journal is not None else 0
+
+    async def one(namespace: str) -> None:
+        if journal is not None and journal.get(f"done:{namespace}", False):
+            return
         chains = journal.chains(namespace) if journal else None
         source: IdSource
         if ctx.spec.plan == "list_and_delete":
@@ -64,13 +77,9 @@ async def _delete_by_id(ctx: PurgeContext, journal: Checkpoint | None, deleted_b
         else:
             assert ctx.ids is not None
             source = IdsSource(ctx.ids.open(), chains=chains, page_size=MAX_IDS_PER_REQUEST)
-        early = EarlyCheck(ctx, namespace) if fresh else None
-        if early is not None:
-            done.early.append(early)
+        early = EarlyCheck(ctx, namespace) if done.early is not None else None
 
-        async def delete(
-            ids: Sequence[str], namespace: str = namespace, early: EarlyCheck | None = early
-        ) -> None:
+        async def delete(ids: Sequence[str]) -> None:
             if cap is not None and deleted_before + done.ids + len(ids) > cap:
                 raise UsageError(
                     "stopped at ",
@@ -84,11 +93,8 @@ async def _delete_by_id(ctx: PurgeContext, journal: Checkpoint | None, deleted_b
             if early is not None:
                 early.submit(ids)
 
-        # With a checkpoint the pipeline counts from its total (earlier runs and namespaces included).
-        offset = 0 if journal is not None else done.ids
-
-        def on_progress(p: Progress, offset: int = offset) -> None:
-            ctx.emit("deleting", offset + p.processed)
+        def on_progress(p: Progress) -> None:
+            ctx.emit("deleting", base + done.ids)
 
         with single_errors():
             async with anyio.create_task_group() as tg:
@@ -108,6 +114,19 @@ async def _delete_by_id(ctx: PurgeContext, journal: Checkpoint | None, deleted_b
                 finally:
                     if early is not None:
                         early.close()
+        if early is not None and done.early is not None:
+            done.early.add(early)
+        if journal is not None:
+            with journal.step() as step:
+                step.set(f"done:{namespace}", True)
+        done.namespaces_done += 1
+
+    with single_errors():
+        async with anyio.create_task_group() as tg:
+            if ctx.spec.plan == "list_and_delete":
+                tg.start_soon(ctx.watch.keep_probing)
+            await for_each_namespace(ctx.namespaces, one, lanes=ctx.lanes)
+            tg.cancel_scope.cancel()  # the prober has nothing more to follow
     return done
 
 
@@ -115,36 +134,34 @@ def _fresh_ids_purge(ctx: PurgeContext, journal: Checkpoint | None) -> bool:
     """An IDs purge whose deletes all happen in this run: its first verification round can run early."""
     if ctx.spec.plan != "delete_ids" or not ctx.spec.options.verify:
         return False
-    return journal is None or (not journal.in_flight() and journal.counters().get("deleted", 0) == 0)
+    return journal is None or (not journal.in_flight() and journal.counter("deleted") == 0)
 
 
 async def _delete_by_filter(ctx: PurgeContext, journal: Checkpoint | None) -> Deleted:
     filter_ = ctx.spec.selection.filter
     assert filter_ is not None
-    slots = anyio.CapacityLimiter(FILTER_FANOUT)
 
     async def one(namespace: str) -> None:
-        async with slots:
-            with contextlib.suppress(NotFoundError):
-                await ctx.dp.delete_by_filter(filter_, namespace=namespace)
-            if journal is not None:
-                with journal.step() as step:
-                    step.set(f"done:{namespace}", True)
+        if journal is not None and journal.get(f"done:{namespace}", False):
+            return
+        with contextlib.suppress(NotFoundError):
+            await ctx.dp.delete_by_filter(filter_, namespace=namespace)
+        ctx.watch.deleted_by_filter(namespace)
+        if journal is not None:
+            with journal.step() as step:
+                step.set(f"done:{namespace}", True)
 
-    with single_errors():
-        async with anyio.create_task_group() as tg:
-            for namespace in ctx.namespaces:
-                if journal is None or not journal.get(f"done:{namespace}", False):
-                    tg.start_soon(one, namespace)
+    await for_each_namespace(ctx.namespaces, one, lanes=min(ctx.lanes, FILTER_FANOUT))
     return Deleted()
 
 
 async def _delete_namespaces(ctx: PurgeContext, journal: Checkpoint | None) -> Deleted:
     done = Deleted()
     counted = await existing_namespaces(ctx.dp)
-    for namespace in ctx.namespaces:
+
+    async def one(namespace: str) -> None:
         if journal is not None and journal.get(f"done:{namespace}", False):
-            continue
+            return
         try:
             if ctx.spec.plan == "delete_namespace":
                 await ctx.dp.delete_namespace(label(namespace))
@@ -153,9 +170,13 @@ async def _delete_namespaces(ctx: PurgeContext, journal: Checkpoint | None) -> D
         except NotFoundError:
             pass  # already gone
         n = counted.get(namespace, 0)
+        if n:
+            ctx.watch.deleted_namespace(namespace)
         done.ids += n
         if journal is not None:
             with journal.step() as step:
                 step.set(f"done:{namespace}", True)
                 step.count("deleted", n)
+
+    await for_each_namespace(ctx.namespaces, one, lanes=ctx.lanes)
     return done

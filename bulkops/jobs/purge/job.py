@@ -6,9 +6,14 @@
    exceeds it), and refuse before the first delete. Counting up to the guard costs at most
    ``max_delete / 100`` list requests; stopping *at* the guard instead would leave a half-done purge.
    Deletes are also capped at the guard while they run, in case records appear after the count;
-3. ``backup_first``: create a backup through the control plane and wait until it is Ready;
-4. delete (:mod:`bulkops.jobs.purge.delete`);
-5. verify after the consistency lag (:mod:`bulkops.jobs.purge.verify`): look again for what was
+3. ``export_first``: export exactly the targeted records with :func:`bulkops.jobs.export.job.run_export`
+   (its own checkpoint, ``<path>.checkpoint``, so a resumed purge resumes the export too);
+4. ``backup_first``: create a backup through the control plane and wait until it is Ready. Pinecone's
+   backups leave out records written in the 15 minutes before they are taken: the backup's record count
+   is compared with the index's, and a backup that holds fewer records is reported (a note, and the CLI
+   warns), since the newest records may be among the targeted ones and only ``export_first`` has them;
+5. delete (:mod:`bulkops.jobs.purge.delete`);
+6. verify once the deletes are visible (:mod:`bulkops.jobs.purge.verify`): look again for what was
    targeted, delete leftovers, and report the final count (it must be 0; otherwise VerificationError
    carrying the report).
 
@@ -17,8 +22,9 @@ Dry run: count what would go (and a sample), delete nothing, write no checkpoint
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,13 +32,16 @@ from typing import Any
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import Param, UsageError, VerificationError
+from bulkops.jobs.export.job import run_export
+from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.figures import FiguresMeter
 from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
-from bulkops.jobs.namespaces import resolve_namespaces
+from bulkops.jobs.namespaces import NAMESPACE_LANES, NamespaceSelection, resolve_namespaces
 from bulkops.jobs.purge import count, delete, verify
 from bulkops.jobs.purge.context import PurgeContext
+from bulkops.jobs.purge.lag import DeleteWatch
 from bulkops.jobs.purge.plan import documented_bound
 from bulkops.jobs.purge.report import PurgeProgress, PurgeReport, Verification
 from bulkops.jobs.purge.spec import PurgeSpec
@@ -53,10 +62,12 @@ async def run_purge(
     progress: Callable[[PurgeProgress], None] | None = None,
     sample_size: int = 10,
     target_chains: int | None = None,
+    namespace_lanes: int = NAMESPACE_LANES,
     clock: Clock = SYSTEM_CLOCK,
     count_limit: int | None = None,
 ) -> PurgeReport:
-    """Run the purge ``spec`` (built by :func:`bulkops.jobs.purge.spec.build_purge`).
+    """Run the purge ``spec`` (built by :func:`bulkops.jobs.purge.spec.build_purge`); ``namespace_lanes``:
+    namespaces worked on at once.
 
     ``count_limit``: a dry run stops counting once past it (``would_delete > count_limit`` then means
     "more than that"), as the max_delete guard does; a quick look before a confirmation. An IDs plan is
@@ -64,7 +75,8 @@ async def run_purge(
     prepared = ids_for(spec.selection, ids)
     async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
-        run = _Run(spec, target, prepared, progress, sample_size, target_chains, clock)
+        run = _Run(spec, target, prepared, progress, sample_size, target_chains, clock, access)
+        run.lanes = namespace_lanes
         if dry_run:
             return await run.dry_run(count_limit)
         if checkpoint is None:
@@ -86,8 +98,11 @@ class _Run:
         sample_size: int,
         target_chains: int | None,
         clock: Clock,
+        access: Access,
     ) -> None:
         self.spec = spec
+        self.access = access
+        self.lanes = NAMESPACE_LANES
         self.target = target
         self.ids = ids
         self.progress = progress
@@ -104,10 +119,17 @@ class _Run:
             self.target.profile,
             self.clock,
             self.meter.started,
+            DeleteWatch(
+                self.target.dataplane,
+                self.clock,
+                upper=self.spec.options.verify_delay,
+                filter=self.spec.selection.filter,
+            ),
             ids=self.ids,
             progress=self.progress,
             sample_size=self.sample_size,
             target_chains=self.target_chains,
+            lanes=self.lanes,
         )
 
     async def namespaces(self) -> list[str]:
@@ -139,24 +161,33 @@ class _Run:
         if names is None:
             names = await self.namespaces() if phase == "new" else list(self.spec.namespaces.names or ())
         ctx = self.context(names)
-        deleted_before = journal.counters().get("deleted", 0) if journal else 0
+        deleted_before = journal.counter("deleted") if journal else 0
         would_delete = journal.get("would_delete") if journal else None
         if phase == "new":
             if self.spec.options.max_delete is not None:
                 would_delete = await count.guard(ctx)
-            _record(journal, namespaces=names, would_delete=would_delete, phase="backup")
+            _record(journal, namespaces=names, would_delete=would_delete, phase="export")
+            phase = "export"
+        exported_first = journal.get("exported_first") if journal else None
+        if phase == "export":
+            if self.spec.options.export_first is not None:
+                exported_first = await self.export_first(ctx)
+            _record(journal, phase="backup", exported_first=exported_first)
             phase = "backup"
         backup_id = journal.get("backup_id") if journal else None
+        backup_note = journal.get("backup_note") if journal else None
         if phase == "backup":
             if self.spec.options.backup_first:
-                backup_id = await self.backup(ctx, journal, backup_id)
-            _record(journal, phase="deleting")
+                backup_id, backup_note = await self.backup(ctx, journal, backup_id)
+            _record(journal, phase="deleting", backup_note=backup_note)
             phase = "deleting"
+        if backup_note:
+            notes = (*notes, backup_note)
         done = delete.Deleted()
         if phase == "deleting":
             done = await delete.delete_targets(ctx, journal, deleted_before=deleted_before)
             _record(journal, phase="verifying")
-        deleted = journal.counters().get("deleted", 0) if journal else done.ids
+        deleted = journal.counter("deleted") if journal else done.ids
         verification = (
             await verify.verify(ctx, done.early, deleted=deleted)
             if self.spec.options.verify
@@ -171,6 +202,7 @@ class _Run:
             would_delete=would_delete,
             verification=verification,
             backup_id=backup_id,
+            exported_first=exported_first,
             resumed=resumed,
             rate_of=(done.ids, done.seconds),
             notes=notes,
@@ -183,7 +215,25 @@ class _Run:
             )
         return report
 
-    async def backup(self, ctx: PurgeContext, journal: Checkpoint | None, known: str | None) -> str:
+    async def export_first(self, ctx: PurgeContext) -> dict[str, Any]:
+        """Export exactly the targeted records (its own checkpoint beside the output: resumable)."""
+        path = self.spec.options.export_first
+        assert path is not None
+        ctx.emit("exporting", 0)
+        spec = ExportSpec(
+            self.spec.target,
+            NamespaceSelection(tuple(ctx.namespaces), allow_missing=True),
+            self.spec.selection,
+            path,
+        )
+        report = await run_export(spec, ids=self.ids, access=self.access, clock=self.clock)
+        return {"output": path, "exported": report.exported, "manifest": str(report.manifest)}
+
+    async def backup(
+        self, ctx: PurgeContext, journal: Checkpoint | None, known: str | None
+    ) -> tuple[str, str | None]:
+        """The backup's id, and a note when it holds fewer records than the index did (the newest
+        records, written in the window Pinecone leaves out of backups, may be among the targeted)."""
         control = self.target.control
         index = self.spec.target.index
         if control is None or index is None:
@@ -192,7 +242,10 @@ class _Run:
             )
         ctx.emit("backup", 0)
         backup_id = known
+        held: int | None = journal.get("records_at_backup") if journal else None
         if backup_id is None:
+            stats = await ctx.dp.describe_index_stats()
+            held = int(stats.get("totalVectorCount", stats.get("total_vector_count", 0)) or 0)
             stamp = int(self.clock.wall())
             created = await control.create_backup(
                 index,
@@ -200,9 +253,10 @@ class _Run:
                 description=f"before: {self.spec.plan_text(ctx.namespaces)}"[:200],
             )
             backup_id = str(created["backup_id"])
-            _record(journal, backup_id=backup_id)
-        await control.wait_until_backup_ready(backup_id)
-        return backup_id
+            _record(journal, backup_id=backup_id, records_at_backup=held)
+        ready = await control.wait_until_backup_ready(backup_id)
+        exported = self.spec.options.export_first
+        return backup_id, backup_gap_note(backup_id, ready.get("record_count"), held, exported)
 
     def report(
         self,
@@ -215,11 +269,13 @@ class _Run:
         verification: Verification,
         sample: tuple[str, ...] = (),
         backup_id: str | None = None,
+        exported_first: Mapping[str, Any] | None = None,
         resumed: bool = False,
         rate_of: tuple[int, float] = (0, 0.0),
         notes: tuple[str, ...] = (),
     ) -> PurgeReport:
         done, seconds = rate_of
+        per_namespace = done / len(ctx.namespaces) if done and ctx.namespaces else math.inf
         return PurgeReport(
             plan=self.spec.plan_text(ctx.namespaces),
             kind=self.spec.plan,
@@ -231,14 +287,40 @@ class _Run:
             would_delete=would_delete,
             sample=sample,
             backup_id=backup_id,
+            exported_first=exported_first,
             notes=notes,
             **self.meter.figures(
                 done=done,
                 seconds=seconds,
-                bound=documented_bound(self.spec.plan, self.target.profile),
+                bound=documented_bound(
+                    self.spec.plan,
+                    self.target.profile,
+                    per_namespace=max(1.0, per_namespace),
+                ),
                 resumed=resumed,
             ),
         )
+
+
+def backup_gap_note(
+    backup_id: str, in_backup: Any, in_index: int | None, exported_to: str | None = None
+) -> str | None:
+    """Words for a backup that holds fewer records than the index held when it was taken (None: it
+    holds as many, or either count is unknown)."""
+    if not isinstance(in_backup, int) or in_index is None or in_backup >= in_index:
+        return None
+    remedy = (
+        f"the export taken first ({exported_to}) holds every targeted record"
+        if exported_to
+        else "export them first (export_first=PATH, the CLI's --export-first PATH) for a copy without that "
+        "window"
+    )
+    return (
+        f"backup {backup_id} holds {in_backup:,} records but the index held {in_index:,} when it was "
+        f"taken: backups leave out records written shortly before them (15 minutes on Pinecone), so the "
+        f"{in_index - in_backup:,} newest records, which may be among those this purge deletes, are not "
+        f"in it; {remedy}"
+    )
 
 
 def _record(journal: Checkpoint | None, **values: Any) -> None:

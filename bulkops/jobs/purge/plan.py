@@ -16,6 +16,7 @@ Pure: nothing here sends anything.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from bulkops.limits.profiles import Profile
@@ -27,13 +28,20 @@ PlanKind = Literal["delete_all", "delete_namespace", "delete_by_filter", "list_a
 
 
 def documented_bound(
-    plan: PlanKind, profile: Profile, *, batch_size: int = MAX_IDS_PER_REQUEST
+    plan: PlanKind,
+    profile: Profile,
+    *,
+    batch_size: int = MAX_IDS_PER_REQUEST,
+    per_namespace: float = math.inf,
 ) -> float | None:
     """The highest IDs/s the documented limits allow for this plan (None: no limit known / not per ID).
 
     list-and-delete: the list budget (requests/s × 100 IDs per page) and the delete limits, whichever is
-    lower. delete-by-ID: the delete limits (requests/s × batch size, records/s).
+    lower. delete-by-ID: the delete limits (requests/s × batch size, records/s). A request carries one
+    namespace's IDs, so with ``per_namespace`` targeted IDs in each namespace (2,000 namespaces of 5:
+    5) a page or a batch holds at most that many.
     """
+    batch_size = int(min(batch_size, per_namespace))
     candidates: list[float] = []
     for scope in ("index", "namespace"):
         requests = profile.rate("delete", scope, "requests")
@@ -45,7 +53,7 @@ def documented_bound(
     if plan == "list_and_delete":
         list_rate = profile.rate("list", "index", "requests")
         if list_rate is not None:
-            candidates.append(list_rate * LIST_PAGE_IDS)
+            candidates.append(list_rate * min(LIST_PAGE_IDS, per_namespace))
     elif plan != "delete_ids":
         return None
     return min(candidates) if candidates else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ from bulkops.jobs.figures import RunFigures
 
 __all__ = ["PurgePhase", "PurgeProgress", "PurgeReport", "Verification"]
 
-PurgePhase = Literal["counting", "backup", "deleting", "verifying"]
+PurgePhase = Literal["counting", "exporting", "backup", "deleting", "verifying"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,9 @@ class Verification:
     """The pass after the consistency lag: ``remaining`` targeted records found at the end (must be 0).
 
     ``checked`` False means verification was switched off or impossible (``note`` says why).
+    ``waited``: seconds spent waiting for the deletes to become visible (observed, at most
+    ``verify_delay`` a round); ``lag``: the longest time after a delete at which a deleted record was
+    still seen (None: none was).
     """
 
     checked: bool
@@ -24,6 +28,8 @@ class Verification:
     rounds: int = 0
     leftovers_deleted: int = 0
     note: str = ""
+    waited: float = 0.0
+    lag: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -36,6 +42,8 @@ class Verification:
             "rounds": self.rounds,
             "leftovers_deleted": self.leftovers_deleted,
             "note": self.note,
+            "waited": self.waited,
+            "lag": self.lag,
             "ok": self.ok,
         }
 
@@ -59,6 +67,7 @@ class PurgeReport(RunFigures):
     would_delete: int | None = None
     sample: tuple[str, ...] = ()
     backup_id: str | None = None
+    exported_first: Mapping[str, Any] | None = None  # export_first: the export's output and record count
 
     @property
     def ids_per_second(self) -> float:

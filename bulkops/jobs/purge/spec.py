@@ -10,11 +10,14 @@ may change them.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from bulkops.errors import Param, UsageError
+from bulkops.jobs.export.spec import check_output, output_format
 from bulkops.jobs.ids import IdsInput, IdsSource
 from bulkops.jobs.namespaces import NamespaceSelection, label
 from bulkops.jobs.purge.plan import PlanKind
@@ -24,12 +27,16 @@ from bulkops.jobs.target import TargetSpec
 __all__ = ["PurgeOptions", "PurgeSpec", "build_purge"]
 
 SPEC_VERSION = 2
+_NAMES_SHOWN = 5  # namespaces named in the plan's words (the report lists them all)
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeOptions:
     """How the purge runs; not part of its identity. ``confirmed``: someone agreed to it when it started
-    (the CLI's prompt or ``--yes``), so resuming it from the CLI does not ask again."""
+    (the CLI's prompt or ``--yes``), so resuming it from the CLI does not ask again. ``verify_delay``:
+    the longest a delete may take to become visible (the wait itself is observed, see
+    :mod:`bulkops.jobs.purge.lag`). ``export_first``: export exactly the targeted records there (an
+    absolute ``*.jsonl`` / ``*.parquet`` path) before the first delete."""
 
     max_delete: int | None = None
     backup_first: bool = False
@@ -37,6 +44,7 @@ class PurgeOptions:
     verify_delay: float = 5.0
     verify_rounds: int = 3
     confirmed: bool = False
+    export_first: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +54,7 @@ class PurgeOptions:
             "verify_delay": self.verify_delay,
             "verify_rounds": self.verify_rounds,
             "confirmed": self.confirmed,
+            "export_first": self.export_first,
         }
 
     @classmethod
@@ -57,6 +66,7 @@ class PurgeOptions:
             verify_delay=float(doc.get("verify_delay", 5.0)),
             verify_rounds=int(doc.get("verify_rounds", 3)),
             confirmed=bool(doc.get("confirmed", False)),
+            export_first=doc.get("export_first"),
         )
 
 
@@ -84,6 +94,9 @@ class PurgeSpec:
             return "delete_by_filter"
         return "delete_namespace" if self.delete_namespace else "delete_all"
 
+    def indexes(self) -> tuple[TargetSpec, ...]:
+        return (self.target,)
+
     def identity(self) -> dict[str, Any]:
         return {
             "namespaces": self.namespaces.identity(),
@@ -99,7 +112,9 @@ class PurgeSpec:
 
     def plan_text(self, namespaces: Sequence[str]) -> str:
         """The plan in words, for the report."""
-        where = ", ".join(repr(label(ns)) for ns in namespaces) or "(none)"
+        shown = ", ".join(repr(label(ns)) for ns in namespaces[:_NAMES_SHOWN]) or "(none)"
+        more = len(namespaces) - _NAMES_SHOWN
+        where = shown + (f" and {more:,} more" if more > 0 else "")
         kind = self.plan
         if kind == "list_and_delete":
             prefixes = ", ".join(repr(p) for p in self.selection.prefixes)
@@ -171,6 +186,7 @@ def build_purge(
     verify_delay: float = 5.0,
     verify_rounds: int = 3,
     confirmed: bool = False,
+    export_first: str | os.PathLike[str] | None = None,
 ) -> tuple[PurgeSpec, IdsInput | None]:
     """Check a purge's arguments (the IDs are read, validated and fingerprinted once) and build its spec
     for ``target`` (:meth:`TargetSpec.build`). Raises UsageError naming the parameter; nothing is sent."""
@@ -201,6 +217,11 @@ def build_purge(
             "=<name> (backups are made through the control plane)",
             param="backup_first",
         )
+    exported = None
+    if export_first is not None:
+        exported = Path(export_first).absolute()
+        output_format(exported, strict=True, param="export_first")
+        check_output(exported, str(export_first), param="export_first")
     spec = PurgeSpec(
         target,
         NamespaceSelection.build(
@@ -211,6 +232,14 @@ def build_purge(
         ),
         selection,
         delete_namespace,
-        PurgeOptions(max_delete, backup_first, verify, float(verify_delay), verify_rounds, confirmed),
+        PurgeOptions(
+            max_delete,
+            backup_first,
+            verify,
+            float(verify_delay),
+            verify_rounds,
+            confirmed,
+            str(exported) if exported is not None else None,
+        ),
     )
     return spec, prepared
