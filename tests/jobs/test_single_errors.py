@@ -15,12 +15,12 @@ from bulkops.errors import BadRequestError, UsageError
 from bulkops.jobs.selection import validate_filter
 from bulkops.testing import FakeClock, FakeDataPlane
 
-RECORDS = {ns: [f"x{i:04d}" for i in range(500)] for ns in ("a", "b")}
+RECORDS = {ns: [f"{p}{i:04d}" for p in "xy" for i in range(500)] for ns in ("a", "b")}  # purges take x
 
 
 class Refusing(FakeDataPlane):
-    """Answers ``op`` with a 400 (``emptied``: only once every record is deleted, as a verification
-    pass would find it)."""
+    """Answers ``op`` with a 400 (``emptied``: only once every ``x`` record is deleted, as the
+    verification pass of a purge of ``x`` would find it)."""
 
     def __init__(self, op: str, emptied: bool = False) -> None:
         super().__init__(RECORDS, clock=FakeClock(autojump=True))
@@ -28,7 +28,8 @@ class Refusing(FakeDataPlane):
         self.emptied = emptied
 
     def _maybe_refuse(self, op: str) -> None:
-        if op == self.op and (not self.emptied or not any(self.namespaces.values())):
+        gone = not any(i.startswith("x") for ids in self.namespaces.values() for i in ids)
+        if op == self.op and (not self.emptied or gone):
             raise BadRequestError(400, f"refused {op}")
 
     async def list_page(self, *args: Any, **kwargs: Any) -> Any:
