@@ -14,7 +14,7 @@ from bulkops.errors import RecordRejectedError, UsageError
 from bulkops.models import MAX_UPSERT_BYTES, Record
 from bulkops.server.app import LocalServer, serve_local
 from bulkops.server.config import ServerConfig
-from bulkops.sinks import JsonlReader, JsonlWriter, ParquetReader
+from bulkops.sinks import JsonlReader, ParquetReader
 from tests.helpers.records import assert_same_records, make_records
 from tests.helpers.wrappers import Crash, Wrapped
 
@@ -39,11 +39,8 @@ def _file(path: Path) -> dict[str, Record]:
 
 
 def _write_jsonl(path: Path, records: list[Record]) -> None:
-    writer = JsonlWriter(path)
-    writer.truncate_to(None)
-    writer.write("", records)
-    writer.commit()
-    writer.close()
+    """An import file as a person could write it: vector JSON lines, floats as given (not float32)."""
+    path.write_bytes(b"".join(orjson.dumps(r.to_wire(), option=orjson.OPT_APPEND_NEWLINE) for r in records))
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
