@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import orjson
 
 from bulkops.errors import ApiError, UsageError
-from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record, SparseValues
+from bulkops.models import FLOAT32, MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record, SparseValues
 
 __all__ = [
     "FETCH_PATH",
@@ -30,6 +31,7 @@ __all__ = [
     "parse_list",
     "split_fetch_batches",
     "upsert_body",
+    "upsert_entry_size",
 ]
 
 FETCH_PATH = "/vectors/fetch"
@@ -148,6 +150,38 @@ def upsert_body(records: Sequence[Record], namespace: str) -> bytes:
     if namespace:
         doc["namespace"] = namespace
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def upsert_entry_size(record: Record) -> int:
+    """Bytes ``record`` adds to an upsert body (its vector JSON and a comma), as :func:`upsert_body`
+    writes it: what an import cuts batches by, since the 2 MB limit applies to the body.
+
+    orjson writes the dataclass itself in one C call; the keys ``to_wire`` leaves out or renames are
+    then taken off, so the result equals the encoded size (tested) at about half the CPU of building
+    the vector JSON first (profiled: the size check was a quarter of an import's client CPU).
+    """
+    values, metadata = record.values, record.metadata
+    arrays_as_written = not isinstance(values, np.ndarray) or (
+        values.dtype == FLOAT32 and values.flags.c_contiguous
+    )
+    if not (arrays_as_written and isinstance(metadata, dict | None)):
+        return _encoded_size(record)
+    try:
+        size = len(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
+    except TypeError:  # values of a type orjson does not write as upsert_body does (e.g. numpy scalars)
+        return _encoded_size(record)
+    if not len(values):
+        size -= len(',"values":[]')
+    size -= len(',"sparse_values":null') if record.sparse_values is None else len("_")
+    if metadata is None:
+        size -= len(',"metadata":null')
+    elif not metadata:
+        size -= len(',"metadata":{}')
+    return size
+
+
+def _encoded_size(record: Record) -> int:
+    return len(orjson.dumps(record.to_wire(keep_arrays=True), option=orjson.OPT_SERIALIZE_NUMPY)) + 1
 
 
 def loads(body: bytes, *, status: int = 200, operation: str = "request") -> dict[str, Any]:

@@ -20,7 +20,7 @@ from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.errors import BadRequestError, RequestTooLargeError
 from bulkops.jobs.groups import single_errors
-from bulkops.jobs.load.batches import UpsertBatch, cut_batches
+from bulkops.jobs.load.batches import UpsertBatch, cut_batches, wire_size_for
 from bulkops.jobs.load.report import LoadProgress, Rejection
 from bulkops.jobs.load.spec import LoadOptions
 from bulkops.jobs.load.watermark import FinishedSpan, OrdinalWatermark
@@ -185,6 +185,7 @@ async def upsert_all(
         max_bytes=max_bytes,
         rejected=rejected_at_read,
         problem=problem,
+        wire=wire_size_for(getattr(run.dp, "transport", None)),  # picked by now: the job described the index
     )
     batch_send, batch_recv = anyio.create_memory_object_stream[UpsertBatch](4)
     done_send, done_recv = anyio.create_memory_object_stream[FinishedSpan](MAX_WORKERS)
