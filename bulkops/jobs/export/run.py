@@ -39,8 +39,12 @@ _MAX_FETCH_WORKERS = 16  # a memory cap (each holds up to 1000 records); Little'
 
 @dataclass(frozen=True, slots=True)
 class _Fetched:
+    """One fetch batch, ready to write: its pages, the records found (in listing order), how many IDs
+    were not found."""
+
     slices: tuple[PageSlice, ...]
-    records: Mapping[str, Record]
+    records: list[Record]
+    missing: int
 
 
 class ExportRun:
@@ -112,7 +116,10 @@ class ExportRun:
     def _due(self) -> bool:
         return self.sink.wants_commit(self.clock.now() - self.last_commit)
 
-    def _write(self, namespace: str, records: Sequence[Record]) -> None:
+    async def _write(self, namespace: str, records: Sequence[Record]) -> None:
+        """Hand ``records`` to the sink, in a worker thread: encoding, Parquet row groups and the
+        checksum of closed parts would otherwise stall the listing and fetching on the event loop
+        (pyarrow and hashlib release the GIL, so they also overlap with it). Only this task writes."""
         if not self.spec.include_values or not self.spec.include_metadata:
             records = [
                 Record(
@@ -123,7 +130,7 @@ class ExportRun:
                 )
                 for r in records
             ]
-        self.sink.write(namespace, records)
+        await anyio.to_thread.run_sync(self.sink.write, namespace, records)
         self.exported += len(records)
         self.exported_this_run += len(records)
         self._pending_exported += len(records)
@@ -194,25 +201,15 @@ class ExportRun:
                             self.fetch_latency.observe(self.clock.now() - started)
                             self.ids_per_fetch = 0.9 * self.ids_per_fetch + 0.1 * len(ids)
                     limiter.total_tokens = self._workers_wanted()
-                    await send.send(_Fetched(tuple(slices), records))
+                    found = [record for record in map(records.get, ids) if record is not None]
+                    await send.send(_Fetched(tuple(slices), found, len(ids) - len(found)))
 
         async def writer(recv: MemoryObjectReceiveStream[_Fetched]) -> None:
             async with recv:
                 async for fetched in recv:
-                    seen: set[str] = set()
-                    out: list[Record] = []
-                    for piece in fetched.slices:
-                        for record_id in piece.ids:
-                            if record_id in seen:
-                                continue
-                            seen.add(record_id)
-                            record = fetched.records.get(record_id)
-                            if record is None:
-                                self._pending_missing += 1
-                                self.missing += 1
-                            else:
-                                out.append(record)
-                    self._write(namespace, out)
+                    self._pending_missing += fetched.missing
+                    self.missing += fetched.missing
+                    await self._write(namespace, fetched.records)
                     for piece in fetched.slices:
                         tracker.written(piece)
                     if self._due():
@@ -246,7 +243,7 @@ class ExportRun:
                 page = await self.dp.fetch_by_metadata(
                     filter_, namespace=namespace, limit=FILTER_PAGE_LIMIT, token=token
                 )
-                self._write(namespace, page.records)
+                await self._write(namespace, page.records)
                 token = page.next_token
                 chain = replace(chain, position=token, done=not token)
                 if chain.done:
