@@ -107,9 +107,10 @@ def resume(settings: Settings, checkpoint: str, ids_file: tuple[str, ...], yes: 
     ids_path = single(ids_file, "--ids-file")
     ids = prepare_ids(ids_path) if ids_path is not None else None
     # Options given here win; otherwise the client is made as the job recorded it.
-    controller, limits = settings.controller_host, settings.limits_spec()
+    controller, limits, transport = settings.controller_host, settings.limits_spec(), settings.transport
     settings.controller_host = controller or spec.target.controller_host
     settings.limits = limits or spec.target.limits
+    settings.transport = transport or spec.target.transport
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
         return await resume_job(
@@ -117,6 +118,7 @@ def resume(settings: Settings, checkpoint: str, ids_file: tuple[str, ...], yes: 
             client=client,
             controller_host=controller,
             limits=limits if limits is not None else ...,
+            transport=transport,
             ids=ids,
             progress=progress_for(view),
         )

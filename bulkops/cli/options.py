@@ -33,6 +33,7 @@ OPTION_FOR: Mapping[str, str] = {
     "output": "--output",
     "overwrite": "--overwrite",
     "prefix": "--prefix",
+    "transport": "--transport",
     "verify_delay": "--verify-delay",
 }
 
