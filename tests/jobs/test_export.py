@@ -152,11 +152,11 @@ async def test_ids_file_and_filter_sources(server: LocalServer, tmp_path: Path) 
 
 
 async def test_resume_after_a_crash_cuts_the_output_back_and_exports_each_record_once(
-    server: LocalServer, tmp_path: Path
+    server: LocalServer, tmp_path: Path, transport: str
 ) -> None:
     await server.seed("src", "ns", make_records(10_000, seed=6))
     out = tmp_path / "out.jsonl"
-    async with Client(KEY, server.url, limits="none") as client:
+    async with Client(KEY, server.url, limits="none", transport=transport) as client:
         real = client.index_at(server.index_host("src"))
         for attempt, crash_after in enumerate([2, 3, 3]):
             # Out-of-order fetch completion, then a crash: what was written after the last commit is

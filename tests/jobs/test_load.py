@@ -221,11 +221,13 @@ async def test_batches_respect_1000_records_and_2_mb_on_their_wire(
     assert server.count("wide", "w") == 1800
 
 
-async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalServer, tmp_path: Path) -> None:
+async def test_resume_after_a_crash_continues_from_the_watermark(
+    server: LocalServer, tmp_path: Path, transport: str
+) -> None:
     records = make_records(6000, seed=25)
     source = tmp_path / "in.jsonl"
     _write_jsonl(source, records)
-    async with Client(KEY, server.url, limits="none") as client:
+    async with Client(KEY, server.url, limits="none", transport=transport) as client:
         real = client.index_at(server.index_host("dst"))
         for attempt, crash_after in enumerate([6, 9]):
             with pytest.raises(Crash):
