@@ -96,6 +96,9 @@ def _as_rest_prints(value: object) -> object:
 @given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=6))
 def test_struct_round_trip_and_size_match_protobuf(doc: dict[str, object]) -> None:
     message = struct_from_dict(doc)
+    reference = struct_pb2.Struct()
+    reference.update(doc)  # protobuf's own conversion: ours must make the same message
+    assert message == reference
     wire = message.SerializeToString()
     assert struct_size(doc) == len(wire)
     assert struct_to_dict(struct_pb2.Struct.FromString(wire)) == _as_rest_prints(doc)
