@@ -218,17 +218,31 @@ def parse_list(doc: Mapping[str, Any]) -> IdPage:
 
 
 def parse_fetch(doc: Mapping[str, Any]) -> dict[str, Record]:
-    """``vectors`` (a map id → Vector) as Records; built directly, ~30 % cheaper than ``from_wire``."""
+    """``vectors`` (a map id → Vector) as Records; built directly, ~30 % cheaper than ``from_wire``.
+
+    Dense values become float32 arrays, as over gRPC: a record then holds 6 KB at dimension 1536
+    instead of ~49 KB of Python floats (an export keeps up to 16 fetched batches in memory), and the
+    sinks, which write float32, would make the same conversion anyway (~30 ms per 1,000 records).
+    """
     found: dict[str, Record] = {}
     for key, value in (doc.get("vectors") or {}).items():
         sparse = value.get("sparseValues")
         found[str(key)] = Record(
             value.get("id", key),
-            value.get("values") or (),
+            _dense(value.get("values")),
             SparseValues(sparse["indices"], sparse["values"]) if sparse else None,
             value.get("metadata") or None,
         )
     return found
+
+
+def _dense(values: Any) -> Any:
+    if not values:
+        return ()
+    try:
+        return np.array(values, dtype=FLOAT32)
+    except (TypeError, ValueError):  # not numbers: left as sent, for the caller's checks to refuse
+        return values
 
 
 def parse_fetch_by_metadata(doc: Mapping[str, Any]) -> FetchPage:
