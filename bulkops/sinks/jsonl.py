@@ -135,7 +135,7 @@ class JsonlWriter:
         self._pending = self._pending_bytes = 0
         self._committed = self._position()
 
-    def write(self, namespace: str, records: Sequence[Record]) -> None:
+    def write(self, namespace: str, records: Sequence[Record], *, flush: bool = True) -> None:
         if not records:
             return
         if not self._segments or self._segments[-1][0] != namespace:
@@ -147,7 +147,16 @@ class JsonlWriter:
         self._segments[-1][2] += len(records)
         self._lines += len(records)
         self._pending += len(records)
-        if len(self._buffer) >= _WRITE_CHUNK:
+        if flush:
+            self.flush()
+
+    @property
+    def flush_due(self) -> bool:
+        return len(self._buffer) >= _WRITE_CHUNK
+
+    def flush(self) -> None:
+        """Hand the buffered lines to the OS once a write chunk (1 MiB) is full."""
+        if self.flush_due:
             self._drain()
 
     def _drain(self) -> None:

@@ -13,14 +13,16 @@ Sizes, by bytes as well as rows, so memory stays bounded at any dimension
 ``commit_records`` rows or ``part_bytes``. Values are written PLAIN with snappy: no dictionary (IDs are
 unique and floats do not repeat, so building one only costs time) and statistics for ``id`` only.
 
-Durability: a part is written under a hidden temporary name and renamed when it is closed, so a
-visible part is always complete. The sink's position is the list of closed parts (with row counts and
-SHA-256), stored in the export checkpoint; ``truncate_to`` deletes every part not in that list and
-every leftover temporary file. Every file operation of the sink is in :class:`_PartFiles`.
+Durability: a part is written under a hidden temporary name (its SHA-256 computed as the bytes go
+out) and renamed when it is closed, so a visible part is always complete. The sink's position is the
+list of closed parts (with row counts and SHA-256), stored in the export checkpoint; ``truncate_to``
+deletes every part not in that list and every leftover temporary file. Every file operation of the
+sink is in :class:`_PartFiles` (and :class:`_HashingFile`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,7 +31,7 @@ from urllib.parse import quote, unquote
 
 from bulkops.errors import CheckpointError
 from bulkops.models import Record
-from bulkops.sinks._files import fsync_dir, sha256_file
+from bulkops.sinks._files import fsync_dir
 from bulkops.sinks.arrow_columns import arrow, arrow_schema, batch_records, records_batch
 from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 
@@ -67,13 +69,42 @@ def namespace_from_dir(name: str) -> str:
     return "" if name == DEFAULT_NAMESPACE_DIR else unquote(name)
 
 
+class _HashingFile:
+    """The temporary part file as pyarrow writes it: every byte also feeds the part's SHA-256, so a
+    closed part is never read back to be checksummed."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by _PartFiles.publish / abandon
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def tell(self) -> int:
+        return self.size
+
+    @property
+    def closed(self) -> bool:
+        return self.file.closed
+
+    def close(self) -> None:
+        self.file.close()
+
+
 class _OpenPart:
     """A part being written: its Parquet writer on the temporary file, and what went in so far."""
 
-    def __init__(self, namespace: str, final: Path, writer: Any) -> None:
+    def __init__(self, namespace: str, final: Path, sink: _HashingFile, writer: Any) -> None:
         self.namespace = namespace
         self.final = final
         self.tmp = _tmp_name(final)
+        self.sink = sink
         self.writer = writer
         self.rows = 0
         self.bytes = 0  # Arrow bytes written (before encoding and compression)
@@ -116,22 +147,23 @@ class _PartFiles:
             directory.mkdir(parents=True)
             fsync_dir(self.root)
         final = directory / f"part-{number:05d}{_PART_SUFFIX}"
+        sink = _HashingFile(_tmp_name(final))
         writer = _pq().ParquetWriter(
-            str(_tmp_name(final)),
+            arrow().PythonFile(sink, mode="w"),
             self._schema,
             compression=self._compression,
             use_dictionary=False,
             write_statistics=["id"],
         )
-        return _OpenPart(namespace, final, writer)
+        return _OpenPart(namespace, final, sink, writer)
 
     def publish(self, part: _OpenPart) -> PartInfo:
         """Close ``part``, make it durable, and give it its final (visible) name."""
-        part.writer.close()
-        with open(part.tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        digest = sha256_file(part.tmp)
-        size = part.tmp.stat().st_size
+        part.writer.close()  # writes the footer; our file stays open
+        part.sink.flush()
+        os.fsync(part.sink.file.fileno())
+        part.sink.close()
+        digest, size = part.sink.digest.hexdigest(), part.sink.size
         os.replace(part.tmp, part.final)
         fsync_dir(part.final.parent)
         return PartInfo(
@@ -144,6 +176,7 @@ class _PartFiles:
 
     def abandon(self, part: _OpenPart) -> None:
         part.writer.close()
+        part.sink.close()
         part.tmp.unlink(missing_ok=True)
 
 
@@ -210,7 +243,7 @@ class ParquetWriter:
         self._next_part = int((position or {}).get("next_part", 0))
         self._pending = 0
 
-    def write(self, namespace: str, records: Sequence[Record]) -> None:
+    def write(self, namespace: str, records: Sequence[Record], *, flush: bool = True) -> None:
         if not records:
             return
         if self._batches_ns is not None and namespace != self._batches_ns:
@@ -221,17 +254,33 @@ class ParquetWriter:
         self._buffered_rows += batch.num_rows
         self._buffered_bytes += batch.nbytes
         self._pending += batch.num_rows
-        while self._buffered_rows and self._buffered_rows >= self._group_rows():
+        if flush:
+            self.flush()
+
+    @property
+    def flush_due(self) -> bool:
+        return bool(self._buffered_rows) and self._buffered_rows >= self._group_rows()
+
+    def flush(self) -> None:
+        """Write every full row group (and close the parts they fill)."""
+        while self.flush_due:
             self._write_group()
 
     def _group_rows(self) -> int:
-        """Rows of the next row group: at most ``row_group_rows`` and about ``row_group_bytes``, and no
-        more than the open part has room for (in rows and in bytes)."""
+        """Rows of the next row group: at most ``row_group_rows`` and about ``row_group_bytes``.
+
+        The group that fills the open part (in rows or bytes) takes everything buffered when that fits
+        in one group, so the part closes with nothing left over: a commit right after it then has no
+        remainder to close as a small part of its own.
+        """
         per_row = self._buffered_bytes / max(1, self._buffered_rows)
+        full = max(1, min(self._row_group_rows, int(self._row_group_bytes // per_row)))
         rows_left = self._rows_per_part - (self._open.rows if self._open else 0)
         bytes_left = self._part_bytes - (self._open.bytes if self._open else 0)
-        return max(1, min(self._row_group_rows, rows_left, int(self._row_group_bytes // per_row),
-                          int(bytes_left // per_row)))  # fmt: skip
+        room = max(1, min(rows_left, int(bytes_left // per_row)))
+        if room >= full:
+            return full
+        return room if self._buffered_rows > full else max(room, self._buffered_rows)
 
     def _write_group(self) -> None:
         """Write one row group from the front of the buffer (fewer rows when draining)."""

@@ -12,6 +12,7 @@ from bulkops.errors import CheckpointError
 from bulkops.models import Record
 from bulkops.sinks import ParquetReader, ParquetWriter
 from bulkops.sinks.parquet import namespace_from_dir, namespace_to_dir
+from tests.helpers.records import make_records
 
 
 def test_layout_matches_pinecone_bulk_import(tmp_path: Path, records: list[Record]) -> None:
@@ -114,3 +115,21 @@ def test_sparse_index_has_no_values_column(tmp_path: Path) -> None:
     assert table.column_names == ["id", "sparse_values", "metadata"]
     (item,) = list(ParquetReader(root))
     assert item.record == Record("a", sparse_values=SparseValues([1, 5], [0.5, 0.25]))
+
+
+def test_a_commit_after_a_part_closes_leaves_no_small_part_behind(tmp_path: Path) -> None:
+    """The export commits as soon as a part closes; the group that fills a part takes what is buffered
+    (when that fits a group), so the commit has no remainder to close as a tiny part of its own."""
+    records = make_records(4000, dim=4, seed=8, sparse_every=0)
+    writer = ParquetWriter(tmp_path / "p.parquet", commit_records=1000, row_group_rows=400)
+    writer.truncate_to(None)
+    for start in range(0, len(records), 385):  # fetch-sized writes that do not divide the part size
+        writer.write("ns", records[start : start + 385], flush=False)
+        writer.flush()
+        if writer.wants_commit():
+            writer.commit()
+    position = writer.commit()
+    rows = [part["rows"] for part in position["parts"]]
+    assert sum(rows) == len(records)
+    assert all(1000 <= n < 1400 for n in rows[:-1]), rows
+    assert [i.record.id for i in ParquetReader(tmp_path / "p.parquet") if i.record] == [r.id for r in records]

@@ -117,9 +117,10 @@ class ExportRun:
         return self.sink.wants_commit(self.clock.now() - self.last_commit)
 
     async def _write(self, namespace: str, records: Sequence[Record]) -> None:
-        """Hand ``records`` to the sink, in a worker thread: encoding, Parquet row groups and the
-        checksum of closed parts would otherwise stall the listing and fetching on the event loop
-        (pyarrow and hashlib release the GIL, so they also overlap with it). Only this task writes."""
+        """Hand ``records`` to the sink: encoded here, on the loop (Python work that needs the GIL
+        anyway), written out in a worker thread when due (Parquet row groups, parts and their checksums,
+        file I/O: mostly without the GIL, so it overlaps with listing and fetching instead of fighting
+        this thread for the GIL). Only this task writes."""
         if not self.spec.include_values or not self.spec.include_metadata:
             records = [
                 Record(
@@ -130,7 +131,9 @@ class ExportRun:
                 )
                 for r in records
             ]
-        await anyio.to_thread.run_sync(self.sink.write, namespace, records)
+        self.sink.write(namespace, records, flush=False)
+        if self.sink.flush_due:
+            await anyio.to_thread.run_sync(self.sink.flush)
         self.exported += len(records)
         self.exported_this_run += len(records)
         self._pending_exported += len(records)
