@@ -78,8 +78,8 @@ def _value_to_python(value: struct_pb2.Value) -> Any:
         return value.bool_value
     if kind == "struct_value":
         return struct_to_dict(value.struct_value)
-    if kind == "list_value":
-        return [_value_to_python(item) for item in value.list_value.values]
+    if kind == "list_value":  # mostly lists of strings (tags): take a non-empty string as it is
+        return [item.string_value or _value_to_python(item) for item in value.list_value.values]
     return None
 
 
