@@ -284,21 +284,10 @@ def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path, tra
     )
     target = tmp_path / "e-out.jsonl"
     checkpoint = Path(f"{target}.checkpoint")
+    argv = [bulkops_executable(), "--limits", str(slow), "--transport", transport]
+    argv += ["export", "--index", index, "-n", "e", "-o", str(target)]
     proc = subprocess.Popen(
-        [
-            bulkops_executable(),
-            "--limits",
-            str(slow),
-            "--transport",
-            transport,
-            "export",
-            "--index",
-            index,
-            "-n",
-            "e",
-            "-o",
-            str(target),
-        ],
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -412,19 +401,9 @@ def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(
     slow = _slow_limits(tmp_path, 8)
     target = tmp_path / "c-out.jsonl"
     first = _start(
-        cli,
-        "--limits",
-        str(slow),
-        "--transport",
-        transport,
-        "export",
-        "--index",
-        index,
-        "-n",
-        "c",
-        "-o",
+        cli, "--limits", str(slow), "--transport", transport, "export", "--index", index, "-n", "c", "-o",
         str(target),
-    )
+    )  # fmt: skip
     report = _one_run_at_a_time(cli, Path(f"{target}.checkpoint"), first, slow, "exported")
     assert report["exported"] == len(ids)
     assert report["transport"] == transport
