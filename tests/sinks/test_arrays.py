@@ -49,22 +49,20 @@ def as_arrays(records: list[Record]) -> list[Record]:
     return out
 
 
+def write_all(sink: JsonlWriter | ParquetWriter, records: list[Record]) -> None:
+    sink.truncate_to(None)
+    sink.write("ns", records)
+    sink.commit()
+    sink.close()
+
+
 def write_jsonl(path: Path, records: list[Record]) -> bytes:
-    writer = JsonlWriter(path)
-    writer.truncate_to(None)
-    writer.write("ns", records)
-    writer.commit()
-    writer.close()
+    write_all(JsonlWriter(path), records)
     return path.read_bytes()
 
 
-def write_parquet(root: Path, records: list[Record]) -> ParquetWriter:
-    writer = ParquetWriter(root)
-    writer.truncate_to(None)
-    writer.write("ns", records)
-    writer.commit()
-    writer.close()
-    return writer
+def write_parquet(root: Path, records: list[Record]) -> None:
+    write_all(ParquetWriter(root), records)
 
 
 def digests(root: Path) -> dict[str, str]:
