@@ -208,10 +208,16 @@ async def upsert_all(
         recv: MemoryObjectReceiveStream[UpsertBatch], send: MemoryObjectSendStream[FinishedSpan]
     ) -> None:
         async with recv, send:
-            async for batch in recv:
-                if run.stopped_before(batch.first):
-                    continue  # after the record that stopped the job
+            while True:
+                # A worker takes a batch only once it may send it: batches waiting for a slot would
+                # each hold their records (and the read buffers behind them) in memory.
                 async with limiter:
+                    try:
+                        batch = await recv.receive()
+                    except anyio.EndOfStream:
+                        return
+                    if run.stopped_before(batch.first):
+                        continue  # after the record that stopped the job
                     done = await run.upsert(batch)
                 limiter.total_tokens = run.wanted_workers()
                 await send.send(done)
