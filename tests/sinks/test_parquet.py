@@ -133,3 +133,27 @@ def test_a_commit_after_a_part_closes_leaves_no_small_part_behind(tmp_path: Path
     assert sum(rows) == len(records)
     assert all(1000 <= n < 1400 for n in rows[:-1]), rows
     assert [i.record.id for i in ParquetReader(tmp_path / "p.parquet") if i.record] == [r.id for r in records]
+
+
+@pytest.mark.parametrize(
+    "values_type",
+    [pa.list_(pa.float64()), pa.large_list(pa.float32()), pa.list_(pa.float32(), 3)],
+    ids=["float64", "large_list", "fixed_size_list"],
+)
+def test_hand_made_value_columns_read_as_float32(tmp_path: Path, values_type: pa.DataType) -> None:
+    """Bulk-import files written by other tools: other list types and element types still read back as
+    float32 arrays; a null element is NaN (the import's checks refuse that row), a null row no values."""
+    root = tmp_path / "hand.parquet" / "__default__"
+    root.mkdir(parents=True)
+    rows = [[0.5, -1.25, 3.0], [1e-3, None, 2.0], None]
+    table = pa.table({"id": ["a", "b", "c"], "values": pa.array(rows, type=values_type)})
+    pq.write_table(table, root / "part-0.parquet")
+    a, b, c = (item.record for item in ParquetReader(tmp_path / "hand.parquet"))
+    assert a is not None
+    assert b is not None
+    assert c is not None
+    assert isinstance(a.values, np.ndarray)
+    assert a.values.dtype == np.float32
+    assert a.values.tolist() == [0.5, -1.25, 3.0]
+    assert np.isnan(b.values[1])
+    assert len(c.values) == 0
