@@ -103,6 +103,13 @@ class JobProgress:
             fields["description"] = f"{self._description} ({phase})"
         self._progress.update(self._task, completed=done, total=total, **fields)
 
+    def set_wire(self, wire: str) -> None:
+        """The data plane's transport, once the client picked it: the bar says ``… over grpc``."""
+        self._description = f"{self._description} over {wire}"
+        if self._progress is not None and self._task is not None:
+            phase = f" ({self._phase})" if self._phase else ""
+            self._progress.update(self._task, description=f"{self._description}{phase}")
+
     def set_total(self, total: int | None) -> None:
         """The number of records the job will handle, once known (bar and ETA)."""
         if total is None:

@@ -39,7 +39,7 @@ from bulkops.jobs.namespaces import label, summarize
 from bulkops.jobs.purge.report import PurgeProgress
 
 if TYPE_CHECKING:
-    from bulkops.api import Client
+    from bulkops.api import Client, RequestEvent
 
 __all__ = ["Job", "default_checkpoint_path", "progress_for", "resume_command", "run_job", "show_report"]
 
@@ -123,11 +123,27 @@ def run_job(settings: Settings, job: Job) -> None:
 async def _execute(settings: Settings, job: Job, view: JobProgress) -> RunFigures:
     async with open_client(settings) as client:
         client.subscribe(view.on_request)
+        client.subscribe(_show_wire(client, view))
         if job.total is None and job.total_later is not None and settings.out.interactive:
             # Only a bar needs it; a progress bar is never worth failing a job for.
             with contextlib.suppress(Exception):
                 view.set_total(await job.total_later(client))
         return await job.start(client, view)
+
+
+def _show_wire(client: Client, view: JobProgress) -> Callable[[RequestEvent], None]:
+    """A request hook that names the data plane's transport on the bar once the client has picked it."""
+    shown = False
+
+    def watch(event: RequestEvent) -> None:
+        nonlocal shown
+        if not shown:
+            wires = sorted(set(client.stats.transports.values()))
+            if wires:
+                shown = True
+                view.set_wire("/".join(wires))
+
+    return watch
 
 
 def _interrupted(settings: Settings, job: Job) -> None:
@@ -166,6 +182,15 @@ def _pct(value: Any) -> str:
 
 def _rate(value: Any) -> str:
     return f"{value:,.0f}/s" if isinstance(value, int | float) else "n/a"
+
+
+def _transport(doc: Mapping[str, Any]) -> str:
+    """``grpc (auto: the index host speaks gRPC)``, ``rest (auto: ...)``, or the forced wire alone."""
+    wire = str(doc.get("transport"))
+    if doc.get("transport_requested") != "auto":
+        return wire
+    why = "the index host answered gRPC" if wire == "grpc" else "no gRPC answer from the index host"
+    return f"{wire} (picked by auto: {why})"
 
 
 def _per_namespace(counts: Mapping[str, int]) -> str:
@@ -213,6 +238,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("bound") is not None and not doc.get("dry_run"):
         rows["documented bound"] = _rate(doc.get("bound"))
         rows["rate ÷ bound"] = _pct(doc.get("rate_vs_bound"))
+    if doc.get("transport"):
+        rows["transport"] = _transport(doc)
     rows["elapsed"] = f"{float(doc.get('elapsed') or 0):.1f} s"
     rows["requests"] = sum((doc.get("requests") or {}).values())
     rows["429s / retries"] = f"{doc.get('rate_limited', 0)} / {doc.get('retries', 0)}"

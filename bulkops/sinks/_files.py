@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "fsync_dir", "sha256_file"]
+__all__ = ["atomic_write_bytes", "fsync_dir", "sha256_file", "sha256_of_prefix"]
 
 _HASH_CHUNK = 1 << 20
 
@@ -37,6 +37,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def sha256_file(path: Path, *, limit: int | None = None) -> str:
     """Hex SHA-256 of the file's first ``limit`` bytes (all of it when None)."""
+    return sha256_of_prefix(path, limit).hexdigest()
+
+
+def sha256_of_prefix(path: Path, limit: int | None = None) -> hashlib._Hash:
+    """A SHA-256 object fed the file's first ``limit`` bytes (all when None), to go on feeding."""
     digest = hashlib.sha256()
     remaining = limit
     with open(path, "rb") as fh:
@@ -48,4 +53,4 @@ def sha256_file(path: Path, *, limit: int | None = None) -> str:
             digest.update(chunk)
             if remaining is not None:
                 remaining -= len(chunk)
-    return digest.hexdigest()
+    return digest
