@@ -5,7 +5,9 @@ and in JSONL exports, so one line of an export can be upserted as it is.
 
 A record's dense ``values`` are either a sequence of floats or a float32 numpy array
 (:data:`Float32Array`): the gRPC data plane decodes packed floats straight into arrays (read-only views)
-and encodes them back with one copy per vector, so the hot path holds no Python float per element.
+and encodes them back with one copy per vector, the REST fetch makes arrays of the floats it parsed,
+and the Parquet reader gives views of its column buffer, so the hot path holds no Python float per
+element.
 Every consumer must accept both (``len(values)``, never ``bool(values)``, which numpy refuses).
 """
 

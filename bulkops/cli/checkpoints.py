@@ -168,9 +168,10 @@ def resume(
     ids_path = single(ids_file, "--ids-file")
     ids = prepare_ids(ids_path) if ids_path is not None else None
     # Options given here win; otherwise the client is made as the job recorded it.
-    controller, limits = settings.controller_host, settings.limits_spec()
+    controller, limits, transport = settings.controller_host, settings.limits_spec(), settings.transport
     settings.controller_host = controller or spec.target.controller_host
     settings.limits = limits or spec.target.limits
+    settings.transport = transport or spec.target.transport
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
         return await resume_job(
@@ -178,6 +179,7 @@ def resume(
             client=client,
             controller_host=controller,
             limits=limits if limits is not None else ...,
+            transport=transport,
             ids=ids,
             to_api_key=single(to_api_key, "--to-api-key"),
             progress=progress_for(view),

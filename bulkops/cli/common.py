@@ -39,7 +39,7 @@ WAIT_POLL_SECONDS = 0.5
 
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[Client]:
-    """A library client built from the global options (key, controller host, limit profile)."""
+    """A library client built from the global options (key, controller host, limit profile, transport)."""
     from bulkops.api import Client
     from bulkops.limits.profiles import load_profile
 
@@ -47,7 +47,10 @@ async def open_client(settings: Settings) -> AsyncIterator[Client]:
     if not settings.api_key:
         raise UsageError("no API key: pass --api-key KEY or set PINECONE_API_KEY")
     async with Client(
-        api_key=settings.api_key, controller_host=settings.controller_host, limits=profile
+        api_key=settings.api_key,
+        controller_host=settings.controller_host,
+        limits=profile,
+        transport=settings.transport or "auto",
     ) as client:
         if settings.verbose:
             client.subscribe(_log_request)

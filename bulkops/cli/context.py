@@ -5,7 +5,10 @@ Global options are accepted both before the command (``bulkops --json indexes li
 copy of the options overwrites what the user gave there. Environment variables are read once, by the
 group, exactly as the official SDK reads them (``PINECONE_API_KEY``, ``PINECONE_CONTROLLER_HOST``).
 ``--namespace`` may be repeated (every value applies; before and after the command add up); giving
-``--index``, ``--host`` or ``--limits`` twice is an error rather than the last one silently winning.
+``--index``, ``--host``, ``--limits`` or ``--transport`` twice is an error rather than the last one
+silently winning. ``--transport`` (env ``BULKOPS_TRANSPORT``) is the library's ``transport`` argument,
+passed to the client of every command, so jobs and data-plane commands use the same wire; the library
+checks the value (one source for what is valid).
 ``--log-format`` and ``--stats-interval`` are for scripts and containers (:mod:`bulkops.cli.logs`,
 :mod:`bulkops.cli.progress`).
 """
@@ -43,6 +46,7 @@ class Settings:
     host: str | None = None
     namespaces: tuple[str, ...] = ()
     limits: str | None = None
+    transport: str | None = None  # auto | grpc | rest; None: not given (the library's default, auto)
     json: bool = False
     quiet: bool = False
     verbose: bool = False
@@ -83,6 +87,8 @@ class Settings:
         limits = self.limits_spec()
         if limits:
             args += ["--limits", limits]
+        if self.transport:
+            args += ["--transport", self.transport]
         return args
 
     def limits_spec(self) -> str | None:
@@ -100,7 +106,7 @@ pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
 
 _REPEATABLE = ("namespaces",)  # every value applies
-_ONCE = ("index", "host", "limits")  # a repeat is an error
+_ONCE = ("index", "host", "limits", "transport")  # a repeat is an error
 
 
 def _seconds(value: float) -> float:
@@ -172,6 +178,17 @@ def global_options(*, with_env: bool) -> Callable[[F], F]:
                 "metavar": "PROFILE",
                 "multiple": True,
                 "help": "Rate limits: default, strict, none, or a JSON file of overrides.",
+            },
+        ),
+        (
+            ("--transport",),
+            "transport",
+            {
+                "envvar": "BULKOPS_TRANSPORT",
+                "metavar": "WIRE",
+                "multiple": True,
+                "help": "Data-plane wire: auto (gRPC where the index host speaks it, else REST), grpc or "
+                "rest [env BULKOPS_TRANSPORT; default auto].",
             },
         ),
         (("--json",), "json", {"is_flag": True, "default": None, "help": "Print the result as JSON."}),

@@ -73,6 +73,7 @@ def _target(settings: Settings) -> TargetSpec:
         host=settings.host,
         controller_host=settings.controller_host,
         limits=settings.limits_spec() or "default",
+        transport=settings.transport or "auto",
     )
 
 

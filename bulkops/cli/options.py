@@ -42,6 +42,7 @@ OPTION_FOR: Mapping[str, str] = {
     "to_host": "--to-host",
     "to_index": "--to-index",
     "to_region": "--to-region",
+    "transport": "--transport",
     "verify_delay": "--verify-delay",
     "verify_sample": "--verify-sample",
 }

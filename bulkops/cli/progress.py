@@ -10,7 +10,6 @@ whole verification pass, and a job without a total showed its elapsed time next 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -78,6 +77,7 @@ class JobProgress:
         self.done = 0
         self.phase: str | None = None
         self.namespace: str | None = None
+        self.wire: str | None = None  # grpc / rest, once the client picked one
         self.throttled = 0
         self.retries = 0
         self._first: tuple[float, int] | None = None  # (time, done) of the first update of this run
@@ -158,6 +158,14 @@ class JobProgress:
         shown = max(self.total, done) if self.total is not None else None
         self._progress.update(self._task, completed=done, total=shown, **fields)
 
+    def set_wire(self, wire: str) -> None:
+        """The data plane's transport, once the client picked it: the bar says ``… over grpc``, the lines
+        carry it as ``transport``."""
+        self.wire = wire
+        self._description = f"{self._description} over {wire}"
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=f"{self._description}{self._where()}")
+
     def set_total(self, total: int | None) -> None:
         """The number of records the job will handle, once known (bar and ETA)."""
         if total is None:
@@ -188,15 +196,15 @@ class JobProgress:
         return " ".join(parts)
 
     # -- lines (no terminal) ------------------------------------------------------------------------
-    async def report_every(self, transport: Callable[[], str | None]) -> None:
+    async def report_every(self) -> None:
         """Write a progress line every ``interval`` seconds until cancelled (nothing when 0)."""
         if self.interval <= 0:
             return
         while True:
             await self._clock.sleep(self.interval)
-            self.write_line(transport())
+            self.write_line()
 
-    def write_line(self, transport: str | None) -> None:
+    def write_line(self) -> None:
         """One progress line: what it says as text, the same as fields in JSON."""
         rate, eta, elapsed = self.rate(), self.eta(), self.elapsed()
         fields: dict[str, Any] = {
@@ -211,7 +219,7 @@ class JobProgress:
             "elapsed_seconds": round(elapsed, 1),
             "rate_limited": self.throttled,
             "retries": self.retries,
-            "transport": transport,
+            "transport": self.wire,
         }
         of = f"/{self.total:,}" if self.total is not None else ""
         percent = f" ({self.done / self.total:.0%})" if self.total else ""
@@ -222,6 +230,6 @@ class JobProgress:
             f"elapsed {clock_text(elapsed)}",
             f"429s {self.throttled:,}",
             f"retries {self.retries:,}",
-            f"transport {transport or 'n/a'}",
+            f"transport {self.wire or 'n/a'}",
         ]
         self._out.event(f"progress: {self._description}{self._where()}: {', '.join(parts)}", fields)

@@ -50,7 +50,7 @@ from bulkops.sinks import make_private_dir
 from bulkops.sinks.manifest import read_manifest
 
 if TYPE_CHECKING:
-    from bulkops.api import Client
+    from bulkops.api import Client, RequestEvent
 
 __all__ = [
     "Job",
@@ -183,21 +183,31 @@ def _stop_kind(stop: BaseException) -> str:
 async def _execute(settings: Settings, job: Job, view: JobProgress) -> RunFigures:
     async with open_client(settings) as client:
         client.subscribe(view.on_request)
+        client.subscribe(_show_wire(client, view))
         if job.total is None and job.total_later is not None and (settings.out.interactive or view.interval):
             # Only progress needs it; a progress figure is never worth failing a job for.
             with contextlib.suppress(Exception):
                 view.set_total(await job.total_later(client))
-        lines = asyncio.ensure_future(view.report_every(lambda: _transport(client)))
+        lines = asyncio.ensure_future(view.report_every())
         try:
             return await job.start(client, view)
         finally:
             lines.cancel()
 
 
-def _transport(client: Client) -> str | None:
-    """The wire the data plane uses (``grpc``/``rest``), once the client has picked one."""
-    wires = sorted(set(client.stats.transports.values()))
-    return "+".join(wires) or None
+def _show_wire(client: Client, view: JobProgress) -> Callable[[RequestEvent], None]:
+    """A request hook that names the data plane's transport on the bar once the client has picked it."""
+    shown = False
+
+    def watch(event: RequestEvent) -> None:
+        nonlocal shown
+        if not shown:
+            wires = sorted(set(client.stats.transports.values()))
+            if wires:
+                shown = True
+                view.set_wire("/".join(wires))
+
+    return watch
 
 
 def _interrupted(settings: Settings, job: Job, how: str) -> None:
@@ -255,6 +265,15 @@ def _rate(value: Any) -> str:
     return f"{value:,.0f}/s" if isinstance(value, int | float) else "n/a"
 
 
+def _transport(doc: Mapping[str, Any]) -> str:
+    """``grpc (auto: the index host speaks gRPC)``, ``rest (auto: ...)``, or the forced wire alone."""
+    wire = str(doc.get("transport"))
+    if doc.get("transport_requested") != "auto":
+        return wire
+    why = "the index host answered gRPC" if wire == "grpc" else "no gRPC answer from the index host"
+    return f"{wire} (picked by auto: {why})"
+
+
 def _per_namespace(counts: Mapping[str, int]) -> str:
     """Readable with thousands of namespaces: the first few and a total (the rest is in --json)."""
     return summarize(counts)
@@ -300,6 +319,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("bound") is not None and not doc.get("dry_run"):
         rows["documented bound"] = _rate(doc.get("bound"))
         rows["rate ÷ bound"] = _pct(doc.get("rate_vs_bound"))
+    if doc.get("transport"):
+        rows["transport"] = _transport(doc)
     rows["elapsed"] = f"{float(doc.get('elapsed') or 0):.1f} s"
     rows["requests"] = sum((doc.get("requests") or {}).values())
     rows["429s / retries"] = f"{doc.get('rate_limited', 0)} / {doc.get('retries', 0)}"

@@ -43,7 +43,9 @@ class RunFigures:
     ``requests``: requests sent, per operation (empty when the job was given a bare data plane, which
     keeps no statistics). ``rate``: records (a purge: IDs) per second of this run's main phase.
     ``bound``: the rate the documented limits allow for this job (None: no limit applies).
-    ``transport``: the wire the data plane used (``grpc`` / ``rest``; None for a test double).
+    ``transport``: the wire the data plane used (``grpc`` / ``rest``; None for a test double);
+    ``transport_requested``: what the run asked for (``auto``: the client picked ``transport`` by asking
+    the index host; ``grpc`` / ``rest``: forced; None for a bare data plane).
     """
 
     requests: Mapping[str, int] = field(default_factory=dict)
@@ -55,6 +57,7 @@ class RunFigures:
     resumed: bool = False
     notes: tuple[str, ...] = ()
     transport: str | None = None
+    transport_requested: str | None = None
 
     @property
     def total_requests(self) -> int:
@@ -82,6 +85,7 @@ class RunFigures:
             "bound": doc.get("bound"),
             "notes": tuple(doc.get("notes") or ()),
             "transport": doc.get("transport"),
+            "transport_requested": doc.get("transport_requested"),
         }
 
 
@@ -116,6 +120,8 @@ class FiguresMeter:
             rate_limited = now.total_rate_limited - before.total_rate_limited
             retries = now.total_retries - before.total_retries
         wire = getattr(self._target.dataplane, "transport", None)  # an IndexClient says which
+        client = self._target.client  # with a client, its own choice is in force (as open_target says)
+        requested = client.config.transport if client is not None else None
         return {
             "requests": requests,
             "rate_limited": rate_limited,
@@ -124,5 +130,6 @@ class FiguresMeter:
             "rate": done / seconds if seconds > 0 else 0.0,
             "bound": bound,
             "resumed": resumed,
-            "transport": wire if isinstance(wire, str) else None,
+            "transport": wire if isinstance(wire, str) and wire != "auto" else None,
+            "transport_requested": requested,
         }

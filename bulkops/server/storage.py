@@ -320,16 +320,20 @@ class IndexStore:
     def list_ids(self, ns: str, prefix: str, after: str | None, limit: int, now: float) -> list[str]:
         """Up to ``limit`` visible IDs starting with ``prefix`` and greater than ``after``, bitwise order."""
         clauses, params = ["ns = ?", _LIVE], [ns, now]
-        if prefix:
+        # One lower bound only: given ``id >= prefix AND id > after`` SQLite seeks to the prefix and
+        # scans every row up to ``after`` (measured: 80 ms per page deep into a 100k-record prefix,
+        # 0.08 ms with one bound), which made a long walk quadratic.
+        if after is not None and after >= prefix:
+            clauses.append("id > ?")
+            params.append(after)
+        elif prefix:
             clauses.append("id >= ?")
             params.append(prefix)
+        if prefix:
             upper = _upper_bound(prefix)
             if upper is not None:
                 clauses.append("id < ?")
                 params.append(upper)
-        if after is not None:
-            clauses.append("id > ?")
-            params.append(after)
         sql = f"SELECT id FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
         return [row[0] for row in self._db.execute(sql, (*params, limit))]
 

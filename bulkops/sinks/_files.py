@@ -25,6 +25,7 @@ __all__ = [
     "make_private_dir",
     "open_private",
     "sha256_file",
+    "sha256_of_prefix",
 ]
 
 PRIVATE_FILE = 0o600
@@ -83,6 +84,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def sha256_file(path: Path, *, limit: int | None = None) -> str:
     """Hex SHA-256 of the file's first ``limit`` bytes (all of it when None)."""
+    return sha256_of_prefix(path, limit).hexdigest()
+
+
+def sha256_of_prefix(path: Path, limit: int | None = None) -> hashlib._Hash:
+    """A SHA-256 object fed the file's first ``limit`` bytes (all when None), to go on feeding."""
     digest = hashlib.sha256()
     remaining = limit
     with open(path, "rb") as fh:
@@ -94,4 +100,4 @@ def sha256_file(path: Path, *, limit: int | None = None) -> str:
             digest.update(chunk)
             if remaining is not None:
                 remaining -= len(chunk)
-    return digest.hexdigest()
+    return digest

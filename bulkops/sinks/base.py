@@ -5,6 +5,11 @@ JSON-able value that the export job stores in the same checkpoint transaction as
 watermarks. ``truncate_to(position)`` on resume throws away whatever was written after it, which is
 what makes exports exactly-once (see ``bulkops/jobs/export/__init__.py``). A sink also says when a
 commit is due and what the manifest records about it, so the export never asks which format it has.
+
+Writing has two halves: ``write(..., flush=False)`` encodes records into the sink's buffer (Python
+work), ``flush()`` writes out what is due (I/O, compression, checksums: mostly without the GIL). The
+export runs the first on its event loop and the second in a worker thread, so the two threads do not
+fight over the GIL.
 """
 
 from __future__ import annotations
@@ -97,7 +102,21 @@ class RecordSink(Protocol):
         JSONL after enough records, bytes or time; Parquet when a part file is full)."""
         ...
 
-    def write(self, namespace: str, records: Sequence[Record]) -> None: ...
+    def write(self, namespace: str, records: Sequence[Record], *, flush: bool = True) -> None:
+        """Encode ``records`` into the sink's buffer (Python work, holding the GIL); with ``flush``,
+        also write out what that made due (:meth:`flush`)."""
+        ...
+
+    @property
+    def flush_due(self) -> bool:
+        """Buffered data is due to be written out (a full row group, a full write chunk)."""
+        ...
+
+    def flush(self) -> None:
+        """Write out what is due: the blocking part of writing (file I/O, Parquet encoding and
+        compression, checksums), which mostly releases the GIL, so a caller can run it in a worker
+        thread while its own thread goes on encoding."""
+        ...
 
     def commit(self) -> SinkPosition:
         """Make everything written durable (fsync) and return the position to checkpoint."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import orjson
 import pytest
 
 from bulkops.api import ClientConfig, normalize_host, split_fetch_batches
@@ -176,3 +178,13 @@ def test_parse_fetch_builds_records() -> None:
 
 def test_encode_query_never_uses_plus_for_spaces() -> None:
     assert encode_query([("q", "a b+c")]) == "q=a%20b%2Bc"
+
+
+def test_parse_fetch_gives_float32_arrays_bit_for_bit() -> None:
+    text = b'{"vectors":{"a":{"id":"a","values":[0.1,-3.4028235e+38,1e-45]},"b":{"id":"b","values":[]}}}'
+    found = parse_fetch(orjson.loads(text))
+    values = found["a"].values
+    assert isinstance(values, np.ndarray)
+    assert values.dtype == np.float32
+    assert values.tobytes() == np.array([0.1, -3.4028235e38, 1e-45], dtype=np.float32).tobytes()
+    assert len(found["b"].values) == 0

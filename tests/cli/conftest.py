@@ -22,3 +22,10 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def cli(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Cli:
     return Cli(controller=server_url, home=tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(params=["grpc", "rest"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """The crash and exactly-once tests run once per data-plane wire (``--transport``)."""
+    wire: str = request.param
+    return wire

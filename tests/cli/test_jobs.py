@@ -138,15 +138,17 @@ def test_purge_prefix_with_backup_then_status(cli: Cli, tmp_path: Path) -> None:
     assert status["resume_command"] is None
 
 
-def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
-    """Ctrl-C mid-purge: exit 130 and the exact resume command; running it finishes the job exactly."""
-    cli.ok("indexes", "create", "jobs4", "--dimension", "4", "-q")
+def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> None:
+    """Ctrl-C mid-purge: exit 130 and the exact resume command; running it finishes the job exactly
+    (on the wire the job recorded)."""
+    index = f"jobs4-{transport}"
+    cli.ok("indexes", "create", index, "--dimension", "4", "-q")
     keep = [f"keep#{n:05d}" for n in range(300)]
     gone = [f"gone#{n:05d}" for n in range(3000)]
     cli.ok(
         "import",
         "--index",
-        "jobs4",
+        index,
         "-n",
         "s",
         "--input",
@@ -155,7 +157,8 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     # 10 list requests/s x 100 IDs: the 3,000 IDs take ~3 s, time enough to interrupt after ~1 s.
     slow = slow_list_profile(tmp_path, 10)
     checkpoint = tmp_path / "sigint.ckpt"
-    args = ["--limits", str(slow), "purge", "--index", "jobs4", "-n", "s", "--prefix", "gone#", "--yes"]
+    args = ["--limits", str(slow), "--transport", transport, "purge", "--index", index, "-n", "s"]
+    args += ["--prefix", "gone#", "--yes"]
     args += ["--checkpoint", str(checkpoint), "--verify-delay", "0"]
     proc = subprocess.Popen(
         [bulkops_executable(), *args],
@@ -178,7 +181,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     assert command.startswith("bulkops ")
     assert command.endswith(f"resume {checkpoint}")
     assert "--limits" in command
-    remaining = _count(cli, "jobs4", "s")
+    remaining = _count(cli, index, "s")
     assert 300 <= remaining < 3300, "the purge was interrupted midway"
 
     status: Any = cli.json("status", str(checkpoint))
@@ -190,9 +193,10 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed" in resumed.stdout
     assert "ok: 0 targeted records remain" in resumed.stdout
-    assert _count(cli, "jobs4", "s") == 300
+    assert f"transport │ {transport}" in " ".join(resumed.stdout.split())  # the recorded wire
+    assert _count(cli, index, "s") == 300
     exported = tmp_path / "left.jsonl"
-    cli.ok("export", "--index", "jobs4", "-n", "s", "--output", str(exported), "-q")
+    cli.ok("export", "--index", index, "-n", "s", "--output", str(exported), "-q")
     assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
 
 
@@ -249,30 +253,22 @@ def test_host_instead_of_index_name(cli: Cli, seeded: str, tmp_path: Path) -> No
     assert "not both" in both.stderr
 
 
-def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path) -> None:
+def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path, transport: str) -> None:
     """Ctrl-C mid-export, then the printed command: every record exactly once."""
-    cli.ok("indexes", "create", "jobs6", "--dimension", "4", "-q")
+    index = f"jobs6-{transport}"
+    cli.ok("indexes", "create", index, "--dimension", "4", "-q")
     ids = [f"e-{n:05d}" for n in range(4000)]
     cli.ok(
-        "import", "--index", "jobs6", "-n", "e", "--input", str(write_jsonl(tmp_path / "e.jsonl", ids)), "-q"
+        "import", "--index", index, "-n", "e", "--input", str(write_jsonl(tmp_path / "e.jsonl", ids)), "-q"
     )
     # 2 list requests/s: ~20 s for the 4,000 IDs, so the interrupt lands mid-job even on a busy machine.
     slow = slow_list_profile(tmp_path, 2)
     target = tmp_path / "e-out.jsonl"
     checkpoint = Path(f"{target}.checkpoint")
+    argv = [bulkops_executable(), "--limits", str(slow), "--transport", transport]
+    argv += ["export", "--index", index, "-n", "e", "-o", str(target)]
     proc = subprocess.Popen(
-        [
-            bulkops_executable(),
-            "--limits",
-            str(slow),
-            "export",
-            "--index",
-            "jobs6",
-            "-n",
-            "e",
-            "-o",
-            str(target),
-        ],
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -298,6 +294,7 @@ def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path) -> 
     resumed = cli.run(*command.split()[1:], "--limits", "none", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert orjson.loads(resumed.stdout)["exported"] == len(ids)
+    assert orjson.loads(resumed.stdout)["transport"] == transport  # the recorded wire
     exported = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]
     assert sorted(exported) == ids  # each exactly once
 
@@ -357,40 +354,47 @@ def _wait_for_holder(checkpoint: Path, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
-def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(cli: Cli, tmp_path: Path) -> None:
+def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(
+    cli: Cli, tmp_path: Path, transport: str
+) -> None:
     """Issue 12: two resumes of one export at once left a torn line, 2 records missing and exit 0."""
-    cli.ok("indexes", "create", "jobs7", "--dimension", "4", "-q")
+    index = f"jobs7-{transport}"
+    cli.ok("indexes", "create", index, "--dimension", "4", "-q")
     ids = [f"c-{n:05d}" for n in range(6000)]  # ~7.5 s of listing at 8/s, a first commit after 5 s
-    cli.ok(
-        "load", "--index", "jobs7", "-n", "c", "--input", str(write_jsonl(tmp_path / "c.jsonl", ids)), "-q"
-    )
+    cli.ok("load", "--index", index, "-n", "c", "--input", str(write_jsonl(tmp_path / "c.jsonl", ids)), "-q")
     slow = slow_list_profile(tmp_path, 8)
     target = tmp_path / "c-out.jsonl"
-    first = cli.start("--limits", str(slow), "export", "--index", "jobs7", "-n", "c", "-o", str(target))
+    first = cli.start(
+        "--limits", str(slow), "--transport", transport, "export", "--index", index, "-n", "c", "-o",
+        str(target),
+    )  # fmt: skip
     report = _one_run_at_a_time(cli, Path(f"{target}.checkpoint"), first, slow, "exported")
     assert report["exported"] == len(ids)
+    assert report["transport"] == transport
     lines = [orjson.loads(line)["id"] for line in target.read_bytes().splitlines()]  # every line parses
     assert sorted(lines) == ids  # each record exactly once
 
 
-def test_two_runs_of_one_purge_checkpoint_cannot_both_run(cli: Cli, tmp_path: Path) -> None:
+def test_two_runs_of_one_purge_checkpoint_cannot_both_run(cli: Cli, tmp_path: Path, transport: str) -> None:
     """Issue 12: two purges on one checkpoint each reported 22,300 deleted of 12,000 targeted."""
-    cli.ok("indexes", "create", "jobs8", "--dimension", "4", "-q")
+    index = f"jobs8-{transport}"
+    cli.ok("indexes", "create", index, "--dimension", "4", "-q")
     keep = [f"keep#{n:05d}" for n in range(200)]
     gone = [f"gone#{n:05d}" for n in range(3000)]
     cli.ok(
-        "load", "--index", "jobs8", "-n", "p", "--input", str(write_jsonl(tmp_path / "p.jsonl", keep + gone))
+        "load", "--index", index, "-n", "p", "--input", str(write_jsonl(tmp_path / "p.jsonl", keep + gone))
     )
     slow = slow_list_profile(tmp_path, 8)
     checkpoint = tmp_path / "p.ckpt"
     first = cli.start(
-        "--limits", str(slow), "purge", "--index", "jobs8", "-n", "p", "--prefix", "gone#", "--yes",
-        "--checkpoint", str(checkpoint), "--verify-delay", "0",
+        "--limits", str(slow), "--transport", transport, "purge", "--index", index, "-n", "p",
+        "--prefix", "gone#", "--yes", "--checkpoint", str(checkpoint), "--verify-delay", "0",
     )  # fmt: skip
     report = _one_run_at_a_time(cli, checkpoint, first, slow, "deleted")
     assert report["verification"]["remaining"] == 0
+    assert report["transport"] == transport
     assert len(gone) <= report["deleted"] < len(gone) + 1000  # re-sent in-flight batches at most
-    assert _count(cli, "jobs8", "p") == len(keep)
+    assert _count(cli, index, "p") == len(keep)
 
 
 def test_repeated_prefixes_and_namespaces_all_apply(cli: Cli, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -152,11 +153,11 @@ async def test_ids_file_and_filter_sources(server: LocalServer, tmp_path: Path) 
 
 
 async def test_resume_after_a_crash_cuts_the_output_back_and_exports_each_record_once(
-    server: LocalServer, tmp_path: Path
+    server: LocalServer, tmp_path: Path, transport: str
 ) -> None:
     await server.seed("src", "ns", make_records(10_000, seed=6))
     out = tmp_path / "out.jsonl"
-    async with Client(KEY, server.url, limits="none") as client:
+    async with Client(KEY, server.url, limits="none", transport=transport) as client:
         real = client.index_at(server.index_host("src"))
         for attempt, crash_after in enumerate([2, 3, 3]):
             # Out-of-order fetch completion, then a crash: what was written after the last commit is
@@ -247,3 +248,47 @@ async def test_a_refused_export_leaves_no_checkpoint_and_never_clobbers_the_file
     )
     assert report.exported == 30
     assert len(_read(out)) == 30
+
+
+async def test_an_export_over_grpc_and_over_rest_writes_the_same_bytes_per_record(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Same records, either wire: every JSONL line is byte-identical (float32 digits, sorted metadata
+    keys) and every Parquet row holds the same float32 bits and metadata text. Only the order of the
+    lines may differ (fetches complete out of order)."""
+    records = make_records(600, seed=12)
+    awkward = np.array([7.0262058e13, -1e-45, 3.4028235e38, 0.1, 1e16, -0.0, 1e-7, 5e-5], dtype=np.float32)
+    records.append(Record("zz-awkward", awkward, metadata={"z": 1, "a": {"y": [1, 2], "b": "é"}, "m": 2.5}))
+    await server.seed("src", "ns", records)
+    outputs: dict[str, dict[str, Path]] = {}
+    for wire in ("grpc", "rest"):
+        outputs[wire] = {}
+        for suffix in (".jsonl", ".parquet"):
+            out = tmp_path / f"{wire}{suffix}"
+            report = await bulkops.export(
+                host=server.index_host("src"), namespace="ns", output=out, api_key=KEY, limits="none",
+                transport=wire,
+            )  # fmt: skip
+            assert report.transport == wire
+            assert report.exported == len(records)
+            outputs[wire][suffix] = out
+
+    def lines(path: Path) -> list[bytes]:
+        return sorted(path.read_bytes().splitlines())
+
+    assert lines(outputs["grpc"][".jsonl"]) == lines(outputs["rest"][".jsonl"])
+    line = next(x for x in lines(outputs["grpc"][".jsonl"]) if b"zz-awkward" in x)
+    assert b'"metadata":{"a":{"b":"\xc3\xa9","y":[1,2]},"m":2.5,"z":1}' in line
+
+    def rows(path: Path) -> dict[str, tuple[bytes, str | None]]:
+        table = pa.concat_tables(pq.read_table(p) for p in sorted(path.rglob("*.parquet")))
+        values = table.column("values").to_pylist()
+        return {
+            record_id: (np.array(vector, dtype=np.float32).tobytes(), meta)
+            for record_id, vector, meta in zip(
+                table.column("id").to_pylist(), values, table.column("metadata").to_pylist(), strict=True
+            )
+        }
+
+    assert rows(outputs["grpc"][".parquet"]) == rows(outputs["rest"][".parquet"])
+    assert_same_records(_read(outputs["grpc"][".parquet"]), _source(server, "ns"))

@@ -1,6 +1,6 @@
 """kill -9 an export in a subprocess at random moments, five times, then let it finish: every record
-of the index is in the output exactly once, with bit-identical float32 values (reduced size here;
-`python -m benchmarks.chaos export` runs the full-size version)."""
+of the index is in the output exactly once, with bit-identical float32 values, over each transport
+(reduced size here; `python -m benchmarks.chaos export` runs the full-size version)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def server() -> Iterator[ServerThread]:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
-def test_export_survives_five_kills(server: ServerThread, tmp_path: Path, suffix: str) -> None:
+def test_export_survives_five_kills(
+    server: ServerThread, tmp_path: Path, suffix: str, transport: str
+) -> None:
     out = tmp_path / f"out{suffix}"
     spec = {
         "job": "export",
@@ -41,6 +43,7 @@ def test_export_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
             "output": str(out),
             "api_key": "k",
             "commit_every": 1500,
+            "transport": transport,
         },
         # Listing at 50 req/s (≤ 5k IDs/s): five kills ≤ 0.5 s apart cannot outrun a 20k-record job.
         "limits": {"list:index:requests": 50},
@@ -49,6 +52,7 @@ def test_export_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
     assert log.kills >= 5
     assert log.final["exported"] == N
     assert log.final["resumed"] is True
+    assert log.final["transport"] == transport
     reader = ParquetReader(out) if suffix == ".parquet" else JsonlReader(out)
     got = {}
     for item in reader:

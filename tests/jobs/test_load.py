@@ -10,11 +10,13 @@ import pytest
 
 import bulkops
 from bulkops.api.client import Client
+from bulkops.api.grpc.messages import upsert_request
+from bulkops.api.rest.wire import upsert_body
 from bulkops.errors import RecordRejectedError, UsageError
 from bulkops.models import MAX_UPSERT_BYTES, Record
 from bulkops.server.app import LocalServer, serve_local
 from bulkops.server.config import ServerConfig
-from bulkops.sinks import JsonlReader, JsonlWriter, ParquetReader
+from bulkops.sinks import JsonlReader, ParquetReader
 from tests.helpers.records import assert_same_records, make_records
 from tests.helpers.wrappers import Crash, Wrapped
 
@@ -39,11 +41,8 @@ def _file(path: Path) -> dict[str, Record]:
 
 
 def _write_jsonl(path: Path, records: list[Record]) -> None:
-    writer = JsonlWriter(path)
-    writer.truncate_to(None)
-    writer.write("", records)
-    writer.commit()
-    writer.close()
+    """An import file as a person could write it: vector JSON lines, floats as given (not float32)."""
+    path.write_bytes(b"".join(orjson.dumps(r.to_wire(), option=orjson.OPT_APPEND_NEWLINE) for r in records))
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
@@ -187,7 +186,12 @@ async def test_parquet_rejections_name_part_and_row(server: LocalServer, tmp_pat
     assert dict(report.namespaces) == {"ns": 499}
 
 
-async def test_batches_respect_1000_records_and_2_mb(server: LocalServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+async def test_batches_respect_1000_records_and_2_mb_on_their_wire(
+    server: LocalServer, tmp_path: Path, transport: str
+) -> None:
+    """Batches are cut by the request's real size on the wire it travels (JSON body, protobuf message):
+    never over 2 MB, and full enough that the byte cap, not a guess, cut them."""
     await server.create_index_direct("wide", dimension=1536)
     records = [
         Record(f"r{i:05d}", values=[float(i % 97) / 7.0 + 0.123456] * 1536, metadata={"text": "x" * 2000})
@@ -195,31 +199,35 @@ async def test_batches_respect_1000_records_and_2_mb(server: LocalServer, tmp_pa
     ] + [Record(f"s{i:05d}", values=[0.5] * 1536) for i in range(1100)]
     source = tmp_path / "wide.jsonl"
     _write_jsonl(source, records)
-    async with Client(KEY, server.url, limits="none") as client:
+    encoded: list[int] = []
+    async with Client(KEY, server.url, limits="none", transport=transport) as client:
         dp = Wrapped(client.index_at(server.index_host("wide")), max_delay=0)
-        sizes: list[int] = []
         real_upsert = dp.upsert
 
         async def upsert(batch: list[Record], *, namespace: str) -> int:
-            body = orjson.dumps({"vectors": [r.to_wire() for r in batch], "namespace": namespace})
-            assert len(body) <= MAX_UPSERT_BYTES
-            sizes.append(len(batch))
+            if transport == "rest":
+                encoded.append(len(upsert_body(batch, namespace)))
+            else:
+                encoded.append(upsert_request(batch, namespace).ByteSize())
             return await real_upsert(batch, namespace=namespace)
 
         dp.upsert = upsert  # type: ignore[method-assign]
         report = await bulkops.load(input=source, dataplane=dp, namespace="w", limits="none")
     assert report.upserted == 1800
-    assert max(sizes) <= 1000
-    assert sum(sizes) == 1800
-    assert len(sizes) > 4  # the 2 MB cap, not the count, cut the batches
+    assert max(dp.upsert_sizes) <= 1000
+    assert sum(dp.upsert_sizes) == 1800
+    assert max(encoded) <= MAX_UPSERT_BYTES
+    assert sorted(encoded)[1] > 0.9 * MAX_UPSERT_BYTES  # all but the last of each kind are nearly full
     assert server.count("wide", "w") == 1800
 
 
-async def test_resume_after_a_crash_continues_from_the_watermark(server: LocalServer, tmp_path: Path) -> None:
+async def test_resume_after_a_crash_continues_from_the_watermark(
+    server: LocalServer, tmp_path: Path, transport: str
+) -> None:
     records = make_records(6000, seed=25)
     source = tmp_path / "in.jsonl"
     _write_jsonl(source, records)
-    async with Client(KEY, server.url, limits="none") as client:
+    async with Client(KEY, server.url, limits="none", transport=transport) as client:
         real = client.index_at(server.index_host("dst"))
         for attempt, crash_after in enumerate([6, 9]):
             with pytest.raises(Crash):

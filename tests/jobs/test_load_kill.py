@@ -1,6 +1,6 @@
 """kill -9 an import in a subprocess at random moments, five times, then let it finish: the target
-index then equals the source, record by record (reduced size here; `python -m benchmarks.chaos export` runs
-the full-size version)."""
+index then equals the source, record by record, over each transport (reduced size here; `python -m
+benchmarks.chaos export` runs the full-size version)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def server() -> Iterator[ServerThread]:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
-def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix: str) -> None:
+def test_import_survives_five_kills(
+    server: ServerThread, tmp_path: Path, suffix: str, transport: str
+) -> None:
     records = make_records(N, seed=31)
     source = tmp_path / f"in{suffix}"
     writer = ParquetWriter(source, commit_records=3000) if suffix == ".parquet" else JsonlWriter(source)
@@ -35,7 +37,7 @@ def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
     writer.write("ns", records)
     writer.commit()
     writer.close()
-    target = f"dst{suffix[1:]}"
+    target = f"dst-{suffix[1:]}-{transport}"
     server.create_index_direct(target, dimension=8)
     spec = {
         "job": "load",
@@ -46,6 +48,7 @@ def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
             "api_key": "k",
             "batch_size": 200,
             "commit_every": 1000,
+            "transport": transport,
         },
         # 20 upserts/s of 200 records (≤ 4k records/s): five kills ≤ 0.5 s apart cannot outrun the job.
         "limits": {"upsert:namespace:requests": 20},
@@ -54,5 +57,6 @@ def test_import_survives_five_kills(server: ServerThread, tmp_path: Path, suffix
     assert log.kills >= 5
     assert log.final["upserted"] == N
     assert log.final["resumed"] is True
+    assert log.final["transport"] == transport
     got = {r.id: r for r in server.get_records(target, "ns", server.ids(target, "ns"))}
     assert_same_records(got, {r.id: r for r in records})

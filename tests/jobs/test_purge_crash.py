@@ -1,4 +1,5 @@
-"""kill -9 a purge at random moments, resume, and check record by record (reduced size; full size in
+"""kill -9 a purge at random moments, resume, and check record by record, over each transport (reduced
+size; full size in
 `python -m benchmarks.chaos purge`). The purge runs in a child process (:mod:`tests.helpers.driver`);
 the server runs in a thread of this one."""
 
@@ -28,7 +29,9 @@ def dataset(n_target: int) -> tuple[list[Record], list[str]]:
     return recs, keep
 
 
-def purge_spec(server: ServerThread, ckpt: Path, *, list_rate: float, timeout: float) -> dict[str, object]:
+def purge_spec(
+    server: ServerThread, ckpt: Path, *, list_rate: float, timeout: float, transport: str
+) -> dict[str, object]:
     return {
         "job": "purge",
         "kwargs": {
@@ -40,6 +43,7 @@ def purge_spec(server: ServerThread, ckpt: Path, *, list_rate: float, timeout: f
             "checkpoint": str(ckpt),
             "verify_delay": 0.2,
             "client_options": {"timeout": timeout},
+            "transport": transport,
         },
         "limits": {"list:index:requests": list_rate},
     }
@@ -54,7 +58,7 @@ def check_exact(server: ServerThread, recs: list[Record], keep: list[str]) -> No
         assert dict(got.metadata or {}) == dict(want.metadata or {})
 
 
-def test_kill_nine_five_times_then_exact(tmp_path: Path) -> None:
+def test_kill_nine_five_times_then_exact(tmp_path: Path, transport: str) -> None:
     recs, keep = dataset(20_000)
     checkpoint = tmp_path / "purge.ckpt"
     progress: list[int] = []
@@ -67,7 +71,7 @@ def test_kill_nine_five_times_then_exact(tmp_path: Path) -> None:
         server.create_index_direct("idx", dimension=4)
         server.seed("idx", "ns", recs)
         log = run_with_kills(
-            purge_spec(server, checkpoint, list_rate=40, timeout=30.0),
+            purge_spec(server, checkpoint, list_rate=40, timeout=30.0, transport=transport),
             kills=5,
             min_delay=0.3,
             max_delay=2.0,
@@ -82,7 +86,7 @@ def test_kill_nine_five_times_then_exact(tmp_path: Path) -> None:
         check_exact(server, recs, keep)
 
 
-def test_fault_storm_with_kills_ends_exact(tmp_path: Path) -> None:
+def test_fault_storm_with_kills_ends_exact(tmp_path: Path, transport: str) -> None:
     recs, keep = dataset(12_000)
     faults = parse_faults("500:0.03,503:0.03,reset:0.03,429:0.05,stall=2:0.005")
     config = ServerConfig(
@@ -92,7 +96,7 @@ def test_fault_storm_with_kills_ends_exact(tmp_path: Path) -> None:
         server.create_index_direct("idx", dimension=4)
         server.seed("idx", "ns", recs)
         log = run_with_kills(
-            purge_spec(server, tmp_path / "purge.ckpt", list_rate=60, timeout=1.0),
+            purge_spec(server, tmp_path / "purge.ckpt", list_rate=60, timeout=1.0, transport=transport),
             kills=2,
             min_delay=0.3,
             max_delay=2.0,

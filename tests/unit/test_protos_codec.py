@@ -6,12 +6,16 @@ import struct
 
 import numpy as np
 import pytest
+from google.protobuf import struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulkops.protos import vector_service_pb2 as pb
 from bulkops.protos.codec import (
     floats_from_bytes,
     floats_to_bytes,
     struct_from_dict,
+    struct_size,
     struct_to_dict,
     vector_values,
 )
@@ -58,3 +62,43 @@ def test_every_method_path_has_no_package() -> None:
     assert METHODS["Fetch"].path == "/VectorService/Fetch"
     assert len(METHODS) == 12
     assert METHODS["DescribeNamespace"].response is pb.NamespaceDescription
+
+
+_JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**53), 2**53),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=6),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _as_rest_prints(value: object) -> object:
+    """What Pinecone's REST would answer for ``value`` stored as a Struct (numbers are doubles)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        number = float(value)
+        return int(number) if number.is_integer() and abs(number) <= 2**53 else number
+    if isinstance(value, list):
+        return [_as_rest_prints(v) for v in value]
+    assert isinstance(value, dict)
+    return {k: _as_rest_prints(v) for k, v in value.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=6))
+def test_struct_round_trip_and_size_match_protobuf(doc: dict[str, object]) -> None:
+    message = struct_from_dict(doc)
+    reference = struct_pb2.Struct()
+    reference.update(doc)  # protobuf's own conversion: ours must make the same message
+    assert message == reference
+    wire = message.SerializeToString()
+    assert struct_size(doc) == len(wire)
+    assert struct_to_dict(struct_pb2.Struct.FromString(wire)) == _as_rest_prints(doc)

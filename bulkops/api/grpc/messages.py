@@ -15,7 +15,14 @@ from typing import Any
 from bulkops.models import DEFAULT_NAMESPACE, FetchPage, IdPage, Record, SparseValues, float32_values
 from bulkops.models import shortest_floats as _shortest
 from bulkops.protos import vector_service_pb2 as pb
-from bulkops.protos.codec import struct_from_dict, struct_to_dict, vector_values
+from bulkops.protos.codec import (
+    field_size,
+    struct_from_dict,
+    struct_size,
+    struct_to_dict,
+    varint_size,
+    vector_values,
+)
 
 __all__ = [
     "fetch_page",
@@ -25,6 +32,7 @@ __all__ = [
     "namespace_name",
     "record_from_vector",
     "records_from_vectors",
+    "upsert_entry_size",
     "upsert_request",
 ]
 
@@ -56,6 +64,24 @@ def upsert_request(records: Sequence[Record], namespace: str) -> pb.UpsertReques
     return request
 
 
+def upsert_entry_size(record: Record) -> int:
+    """Bytes ``record`` adds to an UpsertRequest (its Vector with tag and length), without encoding it:
+    what an import cuts batches by, since the 2 MB limit applies to the serialized request."""
+    size = field_size(len(record.id.encode()))
+    if len(record.values):
+        size += field_size(4 * len(record.values))
+    if record.metadata:
+        size += field_size(struct_size(record.metadata))
+    sparse = record.sparse_values
+    if sparse is not None and (len(sparse.indices) or len(sparse.values)):
+        indices = sum(varint_size(int(i)) for i in sparse.indices)
+        inner = (field_size(indices) if len(sparse.indices) else 0) + (
+            field_size(4 * len(sparse.values)) if len(sparse.values) else 0
+        )
+        size += field_size(inner)
+    return field_size(size)
+
+
 def record_from_vector(key: str, vector: pb.Vector) -> Record:
     """A Record whose values are a read-only float32 view of the message's packed floats."""
     values = vector_values(vector)
@@ -69,7 +95,9 @@ def record_from_vector(key: str, vector: pb.Vector) -> Record:
 
 
 def records_from_vectors(vectors: Mapping[str, pb.Vector]) -> dict[str, Record]:
-    return {key: record_from_vector(key, vector) for key, vector in vectors.items()}
+    """Every vector of a fetch answer as a Record. Walked by key: a protobuf map's ``items()`` is a
+    Python-level mixin, one generator step per record on the export's hot path."""
+    return {key: record_from_vector(key, vectors[key]) for key in vectors}
 
 
 def _next_token(message: Any) -> str | None:

@@ -248,7 +248,7 @@ class ExportRun:
                         self.fetch_latency.observe(self.clock.now() - started)
                         self.ids_per_fetch = 0.9 * self.ids_per_fetch + 0.1 * len(ids)
                 limiter.total_tokens = self._workers_wanted()
-                await send.send(_output(lane, slices, records, reserved))
+                await send.send(_output(lane, slices, ids, records, reserved))
                 lane.outstanding -= 1
                 await self._maybe_fetched(lane, send)
 
@@ -325,7 +325,12 @@ class ExportRun:
                 self._last_namespace = output.namespace
                 await anyio.to_thread.run_sync(self.sink.write, output.namespace, records)
             else:
-                self.sink.write(output.namespace, records)
+                # Encoded here, on the loop (Python work that needs the GIL anyway); written out in a
+                # worker thread when due (row groups, parts, checksums, file I/O: mostly without the
+                # GIL, so it overlaps with listing and fetching).
+                self.sink.write(output.namespace, records, flush=False)
+                if self.sink.flush_due:
+                    await anyio.to_thread.run_sync(self.sink.flush)
         output.written()
         self.pen.written(output)
         self.queue.notify()
@@ -400,21 +405,12 @@ class ExportRun:
         return None if found == math.inf else found
 
 
-def _output(lane: _Lane, slices: list[PageSlice], records: Mapping[str, Record], reserved: int) -> Output:
-    """The records fetched for ``slices`` in page order (each once), and how many IDs were missing."""
-    seen: set[str] = set()
-    out: list[Record] = []
-    missing = 0
-    for piece in slices:
-        for record_id in piece.ids:
-            if record_id in seen:
-                continue
-            seen.add(record_id)
-            record = records.get(record_id)
-            if record is None:
-                missing += 1
-            else:
-                out.append(record)
+def _output(
+    lane: _Lane, slices: list[PageSlice], ids: list[str], records: Mapping[str, Record], reserved: int
+) -> Output:
+    """The records fetched for ``ids`` (the IDs of ``slices`` in page order, each once, as fetched),
+    and how many of them were missing; no per-ID bookkeeping beyond the fetch's own map."""
+    found = [record for record in map(records.get, ids) if record is not None]
     tracker = lane.tracker
     assert tracker is not None
 
@@ -422,4 +418,4 @@ def _output(lane: _Lane, slices: list[PageSlice], records: Mapping[str, Record],
         for piece in slices:
             tracker.written(piece)
 
-    return Output(lane.namespace, out, written, reserved, missing)
+    return Output(lane.namespace, found, written, reserved, len(ids) - len(found))

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from bulkops.errors import UsageError
 from bulkops.jobs.target import IndexInfo
-from bulkops.models import Record, validate_record_id
+from bulkops.models import DenseValues, Record, validate_record_id
 from bulkops.sinks.manifest import Manifest
 
 __all__ = ["MAX_METADATA_BYTES", "IndexShape", "check_manifest", "record_problem"]
@@ -73,14 +74,28 @@ def record_problem(record: Record, shape: IndexShape) -> str | None:
             )
         if shape.dimension and len(values) != shape.dimension:
             return f"the record has {len(values)} values; the index has dimension {shape.dimension}"
-    if len(values) and not math.isfinite(sum(values)):
-        return "the values hold NaN or an infinite number"
+    if len(values):
+        problem = _values_problem(values)
+        if problem is not None:
+            return problem
     if record.sparse_values is not None:
         problem = _sparse_problem(record)
         if problem is not None:
             return problem
     if record.metadata:
         return _metadata_problem(record.metadata)
+    return None
+
+
+def _values_problem(values: DenseValues) -> str | None:
+    """NaN, infinities and non-numbers, in one C-level pass: a float32 array is summed in float64 (no
+    Python object per element, and no overflow: the sum of float32 values fits a float64)."""
+    try:
+        total = float(values.sum(dtype=np.float64)) if isinstance(values, np.ndarray) else sum(values)
+    except TypeError:
+        return "the values must all be numbers"
+    if not math.isfinite(total):
+        return "the values hold NaN or an infinite number"
     return None
 
 
@@ -96,9 +111,8 @@ def _sparse_problem(record: Record) -> str | None:
         return "the sparse indices hold duplicates"
     if min(indices) < 0 or max(indices) >= _MAX_SPARSE_INDEX:
         return "a sparse index is outside 0..2^32-1"
-    if not math.isfinite(sum(values)):
-        return "the sparse values hold NaN or an infinite number"
-    return None
+    problem = _values_problem(values)
+    return f"the sparse {problem[4:]}" if problem is not None else None
 
 
 def _metadata_problem(metadata: Mapping[str, Any]) -> str | None:

@@ -20,7 +20,7 @@ from bulkops.engine.checkpoint import Checkpoint
 from bulkops.engine.concurrency import LatencyTracker, in_flight_for
 from bulkops.errors import BadRequestError, RequestTooLargeError
 from bulkops.jobs.groups import single_errors
-from bulkops.jobs.load.batches import UpsertBatch, cut_batches
+from bulkops.jobs.load.batches import UpsertBatch, cut_batches, wire_size_for
 from bulkops.jobs.load.report import LoadProgress, Rejection
 from bulkops.jobs.load.spec import LoadOptions
 from bulkops.jobs.load.watermark import FinishedSpan, OrdinalWatermark
@@ -185,6 +185,7 @@ async def upsert_all(
         max_bytes=max_bytes,
         rejected=rejected_at_read,
         problem=problem,
+        wire=wire_size_for(getattr(run.dp, "transport", None)),  # picked by now: the job described the index
     )
     batch_send, batch_recv = anyio.create_memory_object_stream[UpsertBatch](4)
     done_send, done_recv = anyio.create_memory_object_stream[FinishedSpan](MAX_WORKERS)
@@ -207,10 +208,16 @@ async def upsert_all(
         recv: MemoryObjectReceiveStream[UpsertBatch], send: MemoryObjectSendStream[FinishedSpan]
     ) -> None:
         async with recv, send:
-            async for batch in recv:
-                if run.stopped_before(batch.first):
-                    continue  # after the record that stopped the job
+            while True:
+                # A worker takes a batch only once it may send it: batches waiting for a slot would
+                # each hold their records (and the read buffers behind them) in memory.
                 async with limiter:
+                    try:
+                        batch = await recv.receive()
+                    except anyio.EndOfStream:
+                        return
+                    if run.stopped_before(batch.first):
+                        continue  # after the record that stopped the job
                     done = await run.upsert(batch)
                 limiter.total_tokens = run.wanted_workers()
                 await send.send(done)
