@@ -193,7 +193,8 @@ def test_checkpoints_list_and_prune_never_a_running_job(cli: Cli, tmp_path: Path
     first.wait()
     (work / "notes.txt").write_text("not a checkpoint\n")
     running_out = work / "running.jsonl"
-    running = cli.start("--limits", slow, "export", "--index", "sc5", "-n", "c", "-o", str(running_out))
+    slower = str(slow_list_profile(tmp_path, 2))  # ~15 s: it runs through every command below
+    running = cli.start("--limits", slower, "export", "--index", "sc5", "-n", "c", "-o", str(running_out))
     try:
         wait_for_progress(Path(f"{running_out}.checkpoint"), running, "exported")
         before = {p.name: p.read_bytes() for p in work.iterdir() if p.name.endswith(".checkpoint")}
@@ -219,10 +220,11 @@ def test_checkpoints_list_and_prune_never_a_running_job(cli: Cli, tmp_path: Path
         assert not [name for name in left if name.startswith(("done.", "stopped."))], left
         assert "running.jsonl.checkpoint" in left
         assert (work / "notes.txt").read_text() == "not a checkpoint\n"
-        assert running.poll() is None  # its job goes on
+        assert running.wait(timeout=120) == 0  # its job went on to the end
     finally:
         running.kill()
         running.wait()
+    assert len(running_out.read_bytes().splitlines()) == 3000
 
 
 def test_purge_confirmation_shows_the_target_and_a_bounded_count(cli: Cli, tmp_path: Path) -> None:
