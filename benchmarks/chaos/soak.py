@@ -324,8 +324,10 @@ class Soak:
         started = time.perf_counter()
         job = JOBS[kind].setup(self.server, self.work, number, size)
         proc = self.start(self.first(job))
-        # Each kind of disruption leads in turn (so a short soak meets them all), 0-2 random ones follow.
-        plan = [DISRUPTIONS[number % len(DISRUPTIONS)]]
+        # Each kind of disruption leads in turn, shifted by one every cycle of job kinds (so a short soak
+        # meets them all, and over 16 rounds every job kind gets every disruption first); 0-2 random
+        # ones follow.
+        plan = [DISRUPTIONS[(number + number // len(JOBS)) % len(DISRUPTIONS)]]
         plan += [self.rng.choice(DISRUPTIONS) for _ in range(self.rng.randint(0, 2))]
         landed: list[str] = []
         exits: list[int] = []
