@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 
-from bulkops.api.config import DEFAULT_API_VERSION, ClientConfig, normalize_host
+from bulkops.api.config import DEFAULT_API_VERSION, ClientConfig, normalize_host, plain_http_error
 from bulkops.api.control_plane import ControlPlaneClient
 from bulkops.api.executor import RequestExecutor
 from bulkops.api.grpc.data_plane import GrpcDataPlane
@@ -275,6 +275,8 @@ class Client:
         )
         if self.config.transport == "grpc":
             if probe.speaks_grpc is False:
+                if wrong := plain_http_error(url, probe.reason):
+                    raise wrong
                 raise UsageError(
                     f"transport='grpc' but the index host {url} does not speak gRPC ({probe.reason}); "
                     "use transport='rest', or 'auto' to use gRPC only where the host speaks it"

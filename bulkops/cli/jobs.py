@@ -18,17 +18,16 @@ from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings
 from bulkops.cli.options import single
 from bulkops.cli.progress import JobProgress
-from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job
+from bulkops.cli.purge_preview import preview_lines
+from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job, totals
 from bulkops.errors import UsageError
 from bulkops.jobs.copy.spec import build_copy, parse_namespace_map
-from bulkops.jobs.export.spec import ExportSpec, build_export
+from bulkops.jobs.export.spec import build_export
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.ids import IdsInput, prepare_ids
 from bulkops.jobs.load.spec import build_load
-from bulkops.jobs.namespaces import label
 from bulkops.jobs.purge.spec import build_purge
-from bulkops.jobs.target import Access, TargetSpec, open_target
-from bulkops.sinks.manifest import read_manifest
+from bulkops.jobs.target import Access, TargetSpec
 
 if TYPE_CHECKING:
     from bulkops.api import Client
@@ -158,21 +157,9 @@ def purge(
     )
     where = spec.target.describe()
     if not dry_run:
-        lines = [spec.selection.describe(), f"in namespace(s) {spec.namespaces.describe()} of {where}"]
-        if spec.options.export_first is not None:
-            lines.append(f"the targeted records are exported to {spec.options.export_first} first")
-        if backup_first:
-            lines.append(
-                "a backup of the index is made first; it may lack records written in the last 15 minutes"
-                + ("" if spec.options.export_first else " (--export-first PATH keeps those too)")
-            )
-        elif spec.options.export_first is None:
-            lines.append("no backup first")
-        if spec.options.max_delete is not None:
-            lines.append(f"refused if more than {spec.options.max_delete:,} records would go")
-        if spec.selection.kind in ("prefixes", "filter"):
-            lines.append("(run with --dry-run first to count them)")
-        confirm_destructive(settings.out, f"purge from {where}", lines, yes=yes)
+        confirm_destructive(
+            settings.out, f"purge from {where}", lambda: preview_lines(settings, spec, ids), yes=yes
+        )
     path = None if dry_run else (_checkpoint(checkpoint) or default_checkpoint_path("purge"))
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
@@ -187,8 +174,7 @@ def purge(
             progress=progress_for(view),
         )
 
-    total = ids.count * max(1, len(settings.namespaces)) if ids else None
-    run_job(settings, Job("purge", f"purge {where}", path, start, total=total))
+    run_job(settings, Job("purge", f"purge {where}", path, start, *totals(spec)))
 
 
 @click.command()
@@ -246,24 +232,7 @@ def export(
             spec, ids=ids, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
         )
 
-    async def total_later(client: Client) -> int | None:
-        return await _export_total(spec, client)
-
-    total = ids.count if ids else None
-    run_job(settings, Job("export", f"export {spec.target.describe()}", journal, start, total, total_later))
-
-
-async def _export_total(spec: ExportSpec, client: Client) -> int | None:
-    """Records a whole-namespace export will write: one stats call (other selections: unknown)."""
-    if spec.selection.kind != "everything":
-        return None
-    async with open_target(spec.target, Access(client=client)) as target:
-        stats = await target.dataplane.describe_index_stats()
-    if spec.namespaces.names is None:
-        return int(stats.get("totalVectorCount") or 0)
-    spaces = stats.get("namespaces") or {}
-    entries = [spaces.get(ns) or spaces.get(label(ns)) or {} for ns in spec.namespaces.names]
-    return sum(int(entry.get("vectorCount", 0)) for entry in entries) or None
+    run_job(settings, Job("export", f"export {spec.target.describe()}", journal, start, *totals(spec)))
 
 
 @click.command("load")
@@ -299,9 +268,7 @@ def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint:
             spec, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
         )
 
-    manifest = read_manifest(spec.input_path)
-    total = manifest.total if manifest else None
-    run_job(settings, Job("load", f"load into {spec.target.describe()}", journal, start, total))
+    run_job(settings, Job("load", f"load into {spec.target.describe()}", journal, start, *totals(spec)))
 
 
 import_ = load  # ``bulkops import``: registered under both names (bulkops.cli.main.COMMANDS)
@@ -435,5 +402,4 @@ def copy(
             progress=progress_for(view),
         )
 
-    total = ids.count * max(1, len(settings.namespaces)) if ids else None
-    run_job(settings, Job("copy", f"copy to {spec.destination.describe()}", path, start, total))
+    run_job(settings, Job("copy", f"copy to {spec.destination.describe()}", path, start, *totals(spec)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bulkops.sinks._files import make_private_dir
 from bulkops.sinks.base import PartInfo, ReadItem, RecordReader, RecordSink, SinkPosition
 from bulkops.sinks.jsonl import JsonlReader, JsonlWriter
 from bulkops.sinks.manifest import Manifest, manifest_path, read_manifest, write_manifest
@@ -18,6 +19,7 @@ __all__ = [
     "RecordReader",
     "RecordSink",
     "SinkPosition",
+    "make_private_dir",
     "manifest_path",
     "read_manifest",
     "write_manifest",

@@ -27,7 +27,7 @@ import orjson
 
 from bulkops.errors import CheckpointError
 from bulkops.models import Record
-from bulkops.sinks._files import fsync_dir, sha256_of_prefix
+from bulkops.sinks._files import fsync_dir, open_private, sha256_of_prefix
 from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 from bulkops.sinks.encoding import json_line
 
@@ -108,7 +108,7 @@ class JsonlWriter:
     def _open(self) -> int:
         if self._fd is None:
             existed = self._path.exists()
-            self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT, 0o644)
+            self._fd = open_private(self._path)
             if not existed:
                 fsync_dir(self._path.parent.resolve())
         return self._fd

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from bulkops.errors import CheckpointError
+from bulkops.errors import CheckpointError, UsageError
 from bulkops.models import Record
-from bulkops.sinks._files import fsync_dir
+from bulkops.sinks._files import fsync_dir, make_private_dir, open_private
 from bulkops.sinks.arrow_columns import arrow, arrow_schema, batch_records, records_batch
 from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
 
@@ -74,7 +74,8 @@ class _HashingFile:
     closed part is never read back to be checksummed."""
 
     def __init__(self, path: Path) -> None:
-        self.file = open(path, "wb")  # noqa: SIM115 - closed by _PartFiles.publish / abandon
+        # 0600 like every file bulkops writes; closed by _PartFiles.publish / abandon
+        self.file = open(open_private(path, os.O_WRONLY | os.O_TRUNC), "wb")  # noqa: SIM115
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -139,12 +140,12 @@ class _PartFiles:
                 if file.is_file() and (is_tmp or (file.suffix == _PART_SUFFIX and rel not in keep)):
                     file.unlink()
                     fsync_dir(file.parent)
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
 
     def open(self, namespace: str, number: int) -> _OpenPart:
         directory = self.root / namespace_to_dir(namespace)
         if not directory.exists():
-            directory.mkdir(parents=True)
+            make_private_dir(directory)
             fsync_dir(self.root)
         final = directory / f"part-{number:05d}{_PART_SUFFIX}"
         sink = _HashingFile(_tmp_name(final))
@@ -337,11 +338,47 @@ class ParquetWriter:
         self._buffered_rows = self._buffered_bytes = 0
 
 
+_IMPORT_LAYOUT = "a directory of NAMESPACE/part-*.parquet files with columns id, values (list of floats)"
+
+
+def _refuse_part(path: Path) -> None:
+    """Raise UsageError if ``path`` is not a Parquet file this reader can import (its footer only)."""
+    pa, pq = arrow(), _pq()
+    try:
+        schema = pq.read_schema(str(path))
+    except (pa.ArrowException, OSError) as exc:
+        raise UsageError(f"{path} is not a readable Parquet file ({exc}); nothing was imported") from None
+    columns = {field.name: field.type for field in schema}
+
+    def floats(kind: Any) -> bool:
+        return bool(
+            (pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind))
+            and (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type))
+        )
+
+    problem = None
+    if "id" not in columns:
+        problem = "has no 'id' column"
+    elif not (pa.types.is_string(columns["id"]) or pa.types.is_large_string(columns["id"])):
+        problem = f"has an 'id' column of {columns['id']}, not strings"
+    elif "values" in columns and not floats(columns["values"]):
+        problem = f"has a 'values' column of {columns['values']}, not a list of floats"
+    elif "values" not in columns and "sparse_values" not in columns:
+        problem = "has neither a 'values' nor a 'sparse_values' column"
+    if problem is not None:
+        found = ", ".join(f"{name} ({kind})" for name, kind in columns.items())
+        raise UsageError(
+            f"{path} {problem} (it has: {found}); an import reads {_IMPORT_LAYOUT}. Nothing was imported"
+        )
+
+
 class ParquetReader:
     """Reads a Parquet export directory back: namespaces from directory names, parts in order.
 
     ``parts`` (the manifest's list) fixes the order and the set of files; without it every
-    ``*.parquet`` under the root is read, directories and files in sorted order.
+    ``*.parquet`` under the root is read, directories and files in sorted order. Every part's columns
+    are checked when the reader is made (footers only), so a file it cannot import is refused before
+    anything is sent.
     """
 
     def __init__(
@@ -349,6 +386,9 @@ class ParquetReader:
     ) -> None:
         self._root = Path(root)
         self._batch_rows = batch_rows
+        if not self._root.is_dir():
+            what = "a single file" if self._root.is_file() else "not a directory"
+            raise UsageError(f"{self._root} is {what}; a Parquet import reads {_IMPORT_LAYOUT}")
         if parts is None:
             found = sorted(
                 p for p in self._root.rglob(f"*{_PART_SUFFIX}") if not p.name.startswith(".") and p.is_file()
@@ -356,6 +396,10 @@ class ParquetReader:
             self._files = [p.relative_to(self._root).as_posix() for p in found]
         else:
             self._files = [p.path for p in parts]
+        if not self._files and parts is None:  # (a manifest may list no parts: an empty export)
+            raise UsageError(f"{self._root} holds no Parquet part files; an import reads {_IMPORT_LAYOUT}")
+        for rel in self._files:
+            _refuse_part(self._root / rel)
 
     def __iter__(self) -> Iterator[ReadItem]:
         return self.items()

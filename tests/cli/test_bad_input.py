@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
 from tests.helpers.cli import Cli, write_jsonl
-
-pytestmark = pytest.mark.integration
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -40,6 +41,21 @@ class World:
             len(self.cli.http(self.cli.controller + "/backups?limit=100")["data"]),
         )
 
+    def args(self, argv: list[str]) -> list[str]:
+        """``argv`` with every ``{name}`` replaced by the file or value of that name."""
+        values = {
+            **{name: str(path) for name, path in self.files.items()},
+            "work": str(self.work),
+            "export_ckpt": str(self.export_checkpoint),
+            "big_in": self.files["big_in"].read_text(),  # a 60 KB filter, as the argument itself
+        }
+        args = []
+        for arg in argv:
+            for name, value in values.items():
+                arg = arg.replace("{" + name + "}", value)
+            args.append(arg)
+        return args
+
     def disk(self) -> dict[str, bytes]:
         """Every file a command could have left or changed: the work folder and the state directory."""
         found: dict[str, bytes] = {}
@@ -64,15 +80,48 @@ def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
     long_ids.write_text("a#001\n" + "x" * 513 + "\n")
     ids = work / "ids.txt"
     ids.write_text("a#001\n")
+    spaced_ids = work / "spaced-ids.txt"
+    spaced_ids.write_text("a#001\n a#002\n")
     other_db = work / "app.db"
     with sqlite3.connect(other_db) as db:
         db.execute("CREATE TABLE users (name TEXT)")
+    big_in = work / "big-in.json"
+    big_in.write_bytes(orjson.dumps({"n": {"$in": list(range(10_001))}}))
+    host = cli.host_of("bad")
     return World(
         cli,
         work,
         Path(str(export_to) + ".checkpoint"),
-        {"long_ids": long_ids, "data": data, "ids": ids, "other_db": other_db},
+        {
+            "long_ids": long_ids,
+            "data": data,
+            "ids": ids,
+            "spaced_ids": spaced_ids,
+            "other_db": other_db,
+            **_parquet_inputs(work),
+            "big_in": big_in,
+            "bare_host": Path(host.removeprefix("http://")),
+        },
     )
+
+
+def _parquet_inputs(work: Path) -> dict[str, Path]:
+    """Parquet inputs an import must refuse whole (issue 12: tracebacks, or 0 records and exit 0)."""
+    inputs: dict[str, Path] = {}
+    for name, table in (
+        ("no_id", pa.table({"values": [[0.1, 0.2, 0.3, 0.4]]})),
+        ("string_values", pa.table({"id": ["x"], "values": [["a", "b", "c", "d"]]})),
+    ):
+        (work / f"{name}.parquet" / "ns").mkdir(parents=True)
+        pq.write_table(table, work / f"{name}.parquet" / "ns" / "part-00000.parquet")
+        inputs[name] = work / f"{name}.parquet"
+    inputs["one_file"] = work / "one.parquet"
+    pq.write_table(pa.table({"id": ["x"], "values": [[0.1, 0.2, 0.3, 0.4]]}), inputs["one_file"])
+    inputs["text_parquet"] = work / "text.parquet"
+    inputs["text_parquet"].write_text("id,values\nx,1\n")
+    inputs["empty_parquet"] = work / "empty.parquet"
+    inputs["empty_parquet"].mkdir()
+    return inputs
 
 
 # (case id, argv, extra env, exit code, words the one-line message must contain)
@@ -389,6 +438,99 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
         USAGE,
         ["--ids-file", "line 2", "whitespace"],
     ),
+    # Issue 12: no tracebacks, no "unexpected ...", no silent success with 0 records.
+    (
+        "a Parquet input without an id column",
+        ["import", "--index", "bad", "-n", "p", "--input", "{no_id}"],
+        {},
+        USAGE,
+        ["part-00000.parquet", "no 'id' column", "nothing was imported"],
+    ),
+    (
+        "a Parquet input whose values are strings",
+        ["import", "--index", "bad", "-n", "p", "--input", "{string_values}"],
+        {},
+        USAGE,
+        ["'values' column", "not a list of floats"],
+    ),
+    (
+        "a single Parquet file as the input",
+        ["import", "--index", "bad", "-n", "p", "--input", "{one_file}"],
+        {},
+        USAGE,
+        ["one.parquet is a single file", "a directory of NAMESPACE/part-*.parquet"],
+    ),
+    (
+        "a text file named .parquet",
+        ["import", "--index", "bad", "-n", "p", "--input", "{text_parquet}"],
+        {},
+        USAGE,
+        ["text.parquet is a single file"],
+    ),
+    (
+        "a .parquet directory without parts",
+        ["import", "--index", "bad", "-n", "p", "--input", "{empty_parquet}"],
+        {},
+        USAGE,
+        ["holds no Parquet part files"],
+    ),
+    (
+        "an $in over Pinecone's 10,000 values (the server refused it inside a task group)",
+        [
+            "purge",
+            "--index",
+            "bad",
+            "-n",
+            "ns",
+            "--filter",
+            "{big_in}",
+            "--yes",
+            "--checkpoint",
+            "{work}/in.ckpt",
+        ],
+        {},
+        USAGE,
+        ["--filter", "10,001 values", "at most 10,000"],
+    ),
+    (
+        "an API key with a non-ASCII character",
+        ["export", "--host", "http://{bare_host}", "-n", "ns", "-o", "{work}/k.jsonl"],
+        {"PINECONE_API_KEY": "cli-tëst-key-7f3a9c"},
+        USAGE,
+        ["non-ASCII character at position 6", "--api-key"],
+    ),
+    (
+        "an API key with a control character",
+        ["indexes", "list"],
+        {"PINECONE_API_KEY": "cli-test-key\n7f3a9c"},
+        USAGE,
+        ["control character at position 13", "--api-key"],
+    ),
+    (
+        "a host without a scheme that speaks plain HTTP",
+        ["namespaces", "list", "--host", "{bare_host}"],
+        {},
+        USAGE,
+        ["does not speak TLS", "use http://"],
+    ),
+    ("a negative --stats-interval", ["--stats-interval", "-1", "indexes", "list"], {}, USAGE, ["-1"]),
+    ("a --stats-interval of nan", ["indexes", "list", "--stats-interval", "nan"], {}, USAGE, ["nan"]),
+    ("an unknown --log-format", ["--log-format", "xml", "indexes", "list"], {}, USAGE, ["xml"]),
+    (
+        "prune without saying what",
+        ["checkpoints", "prune", "{work}", "--yes"],
+        {},
+        USAGE,
+        ["--finished", "--older-than"],
+    ),
+    ("prune with a bad age", ["checkpoints", "prune", "{work}", "--older-than", "3x"], {}, USAGE, ["3x"]),
+    (
+        "list of a missing directory",
+        ["checkpoints", "list", "{work}/nowhere"],
+        {},
+        USAGE,
+        ["no such directory"],
+    ),
 ]
 
 
@@ -397,20 +539,9 @@ def test_bad_input_is_refused_cleanly(
     world: World, argv: list[str], env: dict[str, str], code: int, words: list[str]
 ) -> None:
     cli = world.cli
-    spaced = world.work / "spaced-ids.txt"
-    spaced.write_text("a#001\n a#002\n")
     before = world.snapshot()
     disk = world.disk()
-    values = {
-        **{name: str(path) for name, path in world.files.items()},
-        "spaced_ids": str(spaced),
-        "work": str(world.work),
-        "export_ckpt": str(world.export_checkpoint),
-    }
-    args = [
-        values.get(arg.strip("{}"), arg) if arg.startswith("{") and arg.endswith("}") else arg for arg in argv
-    ]
-    args = [arg.replace("{work}", values["work"]) for arg in args]
+    args = world.args(argv)
     result = cli.run(*args, env=cli.env(**env))
 
     assert result.returncode == code, result.stderr
@@ -425,3 +556,34 @@ def test_bad_input_is_refused_cleanly(
     assert world.snapshot() == before
     assert world.disk() == disk  # no checkpoint, lock, output or probe left; the other job's untouched
     assert Checkpoint.inspect(world.export_checkpoint).finished
+
+
+# (case, the parameter the error is about, its option)
+JSON_CASES = [
+    ("a namespace that does not exist", "namespace", "--namespace"),
+    ("more than --max-delete", "max_delete", "--max-delete"),
+    ("a negative --stats-interval", "stats_interval", "--stats-interval"),
+    ("an API key with a non-ASCII character", "api_key", "--api-key"),
+    ("wrong key", None, None),
+    ("unknown option", None, None),
+]
+
+
+@pytest.mark.parametrize(("case", "param", "option"), JSON_CASES, ids=[c[0] for c in JSON_CASES])
+def test_with_json_the_error_is_also_a_document_on_stdout(
+    world: World, case: str, param: str | None, option: str | None
+) -> None:
+    """Issue 12: with --json, a script reads the error from stdout as it reads results."""
+    _, argv, env, code, _ = next(c for c in CASES if c[0] == case)
+    before = world.snapshot()
+    result = world.cli.run("--json", *world.args(argv), env=world.cli.env(**env))
+    assert result.returncode == code, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    doc = orjson.loads(result.stdout)
+    assert set(doc) == {"error"}
+    error = doc["error"]
+    assert error["exit_code"] == code
+    assert f"error: {error['message']}" == line
+    assert (error["param"], error["option"]) == (param, option)
+    assert isinstance(error["type"], str)
+    assert world.snapshot() == before

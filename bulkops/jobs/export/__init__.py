@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, UsageError
-from bulkops.jobs.arguments import renamed
+from bulkops.jobs.arguments import ids_argument, renamed
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.spec import ExportOptions, ExportSpec, build_export
@@ -74,6 +74,7 @@ async def export(
     allow_missing: bool = False,
     prefix: str | Sequence[str] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     include_values: bool = True,
@@ -98,14 +99,16 @@ async def export(
 
     Choose the namespaces with ``namespace`` (default: the default namespace), ``namespaces`` or
     ``all_namespaces`` (a namespace that does not exist is refused unless ``allow_missing``), and the
-    records with at most one of ``prefix`` (one or several), ``ids`` (an iterable of IDs, or the path
-    of a file with one ID per line) or ``filter`` (fetch_by_metadata, API 2025-10); none exports
-    everything; several namespaces are exported ``namespace_lanes`` at a time, each one's records kept
-    together in the output. Target the index as :func:`bulkops.purge` does. ``checkpoint`` (default
-    ``<output>.checkpoint``) makes the job resumable: run the same call again after a crash, or
-    :func:`bulkops.resume` it, and it continues where the last commit left off; after success it
-    returns the stored report without sending anything. ``commit_every``: records between durable
-    commits (for Parquet, also the rows per part file). ``to`` is the old name of ``output``.
+    records with at most one of ``prefix`` (one or several), ``ids`` (an iterable of IDs),
+    ``ids_file`` (a file with one ID per line, the CLI's ``--ids-file``) or ``filter``
+    (fetch_by_metadata, API 2025-10); none exports everything; several namespaces are exported
+    ``namespace_lanes`` at a time, each one's records kept together in the output. Target the index as
+    :func:`bulkops.purge` does. ``checkpoint`` (default ``<output>.checkpoint``) makes the job
+    resumable: run the same call again after a crash, or :func:`bulkops.resume` it, and it continues
+    where the last commit left off; after success it returns the stored report without sending
+    anything. ``commit_every``: records between durable commits (for Parquet, also the rows per part
+    file). ``to`` is the old name of ``output``; a path given as ``ids=`` still works, with a
+    DeprecationWarning.
     """
     output = renamed("output", output, "to", to)
     if output is None:
@@ -123,7 +126,7 @@ async def export(
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
         prefix=prefix,
-        ids=ids,
+        ids=ids_argument(ids, ids_file),
         filter=filter,
         include_values=include_values,
         include_metadata=include_metadata,

@@ -17,6 +17,7 @@ from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.run import ExportRun
 from bulkops.jobs.export.spec import ExportSpec, clear_output, refuse_existing_output
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import NAMESPACE_LANES, resolve_namespaces
@@ -28,6 +29,7 @@ from bulkops.sinks.manifest import manifest_path, write_manifest
 __all__ = ["run_export"]
 
 
+@raises_single_errors
 async def run_export(
     spec: ExportSpec,
     *,

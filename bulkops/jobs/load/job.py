@@ -11,6 +11,7 @@ from pathlib import Path
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, RecordRejectedError
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.load.checks import IndexShape, check_manifest, record_problem
 from bulkops.jobs.load.report import LoadProgress, LoadReport
@@ -23,6 +24,7 @@ from bulkops.sinks.formats import open_reader
 __all__ = ["run_load"]
 
 
+@raises_single_errors
 async def run_load(
     spec: LoadSpec,
     *,

@@ -16,6 +16,7 @@ from bulkops.errors import Param, UsageError
 from bulkops.jobs.namespaces import NamespaceSelection, label
 from bulkops.jobs.target import TargetSpec
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES
+from bulkops.sinks.formats import open_reader
 
 __all__ = ["LoadOptions", "LoadSpec", "OnError", "build_load"]
 
@@ -153,6 +154,7 @@ def build_load(
         )
     if not os.access(path, os.R_OK):
         raise UsageError(Param("input", given), ": not readable")
+    open_reader(path)  # the reader refuses what it cannot read (Parquet columns, layout) before anything
     if namespace is not None:
         (namespace,) = NamespaceSelection.build(namespace=namespace).names or ("",)
     mode: OnError = "skip" if on_error == "skip" else "stop"
