@@ -36,7 +36,14 @@ from bulkops.storage.filesystems import build_filesystem, pyarrow_fs
 from bulkops.storage.settings import StorageSettings, resolve_settings
 from bulkops.storage.uri import StorageUri, parse_uri
 
-__all__ = ["MAX_STAGED_OBJECT_BYTES", "STAGING_SUFFIX", "ObjectInfo", "Storage", "open_storage"]
+__all__ = [
+    "MAX_STAGED_OBJECT_BYTES",
+    "STAGING_SUFFIX",
+    "ObjectInfo",
+    "Storage",
+    "fsync_directory",
+    "open_storage",
+]
 
 STAGING_SUFFIX = ".bulkops-tmp"
 MAX_STAGED_OBJECT_BYTES = 5 * 1024**3  # S3's limit for one CopyObject request
@@ -76,6 +83,21 @@ class Storage:
 
     def uri(self, relative: str = "") -> StorageUri:
         return self.root.join(relative)
+
+    @property
+    def is_local(self) -> bool:
+        return self.root.is_local
+
+    def below(self, relative: str) -> Storage:
+        """The storage rooted at ``relative`` below this one, on the same filesystem (no request)."""
+        return Storage(self.root.join(relative), self.settings, self._fs)
+
+    def local_path(self, relative: str = "") -> Path:
+        """The local path of ``relative`` (a :class:`UsageError` on an object store)."""
+        uri = self.uri(relative)
+        if not uri.is_local:
+            raise UsageError(f"{uri} is in an object store, not on the local disk")
+        return Path("/" + uri.key)
 
     # -- probes ---------------------------------------------------------------------------------
     def check(self) -> None:
@@ -188,7 +210,7 @@ class Storage:
         target = Path("/" + uri.key)
         staging = Path("/" + self._staging_uri(uri).key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_directories(target.parent)
         except OSError as exc:
             raise describe_failure(exc, action="writing", uri=uri, settings=self.settings) from None
         stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
@@ -201,7 +223,7 @@ class Storage:
             finally:
                 os.close(fd)
             os.replace(staging, target)
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
         except BaseException:
             with contextlib.suppress(Exception):
                 stream.close()
@@ -216,7 +238,23 @@ class Storage:
             self._call("deleting", uri, self._fs.delete_file, uri.fs_path)
         except FileNotFoundError:
             return False
+        if uri.is_local:  # a deletion is durable once its directory is synced
+            fsync_directory(Path("/" + uri.key).parent)
         return True
+
+    def delete_tree(self, relative: str = "") -> int:
+        """Delete every file below ``relative`` (and, locally, the directories left empty); how many."""
+        files = self.list_files(relative)
+        for item in files:
+            self.delete(item.path)
+        if self.is_local:
+            directory = self.local_path(relative)
+            if directory.is_dir():
+                for path in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                    if path.is_dir():
+                        path.rmdir()
+                directory.rmdir()
+        return len(files)
 
     def delete_leftovers(self, relative: str = "") -> list[str]:
         """Delete the staging objects that interrupted writers left below ``relative``; their paths."""
@@ -238,9 +276,26 @@ class Storage:
             raise describe_failure(exc, action=action, uri=uri, settings=self.settings) from None
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make creations, renames and deletions inside ``directory`` durable (local disks only)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _make_directories(directory: Path) -> None:
+    """``mkdir -p`` that syncs the parent of every directory it creates, so a file published inside
+    one survives a power loss together with the path to it."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir()
+        except FileExistsError:  # made meanwhile by another writer
+            continue
+        fsync_directory(created.parent)
