@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -41,11 +42,11 @@ def _source(server: LocalServer, index: str, namespace: str) -> dict[str, Record
     return {r.id: r for r in server.get_records(index, namespace, server.ids(index, namespace))}
 
 
-def _common(server: LocalServer, index: str) -> dict[str, object]:
+def _common(server: LocalServer, index: str) -> dict[str, Any]:
     return {"host": server.index_host(index), "api_key": KEY, "limits": "none"}
 
 
-async def _export(server: LocalServer, output: str, **extra: object) -> bulkops.ExportReport:
+async def _export(server: LocalServer, output: str, **extra: Any) -> bulkops.ExportReport:
     return await bulkops.export(
         output=output, all_namespaces=True, commit_every=200, **_common(server, "src"), **extra
     )
@@ -66,7 +67,7 @@ async def test_an_export_to_s3_imports_back_bit_for_bit(
     assert report.exported == sum(NAMESPACES.values())
     assert report.output == uri
     assert report.manifest == f"{uri}.manifest.json"
-    keys = [k for k in s3.keys() if not k.endswith("/")]
+    keys = [k for k in s3.keys("") if not k.endswith("/")]
     assert not [k for k in keys if k.endswith(STAGING_SUFFIX)]
     manifest = read_manifest(uri)
     assert manifest is not None
@@ -161,5 +162,5 @@ async def test_an_existing_export_in_the_bucket_is_not_overwritten(
         await _export(server, s3.uri("taken/out.parquet"))
     assert s3.get("taken/out.parquet/x/part-00000.parquet") == b"someone else's"
     report = await _export(server, s3.uri("taken/out.parquet"), overwrite=True)
-    assert "taken/out.parquet/x/part-00000.parquet" not in s3.keys()
+    assert "taken/out.parquet/x/part-00000.parquet" not in s3.keys("")
     assert report.exported == sum(NAMESPACES.values())
