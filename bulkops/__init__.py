@@ -4,8 +4,8 @@ The library surface: the jobs (``purge``, ``export``, ``load``, ``copy``, ``bulk
 progress and report types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a
 caller handles, and the local server (``ServerConfig``, ``serve_local``). Nothing is imported until it
 is asked for (PEP 562): ``import bulkops.errors`` or ``bulkops serve`` load only what they use, not the
-client, the jobs and aiohttp. The library never imports click or rich (those are the CLI's). Test doubles live in
-:mod:`bulkops.testing`.
+client, the jobs and aiohttp. The library never imports click or rich (those are the CLI's). Test
+doubles live in :mod:`bulkops.testing`.
 """
 
 from __future__ import annotations

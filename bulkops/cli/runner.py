@@ -31,6 +31,7 @@ from bulkops.cli.common import open_client
 from bulkops.cli.context import Settings, run_async
 from bulkops.cli.progress import JobProgress
 from bulkops.errors import EXIT_CODES, PartialJobError
+from bulkops.jobs.bulk_import.report import BulkImportProgress
 from bulkops.jobs.copy.report import CopyProgress
 from bulkops.jobs.export.report import ExportProgress
 from bulkops.jobs.figures import RunFigures
@@ -77,6 +78,8 @@ def progress_for(view: JobProgress) -> Callable[[Any], None]:
             view.update(done=event.upserted)
         elif isinstance(event, CopyProgress):
             view.update(done=event.copied, phase=label(event.namespace))
+        elif isinstance(event, BulkImportProgress):
+            view.update(done=event.records_imported, phase=f"{event.status} {event.percent:.0f}%")
 
     return update
 
@@ -227,6 +230,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         rows["rate"] = _rate(doc.get("rate")) + " records"
     elif kind == "copy":
         _copy_rows(rows, doc)
+    elif kind == "bulk_import":
+        _bulk_import_rows(rows, doc)
     else:
         rows["input"] = doc.get("source")
         rows["upserted"] = doc.get("upserted")
@@ -269,6 +274,20 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("checkpoint"):
         rows["checkpoint"] = doc.get("checkpoint")
     return rows
+
+
+def _bulk_import_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
+    rows["uri"] = doc.get("uri")
+    rows["import"] = f"{doc.get('import_id')}" + (
+        " (started by an interrupted run)" if doc.get("adopted") else ""
+    )
+    rows["status"] = doc.get("status") + (f": {doc['error']}" if doc.get("error") else "")
+    rows["records imported"] = doc.get("records_imported")
+    rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
+    expected = doc.get("expected")
+    if isinstance(expected, Mapping):
+        rows["manifest says"] = _per_namespace(expected)
+    rows["rate"] = _rate(doc.get("rate")) + " records (not bound by the upsert limits)"
 
 
 def _copy_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:

@@ -59,8 +59,12 @@ def manifest_path(output: str | Path) -> Path:
     return output.with_name(output.name + MANIFEST_SUFFIX)
 
 
-def _location(output: str | os.PathLike[str] | ExportLocation) -> ExportLocation:
-    return output if isinstance(output, ExportLocation) else ExportLocation.open(output)
+def _location(
+    output: str | os.PathLike[str] | ExportLocation, storage_endpoint: str | None = None
+) -> ExportLocation:
+    if isinstance(output, ExportLocation):
+        return output
+    return ExportLocation.open(output, storage_endpoint=storage_endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +148,13 @@ def write_unfinished_marker(location: ExportLocation, *, output_format: str, che
     location.parent.write_bytes(location.manifest_name, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
-def read_manifest(output: str | os.PathLike[str] | ExportLocation) -> Manifest | None:
+def read_manifest(
+    output: str | os.PathLike[str] | ExportLocation, *, storage_endpoint: str | None = None
+) -> Manifest | None:
     """The manifest beside ``output``; None if there is none (a foreign or hand-made file).
 
     An unfinished export raises :class:`UnfinishedExportError` naming the checkpoint that finishes it."""
-    location = _location(output)
+    location = _location(output, storage_endpoint)
     try:
         raw = location.parent.read_bytes(location.manifest_name)
     except FileNotFoundError:

@@ -79,8 +79,9 @@ class BulkImportSpec:
     options: BulkImportOptions = field(default_factory=BulkImportOptions)
 
     def default_checkpoint(self) -> Path:
-        """A local file named after the URI (the directory is in an object store)."""
-        return state_checkpoint("bulk-import", self.uri)
+        """A local file named after the URI and the index (the directory is in an object store): the
+        same import run again finds it; the same directory imported into another index does not."""
+        return state_checkpoint("bulk-import", f"{self.uri}\n{self.target.index or self.target.host}")
 
     def indexes(self) -> tuple[TargetSpec, ...]:
         return (self.target,)
