@@ -278,10 +278,10 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def _bulk_import_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
     rows["uri"] = doc.get("uri")
-    rows["import"] = f"{doc.get('import_id')}" + (
-        " (started by an interrupted run)" if doc.get("adopted") else ""
-    )
-    rows["status"] = doc.get("status") + (f": {doc['error']}" if doc.get("error") else "")
+    adopted = " (started by an interrupted run)" if doc.get("adopted") else ""
+    rows["import"] = f"{doc.get('import_id')}{adopted}"
+    error = f": {doc['error']}" if doc.get("error") else ""
+    rows["status"] = f"{doc.get('status')}{error}"
     rows["records imported"] = doc.get("records_imported")
     rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
     expected = doc.get("expected")
