@@ -140,7 +140,9 @@ def _checkpoint_of(uri: str) -> Path:
     return build_bulk_import(uri=uri, target=TargetSpec(host="x")).default_checkpoint()
 
 
-async def test_taken_namespaces_are_refused_before_any_import_starts(server: LocalServer, s3: S3Bucket) -> None:
+async def test_taken_namespaces_are_refused_before_any_import_starts(
+    server: LocalServer, s3: S3Bucket
+) -> None:
     uri = s3.uri("imports/taken")
     await _export(server, uri)
     await server.seed("dst", "tenant-a", make_records(3, seed=9, prefix="there-"))
@@ -171,7 +173,9 @@ async def test_directories_that_are_not_finished_bulk_import_layouts_are_refused
     assert await _imports_of(server, "dst") == []
 
 
-async def test_a_plain_parquet_export_with_encoded_names_is_refused(server: LocalServer, s3: S3Bucket) -> None:
+async def test_a_plain_parquet_export_with_encoded_names_is_refused(
+    server: LocalServer, s3: S3Bucket
+) -> None:
     await server.seed("src", "a b", make_records(5, seed=5, prefix="sp-"))
     uri = s3.uri("plain/out.parquet")
     await bulkops.export(output=uri, namespace="a b", **_on(server, "src"))
