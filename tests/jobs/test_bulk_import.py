@@ -15,6 +15,8 @@ import bulkops
 from bulkops.api.bulk_import import BulkImportClient
 from bulkops.api.client import Client
 from bulkops.errors import UsageError
+from bulkops.jobs.bulk_import.spec import build_bulk_import
+from bulkops.jobs.target import TargetSpec
 from bulkops.models import Record
 from bulkops.server.app import LocalServer, serve_local
 from bulkops.server.config import ServerConfig
@@ -125,7 +127,7 @@ async def test_a_crash_while_following_resumes_following_the_same_import(
     with pytest.raises(Crash) as crashed:
         await _import(server, uri, progress=die_while_following)
     first_id = str(crashed.value).rsplit(" ", 1)[-1]
-    report = await bulkops.resume(_checkpoint_of(uri), api_key=KEY)
+    report = await bulkops.resume(_checkpoint_of(server, uri), api_key=KEY)
     assert isinstance(report, bulkops.BulkImportReport)
     assert report.import_id == first_id
     assert report.status == "Completed"
@@ -133,11 +135,10 @@ async def test_a_crash_while_following_resumes_following_the_same_import(
     assert len(await _imports_of(server, "dst")) == 1
 
 
-def _checkpoint_of(uri: str) -> Path:
-    from bulkops.jobs.bulk_import.spec import build_bulk_import
-    from bulkops.jobs.target import TargetSpec
-
-    return build_bulk_import(uri=uri, target=TargetSpec(host="x")).default_checkpoint()
+def _checkpoint_of(server: LocalServer, uri: str) -> Path:
+    """The default checkpoint of a bulk import of ``uri`` into ``dst`` (named after both)."""
+    target = TargetSpec(host=server.index_host("dst"))
+    return build_bulk_import(uri=uri, target=target).default_checkpoint()
 
 
 async def test_taken_namespaces_are_refused_before_any_import_starts(
@@ -149,7 +150,7 @@ async def test_taken_namespaces_are_refused_before_any_import_starts(
     with pytest.raises(UsageError, match="'tenant-a' already exist"):
         await _import(server, uri)
     assert await _imports_of(server, "dst") == []
-    assert not _checkpoint_of(uri).exists()
+    assert not _checkpoint_of(server, uri).exists()
 
 
 async def test_directories_that_are_not_finished_bulk_import_layouts_are_refused(
