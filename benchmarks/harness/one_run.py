@@ -66,6 +66,8 @@ def _base_row(point_id: int, point: Point, contender: Contender, rep: int) -> di
 
 
 def _output_path(point: Point, run_dir: Path) -> Path | None:
+    if point.scenario == "copy-via-storage":
+        return run_dir / "via-storage"  # the import directory (unless $BULKOPS_BENCH_STORAGE)
     if not point.scenario.startswith("export"):
         return None
     return run_dir / ("export.parquet" if point.format == "parquet" else "export.jsonl")
@@ -190,7 +192,7 @@ def _verify(
     counts = row.pop("counts_after", {})
     if point.scenario in SERVER_SCENARIOS:  # the loads count what the server answered
         return verify.Check(processed=int(result.get("processed") or 0))
-    if output is not None:
+    if output is not None and point.scenario.startswith("export"):
         prefix = TARGET_PREFIX if point.scenario == "export-prefix" else None
         return verify.check_export(output, point.format, dataset, prefix=prefix)
     if point.scenario.startswith("purge"):
