@@ -13,10 +13,9 @@ Sizes, by bytes as well as rows, so memory stays bounded at any dimension
 ``commit_records`` rows or ``part_bytes``. Values are written PLAIN with snappy: no dictionary (IDs are
 unique and floats do not repeat, so building one only costs time) and statistics for ``id`` only.
 
-Durability, on any store (:mod:`bulkops.storage`: a local directory, ``s3://``, ``gs://``): a part is
-written through :meth:`~bulkops.storage.Storage.atomic_writer` (locally a hidden file beside it,
-fsynced and renamed; on an object store a hidden staging object copied to the final name on the
-store), its SHA-256 computed as the bytes go out, so a visible part is always complete. The sink's
+Durability, on any store (:mod:`bulkops.storage`: a local directory, ``s3://``, ``gs://``): parts are
+written by :class:`~bulkops.sinks.parts.PartFiles` (locally a hidden file, fsynced and renamed; on an
+object store streamed to the final key), each part's SHA-256 computed as the bytes go out. The sink's
 position is the list of closed parts (with row counts and SHA-256), stored in the export checkpoint;
 ``truncate_to`` deletes every part not in that list and every leftover of an interrupted writer. Every
 file operation of the sink is in :class:`_PartFiles` (and :class:`_HashingStream`).

@@ -1,12 +1,15 @@
 """Part files on any store: the one commit protocol of every sink that writes parts.
 
 A sink that writes parts (Parquet anywhere, JSONL on an object store) opens each part through
-:meth:`~bulkops.storage.Storage.atomic_writer`, so the part appears under its final name only once it
-is complete (locally: a hidden file beside it, fsynced and renamed; on an object store: a hidden
-staging object copied to the final key), and it feeds the part's SHA-256 as the bytes go out. Its
-position is the list of parts it closed; on resume :meth:`PartFiles.keep_only` deletes every part not
-in the list (closed after the last commit: uploaded but never committed) and every leftover of an
-interrupted writer, and refuses if a listed part is gone. One listing, no per-part request.
+:meth:`~bulkops.storage.Storage.part_writer` — locally a hidden file beside it, fsynced and renamed, so
+a visible part is complete; on an object store streamed to its final key (no staging object and no
+server-side copy, which stalled the writer for the copy of every part) — and feeds the part's SHA-256
+as the bytes go out. A part is data only once a checkpoint lists it and, for readers, once the
+finished manifest does (``docs/decisions/0009-object-store-commit-protocol.md``). The sink's position
+is the list of parts it closed; on resume :meth:`PartFiles.keep_only` deletes every part not in the
+list (closed after the last commit: uploaded but never committed, or left partial by an error) and
+every leftover of an interrupted writer, and refuses if a listed part is gone or changed size. One
+listing, no per-part request.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class OpenPart:
     path: str
     namespace: str | None
     stream: HashingStream
-    writer: Any = field(repr=False)  # the atomic_writer context: its exit publishes or abandons
+    writer: Any = field(repr=False)  # the part_writer context: its exit publishes or abandons
     rows: int = 0
     bytes: int = 0  # what the encoder counts (Arrow bytes for Parquet, encoded bytes for JSONL)
 
@@ -106,7 +109,7 @@ class PartFiles:
             self.storage.local_path().mkdir(parents=True, exist_ok=True)
 
     def open(self, path: str, namespace: str | None) -> OpenPart:
-        writer = self.storage.atomic_writer(path)
+        writer = self.storage.part_writer(path)
         stream = writer.__enter__()
         return OpenPart(path, namespace, HashingStream(stream), writer)
 
@@ -122,6 +125,7 @@ class PartFiles:
         )
 
     def abandon(self, part: OpenPart) -> None:
-        """Discard ``part``: nothing appears under its name, its staging file is removed."""
+        """Discard ``part``: locally nothing appears under its name; on an object store what was
+        uploaded is deleted (or, if that fails, by the next :meth:`keep_only`)."""
         abandoned = _Abandoned()
         part.writer.__exit__(_Abandoned, abandoned, None)

@@ -10,6 +10,8 @@ final name before it is whole:
   it completes (a local file is written beside its target, fsynced and renamed). pyarrow completes a
   multipart upload only after every part succeeded, and the data is complete before the first byte is
   sent, so a failure or a kill leaves the old object or none.
+- :meth:`Storage.part_writer` (for parts a manifest lists, never trusted from a listing) streams to
+  the final name on an object store: no staging, no copy; see its docstring for what an error leaves.
 - :meth:`Storage.atomic_writer` streams into a hidden staging object (``.NAME.TOKEN.bulkops-tmp``),
   checks its size, then copies it to the final name on the server side (S3 CopyObject, GCS rewrite:
   atomic) and deletes the staging object. Streaming straight to the final key would not do: pyarrow's
@@ -184,6 +186,33 @@ class Storage:
         finally:
             with contextlib.suppress(Exception):
                 self._fs.delete_file(staging.fs_path)
+
+    @contextlib.contextmanager
+    def part_writer(self, relative: str) -> Iterator[Any]:
+        """A writable stream for a part that readers find only through a manifest (an export's part).
+
+        Locally it is :meth:`atomic_writer` (a rename costs nothing). On an object store the bytes stream
+        to ``relative`` itself, with no staging object and no server-side copy (a copy of a 512 MiB part
+        stalls the writer for seconds, and doubles what the store writes): a kill leaves an incomplete
+        multipart upload (invisible), but an error in this process publishes what was written (pyarrow
+        completes an upload when its stream closes, and cannot abort it), so the partial object is
+        deleted at once (best effort: the job that wrote it deletes it on resume, as every part its
+        checkpoint does not list). Use it only for objects a listing never makes data on its own."""
+        uri = self.uri(relative)
+        if uri.is_local:
+            with self._local_staging(uri) as stream:
+                yield stream
+            return
+        stream = self._call("writing", uri, self._fs.open_output_stream, uri.fs_path)
+        try:
+            yield stream
+            self._call("writing", uri, stream.close)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                stream.close()  # publishes what it has: a partial object, deleted next
+            with contextlib.suppress(Exception):
+                self._fs.delete_file(uri.fs_path)
+            raise
 
     def _publish(self, staging: StorageUri, uri: StorageUri, written: int) -> None:
         found = self._call("writing", staging, self._fs.get_file_info, staging.fs_path)

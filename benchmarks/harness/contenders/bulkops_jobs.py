@@ -17,7 +17,6 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -71,7 +70,7 @@ def storage_uri(spec: WorkerSpec) -> str:
     base = os.environ.get("BULKOPS_BENCH_STORAGE")
     assert spec.output_file is not None
     if base:
-        return f"{base.rstrip('/')}/{Path(spec.output_file).parent.name}-{uuid.uuid4().hex[:8]}/"
+        return f"{base.rstrip('/')}/{uuid.uuid4().hex[:8]}/via-storage/"
     return f"file://{spec.output_file}/"
 
 
