@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "load": "bulkops.cli.jobs:load",
     "import": "bulkops.cli.jobs:import_",  # Pinecone's word for it: the same command as load
     "copy": "bulkops.cli.jobs:copy",
+    "imports": "bulkops.cli.imports:imports",
     "resume": "bulkops.cli.checkpoints:resume",
     "checkpoints": "bulkops.cli.checkpoint_files:checkpoints",
     "status": "bulkops.cli.checkpoints:status",

@@ -34,6 +34,7 @@ from bulkops.cli.context import Settings, run_async
 from bulkops.cli.progress import JobProgress
 from bulkops.cli.signals import Terminated
 from bulkops.errors import EXIT_CODES, PartialJobError
+from bulkops.jobs.bulk_import.report import BulkImportProgress
 from bulkops.jobs.copy.report import CopyProgress
 from bulkops.jobs.copy.spec import CopySpec
 from bulkops.jobs.export.report import ExportProgress
@@ -46,8 +47,8 @@ from bulkops.jobs.namespaces import label, summarize
 from bulkops.jobs.purge.report import PurgeProgress
 from bulkops.jobs.purge.spec import PurgeSpec
 from bulkops.jobs.target import Access, open_target
-from bulkops.sinks import make_private_dir
 from bulkops.sinks.manifest import read_manifest
+from bulkops.storage import make_private_dir
 
 if TYPE_CHECKING:
     from bulkops.api import Client, RequestEvent
@@ -84,7 +85,7 @@ def totals(spec: JobSpec) -> tuple[int | None, TotalLater | None]:
     namespaces, an import's manifest), or how to learn it once connected (a whole-namespace export:
     one stats call). A fresh job and its resume get the same figures."""
     if isinstance(spec, LoadSpec):
-        manifest = read_manifest(spec.input_path)
+        manifest = read_manifest(spec.input, storage_endpoint=spec.options.storage_endpoint)
         return (manifest.total if manifest else None), None
     if isinstance(spec, PurgeSpec | ExportSpec | CopySpec) and spec.selection.ids is not None:
         names = spec.namespaces.names
@@ -132,6 +133,8 @@ def progress_for(view: JobProgress) -> Callable[[Any], None]:
             view.update(done=event.upserted)
         elif isinstance(event, CopyProgress):
             view.update(done=event.copied, namespace=label(event.namespace))
+        elif isinstance(event, BulkImportProgress):
+            view.update(done=event.records_imported, phase=f"{event.status} {event.percent:.0f}%")
 
     return update
 
@@ -308,6 +311,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         rows["rate"] = _rate(doc.get("rate")) + " records"
     elif kind == "copy":
         _copy_rows(rows, doc)
+    elif kind == "bulk_import":
+        _bulk_import_rows(rows, doc)
     else:
         rows["input"] = doc.get("source")
         rows["upserted"] = doc.get("upserted")
@@ -350,6 +355,20 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("checkpoint"):
         rows["checkpoint"] = doc.get("checkpoint")
     return rows
+
+
+def _bulk_import_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
+    rows["uri"] = doc.get("uri")
+    adopted = " (started by an interrupted run)" if doc.get("adopted") else ""
+    rows["import"] = f"{doc.get('import_id')}{adopted}"
+    error = f": {doc['error']}" if doc.get("error") else ""
+    rows["status"] = f"{doc.get('status')}{error}"
+    rows["records imported"] = doc.get("records_imported")
+    rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
+    expected = doc.get("expected")
+    if isinstance(expected, Mapping):
+        rows["manifest says"] = _per_namespace(expected)
+    rows["rate"] = _rate(doc.get("rate")) + " records (not bound by the upsert limits)"
 
 
 def _copy_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:

@@ -19,6 +19,9 @@ from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
 from bulkops.jobs.arguments import ids_argument
+from bulkops.jobs.bulk_import.job import run_bulk_import
+from bulkops.jobs.bulk_import.report import BulkImportReport
+from bulkops.jobs.bulk_import.spec import BulkImportSpec
 from bulkops.jobs.copy.job import run_copy
 from bulkops.jobs.copy.report import CopyReport
 from bulkops.jobs.copy.spec import CopySpec
@@ -41,12 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "read_spec", "resume", "spec_from_json"]
 
-JobReport = PurgeReport | ExportReport | LoadReport | CopyReport
+JobReport = PurgeReport | ExportReport | LoadReport | CopyReport | BulkImportReport
 KINDS: Mapping[str, type[JobSpec]] = {
     "purge": PurgeSpec,
     "export": ExportSpec,
     "load": LoadSpec,
     "copy": CopySpec,
+    "bulk_import": BulkImportSpec,
 }
 
 
@@ -103,7 +107,8 @@ async def resume(
     progress: Callable[[Any], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> JobReport:
-    """Rerun the job recorded in ``checkpoint`` (purge, export, load or copy) where it stopped.
+    """Rerun the job recorded in ``checkpoint`` (purge, export, load, copy or bulk import) where it
+    stopped (a bulk import: following the import it started, never a second one).
 
     ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
     or ``dataplane`` work as for the job itself. A copy's destination: ``to_api_key`` (else
@@ -128,6 +133,8 @@ async def resume(
         return await run_export(replace(spec, target=target), ids=prepared, **common)
     if isinstance(spec, LoadSpec):
         return await run_load(replace(spec, target=target), **common)
+    if isinstance(spec, BulkImportSpec):
+        return await run_bulk_import(replace(spec, target=target), **common)
     if isinstance(spec, CopySpec):
         destination = _target(spec.destination, to_controller_host, limits, transport)
         return await run_copy(

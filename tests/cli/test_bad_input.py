@@ -15,6 +15,9 @@ import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
 from tests.helpers.cli import Cli, write_jsonl
+from tests.storage.s3server import S3Bucket, s3, s3_server
+
+__all__ = ["s3", "s3_server"]
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -587,3 +590,129 @@ def test_with_json_the_error_is_also_a_document_on_stdout(
     assert (error["param"], error["option"]) == (param, option)
     assert isinstance(error["type"], str)
     assert world.snapshot() == before
+
+
+# Issue 14: object storage and Pinecone's bulk import. The bucket is a fresh one on the S3-compatible
+# test server; every case must leave it, the server and the disk as they were, and start no import.
+OBJECT_STORE_CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
+    (
+        "export to an unknown bucket",
+        ["export", "--index", "bad", "-n", "ns", "-o", "s3://no-such-bucket-here/x.parquet"],
+        {},
+        USAGE,
+        ["bucket 'no-such-bucket-here' does not exist", "AWS_ENDPOINT_URL"],
+    ),
+    (
+        "import from an unknown bucket",
+        ["import", "--index", "bad", "--input", "s3://no-such-bucket-here/x.parquet"],
+        {},
+        USAGE,
+        ["bucket 'no-such-bucket-here' does not exist"],
+    ),
+    (
+        "export with no credentials",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{bucket}/x.parquet"],
+        {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+        USAGE,
+        ["no credentials found", "AWS_ACCESS_KEY_ID"],
+    ),
+    (
+        "a bucket's root as the output",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{bucket}", "--for-bulk-import"],
+        {},
+        USAGE,
+        ["names a bucket", "add a name"],
+    ),
+    (
+        "a directory that is not a bulk-import layout",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/loose/"],
+        {},
+        USAGE,
+        ["not in a namespace directory", "__default__"],
+    ),
+    (
+        "a bulk import of a half-written export",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/half/"],
+        {},
+        USAGE,
+        ["unfinished export", "bulkops resume"],
+    ),
+    (
+        "an import of a half-written export",
+        ["import", "--index", "bad", "--input", "{bucket}/half"],
+        {},
+        USAGE,
+        ["unfinished export", "bulkops resume"],
+    ),
+    (
+        "an export in a bucket without its manifest",
+        ["import", "--index", "bad", "--input", "{bucket}/nomanifest.parquet"],
+        {},
+        USAGE,
+        ["no manifest", "not a finished bulkops export"],
+    ),
+    (
+        "a bulk import into namespaces that already exist",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/taken/"],
+        {},
+        USAGE,
+        ["'ns' already exist", "new namespaces"],
+    ),
+    (
+        "a namespace a bulk import cannot hold",
+        ["export", "--index", "bad", "-n", "a b", "-o", "{bucket}/x/", "--for-bulk-import"],
+        {},
+        USAGE,
+        ["cannot be a bulk-import directory", "a%20b"],
+    ),
+    (
+        "an upsert's --on-error with --via-bulk-import",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/taken/", "--on-error", "stop"],
+        {},
+        USAGE,
+        ["--on-error stop", "continue or abort"],
+    ),
+    (
+        "--input and --via-bulk-import together",
+        ["import", "--index", "bad", "--input", "{data}", "--via-bulk-import", "{bucket}/taken/"],
+        {},
+        USAGE,
+        ["--input", "--via-bulk-import", "not both"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "code", "words"),
+    [c[1:] for c in OBJECT_STORE_CASES],
+    ids=[c[0] for c in OBJECT_STORE_CASES],
+)
+def test_bad_object_storage_input_is_refused_cleanly(
+    world: World, s3: S3Bucket, argv: list[str], env: dict[str, str], code: int, words: list[str]
+) -> None:
+    cli = world.cli
+    s3.put("loose/file.parquet", b"x")
+    s3.put("half/ns/part-00000.parquet", b"x")
+    s3.put("half.manifest.json", orjson.dumps({"format": "bulkops-export-unfinished/1", "checkpoint": "/c"}))
+    s3.put("nomanifest.parquet/ns/part-00000.parquet", b"x")
+    s3.put("taken/ns/part-00000.parquet", b"x")
+    bucket_before = {key: s3.get(key) for key in s3.keys("")}
+    before, disk = world.snapshot(), world.disk()
+    host = cli.host_of("bad")
+    values = {"bucket": s3.uri(""), "data": str(world.files["data"])}
+    args = [arg.replace("{bucket}", values["bucket"]).replace("{data}", values["data"]) for arg in argv]
+    result = cli.run(*args, env=cli.env(**env))
+
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    assert "Traceback" not in result.stderr
+    assert s3.server.secret not in result.stderr
+    assert world.snapshot() == before
+    assert world.disk() == disk
+    assert {key: s3.get(key) for key in s3.keys("")} == bucket_before
+    assert cli.http(host + "/bulk/imports")["data"] == []

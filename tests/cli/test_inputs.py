@@ -165,6 +165,8 @@ def test_error_lines_are_one_line_redacted_and_hinted(capsys: pytest.CaptureFixt
 
 # --- issue 12: names users know, scripts and containers --------------------------------------------------
 
+# the bulk-import mode of `bulkops import`, whose options read as a mode of the command
+_BULK_IMPORT_NAMES = {"--via-bulk-import": "uri", "--no-layout-check": "check_layout"}
 _CLI_ONLY = {"--yes", "--json", "--quiet", "--verbose", "--log-format", "--stats-interval", "--help"}
 
 
@@ -184,6 +186,10 @@ def test_every_option_of_a_job_command_is_a_library_argument_of_the_same_name(
     cli_command = getattr(jobs, command)
     arguments = set(inspect.signature(getattr(bulkops, library)).parameters)
     options = {param.opts[0] for param in cli_command.params if isinstance(param, click.Option)}
+    if command == "load":  # `import --via-bulk-import URI` is bulkops.bulk_import(uri=...)
+        arguments |= set(inspect.signature(bulkops.bulk_import).parameters)
+        options -= set(_BULK_IMPORT_NAMES)
+        assert set(_BULK_IMPORT_NAMES.values()) <= arguments
     missing = {
         option
         for option in options - _CLI_ONLY

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bulkops.models import Record
-from bulkops.sinks import JsonlWriter, ParquetWriter, make_private_dir
-from bulkops.sinks._files import atomic_write_bytes
+from bulkops.sinks import JsonlWriter, ParquetWriter
+from bulkops.storage import make_private_dir, open_storage
 
 
 def _mode(path: Path) -> int:
@@ -43,7 +43,7 @@ def test_jsonl_and_manifest_files_are_0600(tmp_path: Path, umask: int) -> None:
     writer.close()
     assert _mode(target) == 0o600
     manifest = tmp_path / "out.manifest.json"
-    atomic_write_bytes(manifest, b"{}")
+    open_storage(str(tmp_path)).write_bytes(manifest.name, b"{}")
     assert _mode(manifest) == 0o600
 
 

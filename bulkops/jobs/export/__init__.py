@@ -94,8 +94,20 @@ async def export(
     fetch_workers: int | None = None,
     namespace_lanes: int = NAMESPACE_LANES,
     to: str | os.PathLike[str] | None = None,
+    for_bulk_import: bool = False,
+    storage_endpoint: str | None = None,
 ) -> ExportReport:
-    """Export records to ``output`` (``*.parquet``: a Parquet directory; anything else: one JSONL file).
+    """Export records to ``output`` (``*.parquet``: a Parquet directory; anything else: JSONL).
+
+    ``output`` is a local path or an object store's URI (``s3://BUCKET/PREFIX/out.parquet``,
+    ``gs://...``; ``file:///...`` is a path): credentials come from the usual environment (``AWS_*``,
+    a profile, ``GOOGLE_APPLICATION_CREDENTIALS``...), ``storage_endpoint`` (else
+    ``BULKOPS_STORAGE_ENDPOINT`` / ``AWS_ENDPOINT_URL``) names an S3-compatible store. JSONL on an
+    object store is written as numbered part objects ``out.jsonl/part-NNNNN.jsonl``. The default
+    checkpoint of an object store's export is a local file under ``$XDG_STATE_HOME/bulkops/``.
+    ``for_bulk_import``: Parquet in the layout Pinecone's bulk import reads (``output`` is the import
+    directory: ``<output>/<namespace>/part-NNNNN.parquet``, namespace directories named literally), and
+    whatever that import would reject is refused before anything is written.
 
     Choose the namespaces with ``namespace`` (default: the default namespace), ``namespaces`` or
     ``all_namespaces`` (a namespace that does not exist is refused unless ``allow_missing``), and the
@@ -132,6 +144,8 @@ async def export(
         include_metadata=include_metadata,
         commit_every=commit_every,
         overwrite=overwrite,
+        for_bulk_import=for_bulk_import,
+        storage_endpoint=storage_endpoint,
     )
     return await run_export(
         spec,
