@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import orjson
 import pytest
 
 from bulkops.server.process import ServerProcess
-from tests.helpers.cli import API_KEY, Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import API_KEY, Cli, bulkops_executable, wait_for_progress, write_jsonl
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable and servers in subprocesses
 
@@ -114,14 +113,14 @@ def test_sigint_then_resume_copy(cli: Cli, source: str, tmp_path: Path) -> None:
     """Ctrl-C during a copy: the checkpoint is flushed and the printed command finishes it exactly."""
     checkpoint = tmp_path / "slow.ckpt"
     limits = tmp_path / "slow.json"
-    row = {"operation": "list", "scope": "index", "unit": "requests", "rate": 2}
+    row = {"operation": "list", "scope": "index", "unit": "requests", "rate": 1}
     limits.write_text(orjson.dumps({"limits": [row]}).decode())
     proc = subprocess.Popen(
         [bulkops_executable(), "--limits", str(limits), "copy", "--index", source, "-n", "docs", "--to-index",
          "slow", "--checkpoint", str(checkpoint)],
         env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cli.home,
     )  # fmt: skip
-    time.sleep(2.5)
+    wait_for_progress(checkpoint, proc, "copied")  # the job runs and has committed some records
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
