@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from bulkops.protos import vector_service_pb2 as pb
-from bulkops.protos.codec import struct_from_dict
+from bulkops.protos.codec import struct_from_dict, struct_to_dict
 from bulkops.server.grpc_service.messages import PROTO_ANSWER
 from bulkops.server.storage import JSON_ANSWER, IndexStore, StoredRecord
 
@@ -46,7 +46,7 @@ def test_a_new_store_keeps_its_rows_in_a_rowid_table_with_the_blobs_last(tmp_pat
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'records'").fetchone()[0]
     columns = [row[1] for row in db.execute("PRAGMA table_info(records)")]
     assert "WITHOUT ROWID" not in sql
-    assert columns == ["ns", "id", "dead_at", "written_at", "vals", "sparse", "meta"]
+    assert columns == ["ns", "id", "dead_at", "written_at", "vals", "sparse", "meta", "meta_pb"]
 
 
 def test_a_store_in_the_old_layout_works_as_it_is(tmp_path: Path) -> None:
@@ -56,8 +56,10 @@ def test_a_store_in_the_old_layout_works_as_it_is(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "old.db")
     _exercise(store)
     store.close()
-    sql = sqlite3.connect(tmp_path / "old.db").execute("SELECT sql FROM sqlite_master WHERE name = 'records'")
-    assert "WITHOUT ROWID" in sql.fetchone()[0]
+    db = sqlite3.connect(tmp_path / "old.db")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'records'").fetchone()[0]
+    assert "WITHOUT ROWID" in sql
+    assert "meta_pb" in [row[1] for row in db.execute("PRAGMA table_info(records)")]
 
 
 @pytest.mark.parametrize("encoding", [PROTO_ANSWER, JSON_ANSWER], ids=lambda e: e.name)
@@ -96,3 +98,26 @@ def test_a_fetch_entry_is_the_message_protobuf_writes() -> None:
             vector.sparse_values.indices.extend(sparse["indices"])
             vector.sparse_values.values.extend(sparse["values"])
         assert PROTO_ANSWER.encode(record) == expected.SerializeToString()
+
+
+def _fetched_metadata(store: IndexStore, record_id: str) -> dict[str, object]:
+    [(_, entry)] = store.get_encoded("ns", [record_id], None, PROTO_ANSWER)
+    return dict(struct_to_dict(pb.FetchResponse.FromString(entry).vectors[record_id].metadata))
+
+
+def test_a_stored_struct_is_answered_as_it_is_until_the_metadata_changes() -> None:
+    store = IndexStore(None)
+    kept = struct_from_dict({"kept": "as sent"}).SerializeToString()
+    rows = [
+        StoredRecord(f"id-{n}", None, None, orjson.dumps({"json": n}), kept if n < 3 else None)
+        for n in range(4)
+    ]
+    store.upsert("ns", rows, now=1.0)
+    assert _fetched_metadata(store, "id-0") == {"kept": "as sent"}  # the Struct the writer stored
+    assert _fetched_metadata(store, "id-3") == {"json": 3}  # none stored: built from the JSON
+    assert store.update("ns", "id-1", None, None, orjson.dumps({"json": "updated"}))
+    store.set_metadata_many("ns", [("id-2", orjson.dumps({"json": "by filter"}))])
+    assert _fetched_metadata(store, "id-1") == {"json": "updated"}
+    assert _fetched_metadata(store, "id-2") == {"json": "by filter"}
+    assert store.update("ns", "id-0", np.ones(1, dtype=np.float32).tobytes(), None, None)
+    assert _fetched_metadata(store, "id-0") == {"kept": "as sent"}  # values changed, metadata did not

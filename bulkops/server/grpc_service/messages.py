@@ -74,8 +74,9 @@ def dense_or_none(message: protobuf_message.Message, field: str, number: int, wh
 
 
 def record_from_proto(vector: pb.Vector, dimension: int | None, position: int) -> StoredRecord:
-    """One vector of an UpsertRequest, checked exactly as a REST one."""
-    return check_record(
+    """One vector of an UpsertRequest, checked exactly as a REST one; its metadata is also kept as
+    the Struct it came as, which a gRPC fetch sends back as it is."""
+    record = check_record(
         vector.id,
         dense_or_none(vector, "values", 2, f"Vector {vector.id!r} values"),
         sparse_doc(vector, "sparse_values"),
@@ -83,6 +84,9 @@ def record_from_proto(vector: pb.Vector, dimension: int | None, position: int) -
         dimension,
         position,
     )
+    if record.metadata is None:
+        return record
+    return record._replace(metadata_pb=vector.metadata.SerializeToString())
 
 
 def _fill(target: pb.Vector | pb.ScoredVector, record: StoredRecord, *, values: bool, metadata: bool) -> None:
@@ -106,7 +110,9 @@ def _fetch_entry(record: StoredRecord) -> bytes:
     if record.values:
         vector += (b"\x12", varint(len(record.values)), record.values)
     if record.metadata is not None:
-        struct = struct_from_dict(orjson.loads(record.metadata)).SerializeToString()
+        struct = record.metadata_pb
+        if struct is None:
+            struct = struct_from_dict(orjson.loads(record.metadata)).SerializeToString()
         vector += (b"\x1a", varint(len(struct)), struct)
     if record.sparse is not None:
         doc = orjson.loads(record.sparse)
