@@ -1,11 +1,11 @@
 """bulkops: fast, resumable bulk operations on Pinecone serverless indexes.
 
-The library surface: the four jobs (``purge``, ``export``, ``load``, ``copy``) with their progress and report
-types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a caller handles, and
-the local server (``ServerConfig``, ``serve_local``). Nothing is imported until it is asked for (PEP
-562): ``import bulkops.errors`` or ``bulkops serve`` load only what they use, not the client, the jobs
-and aiohttp. The library never imports click or rich (those are the CLI's). Test doubles live in
-:mod:`bulkops.testing`.
+The library surface: the jobs (``purge``, ``export``, ``load``, ``copy``, ``bulk_import``) with their
+progress and report types, ``resume`` (any job from its checkpoint), the async ``Client``, the errors a
+caller handles, and the local server (``ServerConfig``, ``serve_local``). Nothing is imported until it
+is asked for (PEP 562): ``import bulkops.errors`` or ``bulkops serve`` load only what they use, not the
+client, the jobs and aiohttp. The library never imports click or rich (those are the CLI's). Test
+doubles live in :mod:`bulkops.testing`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         VerificationError,
     )
     from bulkops.jobs import (
+        BulkImportProgress,
+        BulkImportReport,
         CopyProgress,
         CopyReport,
         ExportProgress,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
         LoadReport,
         PurgeProgress,
         PurgeReport,
+        bulk_import,
         copy,
         export,
         load,
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
+    "BulkImportProgress",
+    "BulkImportReport",
     "BulkopsError",
     "CheckpointBusyError",
     "Client",
@@ -60,6 +65,7 @@ __all__ = [
     "UsageError",
     "VerificationError",
     "__version__",
+    "bulk_import",
     "copy",
     "export",
     "load",
@@ -70,6 +76,8 @@ __all__ = [
 
 # Every public name -> the module that defines it (imported on first use).
 _LAZY: dict[str, str] = {
+    "BulkImportProgress": "bulkops.jobs",
+    "BulkImportReport": "bulkops.jobs",
     "BulkopsError": "bulkops.errors",
     "CheckpointBusyError": "bulkops.errors",
     "Client": "bulkops.api",
@@ -86,6 +94,7 @@ _LAZY: dict[str, str] = {
     "ServerConfig": "bulkops.server",
     "UsageError": "bulkops.errors",
     "VerificationError": "bulkops.errors",
+    "bulk_import": "bulkops.jobs",
     "copy": "bulkops.jobs",
     "export": "bulkops.jobs",
     "load": "bulkops.jobs",

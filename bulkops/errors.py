@@ -32,6 +32,12 @@ anything else (plain text, HTML from a proxy) is kept as the message, truncated.
 A gRPC status is mapped to the HTTP status of the same family (:data:`GRPC_HTTP_STATUS`, beside the
 HTTP table), so both transports raise the same classes and the same retry rules apply.
 
+The official SDK's names (``pinecone.errors`` in SDK 10, and its older ``pinecone.exceptions`` names)
+are aliases of these classes (:data:`SDK_NAMES`), so code written against the SDK's names catches
+bulkops's errors: ``except bulkops.errors.RateLimitError`` is ``except RateLimitedError``. They are
+bulkops's classes under a second name, not the SDK's classes: ``pinecone.errors.RateLimitError`` does
+not catch them.
+
 A message that names a parameter of the caller's (``max_delete``, ``prefix``...) holds it as a
 :class:`Param` part, not as text: ``str(error)`` spells it as the library's keyword argument
 (``max_delete=10``) and the CLI renders the same error with its option (``--max-delete 10``), so
@@ -49,6 +55,7 @@ import orjson
 __all__ = [
     "EXIT_CODES",
     "GRPC_HTTP_STATUS",
+    "SDK_NAMES",
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
@@ -58,11 +65,24 @@ __all__ = [
     "CheckpointMismatchError",
     "ConflictError",
     "DeletionProtectedError",
+    "FailedPreconditionError",
     "ForbiddenError",
+    "ForbiddenException",
     "NotFoundError",
+    "NotFoundException",
     "Param",
     "PartialJobError",
+    "PayloadTooLargeError",
+    "PineconeApiException",
+    "PineconeApiValueError",
+    "PineconeConnectionError",
+    "PineconeError",
+    "PineconeException",
+    "PineconeTimeoutError",
+    "PineconeValueError",
     "PreconditionFailedError",
+    "RateLimitError",
+    "RateLimitException",
     "RateLimitedError",
     "RecordRejectedError",
     "RequestTimeoutError",
@@ -70,7 +90,11 @@ __all__ = [
     "ResourceFailedError",
     "RetryExhaustedError",
     "ServerError",
+    "ServiceError",
+    "ServiceException",
     "TransportError",
+    "UnauthorizedError",
+    "UnauthorizedException",
     "UsageError",
     "VerificationError",
     "WaitTimeoutError",
@@ -87,7 +111,8 @@ EXIT_CODES: Mapping[str, int] = {
     "error": 1,
     "usage": 2,
     "partial": 3,  # the job ended but verification found leftovers, or some records were rejected
-    "interrupted": 130,
+    "interrupted": 130,  # Ctrl-C: the checkpoint is flushed and the resume command printed
+    "terminated": 143,  # SIGTERM (128 + 15), handled like Ctrl-C
 }
 
 
@@ -462,6 +487,47 @@ _GRPC_CODES: Mapping[str, int] = {
         ]
     )
 }
+
+
+# The official SDK's names -> bulkops's classes (SDK 10.2.0: pinecone.errors, and the older names it still
+# exports from pinecone.exceptions). Each is also a module attribute, so ``from bulkops.errors import
+# UnauthorizedError`` works.
+SDK_NAMES: Mapping[str, type[BulkopsError]] = {
+    "PineconeError": BulkopsError,  # the SDK's root of every error it raises
+    "PineconeException": BulkopsError,
+    "PineconeApiException": ApiError,
+    "PineconeValueError": UsageError,
+    "PineconeApiValueError": UsageError,
+    "PineconeConnectionError": TransportError,
+    "PineconeTimeoutError": RequestTimeoutError,
+    "UnauthorizedError": AuthenticationError,
+    "UnauthorizedException": AuthenticationError,
+    "ForbiddenException": ForbiddenError,
+    "NotFoundException": NotFoundError,
+    "FailedPreconditionError": PreconditionFailedError,
+    "PayloadTooLargeError": RequestTooLargeError,
+    "RateLimitError": RateLimitedError,
+    "RateLimitException": RateLimitedError,
+    "ServiceError": ServerError,
+    "ServiceException": ServerError,
+}
+PineconeError = BulkopsError
+PineconeException = BulkopsError
+PineconeApiException = ApiError
+PineconeValueError = UsageError
+PineconeApiValueError = UsageError
+PineconeConnectionError = TransportError
+PineconeTimeoutError = RequestTimeoutError
+UnauthorizedError = AuthenticationError
+UnauthorizedException = AuthenticationError
+ForbiddenException = ForbiddenError
+NotFoundException = NotFoundError
+FailedPreconditionError = PreconditionFailedError
+PayloadTooLargeError = RequestTooLargeError
+RateLimitError = RateLimitedError
+RateLimitException = RateLimitedError
+ServiceError = ServerError
+ServiceException = ServerError
 
 
 def _class_for(status: int) -> type[ApiError]:

@@ -1,4 +1,4 @@
-"""``python -m benchmarks.chaos purge|export [options]``: the crash tools, results as JSON on stdout.
+"""``python -m benchmarks.chaos purge|export|soak [options]``: the crash tools, results as JSON on stdout.
 
 Exit code 0 when the end state is exact, 1 when it is not.
 """
@@ -10,7 +10,7 @@ import sys
 
 import orjson
 
-from benchmarks.chaos import export, purge
+from benchmarks.chaos import export, purge, soak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--kills", type=int, default=5)
     e.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
     e.add_argument("--seed", type=int, default=1)
+    s = tools.add_parser("soak", help="rounds of purge/export/import/copy under kill -9, SIGTERM, restarts")
+    s.add_argument("--rounds", type=int, default=20)
+    s.add_argument("--records", type=int, default=20_000, help="records per round")
+    s.add_argument("--list-rate", type=float, default=20.0, help="list requests/s (upserts: a fifth)")
+    s.add_argument("--seed", type=int, default=12)
     args = parser.parse_args(argv)
-    if args.tool == "purge":
+    if args.tool == "soak":
+        result = soak.run(rounds=args.rounds, size=args.records, list_rate=args.list_rate, seed=args.seed)
+    elif args.tool == "purge":
         result = purge.run(
             target=args.target,
             others=args.others,

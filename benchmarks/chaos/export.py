@@ -28,7 +28,7 @@ from benchmarks.harness import datagen
 from benchmarks.harness.spec import TARGET_PREFIX, Dataset
 from bulkops.models import Record
 
-__all__ = ["run"]
+__all__ = ["read_export", "run"]
 
 API_KEY = "chaos-key"
 NAMESPACE = "bench"  # the harness's single namespace
@@ -49,7 +49,7 @@ def _differences(dataset: Dataset, got: dict[str, Record]) -> list[str]:
     return problems[:10]
 
 
-def _read_export(path: Path) -> tuple[dict[str, Record], list[str]]:
+def read_export(path: Path) -> tuple[dict[str, Record], list[str]]:
     from bulkops.sinks.formats import open_reader
     from bulkops.sinks.manifest import verify_parts
 
@@ -147,7 +147,7 @@ def run(
                 seed,
                 records,
             )
-            exported, problems = _read_export(out)
+            exported, problems = read_export(out)
             export["problems"] = problems + _differences(dataset, exported)
             load = _killed(
                 {

@@ -21,11 +21,15 @@ upsert min(1000, 2 MB ÷ bytes per record). So with the ``default`` profile:
 by IDs to 5,000 IDs/s and caps import at 100 req/s × batch. A profile with no row for any stage (``none``)
 has no bound: the ratio is then not reported.
 
-Copy adds the target's upsert stage to export by prefix. The many-namespace scenarios carry at most
-``records per namespace`` records per list page and fetch (2,000 namespaces × 5 records: list 200 × 5,
-fetch 100 × 5 = 500 records/s), and a namespace-scoped row applies to every namespace at once (× the
-number of namespaces). Bytes per record depend on the wire: JSON for REST, protobuf for gRPC, so the
-upsert bound of import and copy is per transport (``bytes_per_record`` is the caller's choice).
+Copy adds the target's upsert stage to export by prefix. Copy via storage is bound by its export half
+only: Pinecone's bulk import is not paced by the upsert limits and documents no rate (on the local
+server it runs as fast as the server writes SQLite, which says nothing about Pinecone's).
+
+The many-namespace scenarios carry at most ``records per namespace`` records per list page and fetch
+(2,000 namespaces × 5 records: list 200 × 5, fetch 100 × 5 = 500 records/s), and a namespace-scoped
+row applies to every namespace at once (× the number of namespaces). Bytes per record depend on the
+wire: JSON for REST, protobuf for gRPC, so the upsert bound of import and copy is per transport
+(``bytes_per_record`` is the caller's choice).
 
 The server-ceiling scenarios have no documented bound of their own; their reference line is the bound
 they must exceed for export by prefix not to be server-limited (20,000 records/s: a fetch ceiling in
@@ -53,6 +57,7 @@ _STAGES: dict[Scenario, tuple[str, ...]] = {
     "export-ids": ("fetch",),
     "import": ("upsert",),
     "copy": ("list", "fetch", "upsert"),
+    "copy-via-storage": ("list", "fetch"),
     "export-namespaces": ("list", "fetch"),
     "copy-namespaces": ("list", "fetch", "upsert"),
 }

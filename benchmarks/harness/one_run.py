@@ -10,12 +10,19 @@ the outcome in the output or in the stopped server's data (:mod:`verify`).
 rate = verified records ÷ the contender's wall time. A run whose records are wrong fails
 (``error`` starts with ``verification:``) whatever its speed, and so does a contender that says it
 finished but moved fewer than the target.
+
+Object storage: with ``$BULKOPS_BENCH_STORAGE`` (an ``s3://`` or ``gs://`` prefix; credentials and
+endpoint from the usual environment) a bulkops contender's export goes there (one directory per run),
+and is downloaded after the run for the same independent check; ``copy-via-storage`` writes its import
+directory there (else ``file://`` in the run directory).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +73,32 @@ def _base_row(point_id: int, point: Point, contender: Contender, rep: int) -> di
 
 
 def _output_path(point: Point, run_dir: Path) -> Path | None:
+    if point.scenario == "copy-via-storage":
+        return run_dir / "via-storage"  # the import directory (unless $BULKOPS_BENCH_STORAGE)
     if not point.scenario.startswith("export"):
         return None
     return run_dir / ("export.parquet" if point.format == "parquet" else "export.jsonl")
+
+
+def _stored_output(point: Point, contender: Contender, output: Path | None) -> str | None:
+    """The object store URI of a bulkops export when ``$BULKOPS_BENCH_STORAGE`` says where (else None)."""
+    base = os.environ.get("BULKOPS_BENCH_STORAGE")
+    if not base or output is None or not point.scenario.startswith("export"):
+        return None
+    if not contender.startswith("bulkops"):
+        return None  # the SDK baselines write local files
+    return f"{base.rstrip('/')}/{uuid.uuid4().hex[:8]}/{output.name}"
+
+
+def _download(uri: str, local: Path) -> None:
+    """Every object of the export (parts; no manifest) into ``local``, to be checked like a local one."""
+    from bulkops.storage import open_storage
+
+    storage = open_storage(uri)
+    for item in storage.list_files():
+        target = local / item.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(storage.read_bytes(item.path))
 
 
 def one_run(
@@ -93,7 +123,12 @@ def one_run(
         data_dir = shared_data or _copy(template.data_dir, run_dir / "data")
         target_dir = _copy(template.target_data_dir, run_dir / "target") if template.target_data_dir else None
         output = _output_path(point, run_dir)
-        result = _serve_and_run(point, contender, template, run_dir, data_dir, target_dir, output, row)
+        stored = _stored_output(point, contender, output)
+        row["storage"] = stored
+        worker_output = stored or (str(output) if output else None)
+        result = _serve_and_run(point, contender, template, run_dir, data_dir, target_dir, worker_output, row)
+        if stored is not None and output is not None:
+            _download(stored, output)
         check = _verify(point, result, data_dir, target_dir, output, row)
         wire = result.get("transport") or transport_of(contender)
         bound = bound_of_point(point, wire=wire)
@@ -137,7 +172,7 @@ def _serve_and_run(
     run_dir: Path,
     data_dir: Path,
     target_dir: Path | None,
-    output: Path | None,
+    output: str | None,
     row: dict[str, Any],
 ) -> dict[str, Any]:
     dataset = point.dataset
@@ -158,7 +193,7 @@ def _serve_and_run(
             concurrency=point.concurrency,
             ids_file=str(template.ids_file),
             input_file=str(template.input_file) if template.input_file else None,
-            output_file=str(output) if output else None,
+            output_file=output,
             checkpoint=str(run_dir / "checkpoint.sqlite"),
             target_host=target.index_host(INDEX_NAME) if target else None,
             target_api_key=TARGET_API_KEY if target else None,
@@ -190,7 +225,7 @@ def _verify(
     counts = row.pop("counts_after", {})
     if point.scenario in SERVER_SCENARIOS:  # the loads count what the server answered
         return verify.Check(processed=int(result.get("processed") or 0))
-    if output is not None:
+    if output is not None and point.scenario.startswith("export"):
         prefix = TARGET_PREFIX if point.scenario == "export-prefix" else None
         return verify.check_export(output, point.format, dataset, prefix=prefix)
     if point.scenario.startswith("purge"):

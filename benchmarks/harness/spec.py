@@ -12,6 +12,10 @@ Scenarios:
 - ``import``                           upsert a file of the target records into an empty index
 - ``copy``                             list → fetch → upsert the target records into a second server
                                        (another "project": its own process and API key)
+- ``copy-via-storage``                 the same copy through object storage: export for bulk import to a
+                                       directory (``$BULKOPS_BENCH_STORAGE``, an ``s3://`` prefix, else
+                                       ``file://`` in the run directory), then the second server's bulk
+                                       import of it (bulkops library contenders only)
 - ``export-namespaces`` / ``copy-namespaces``   the same over every namespace of a data set with many
                                        small namespaces (namespace-per-tenant)
 - ``server-fetch`` / ``server-list``   what the local server itself sustains (fetch of 1,000 records, list
@@ -58,6 +62,7 @@ Scenario = Literal[
     "export-ids",
     "import",
     "copy",
+    "copy-via-storage",
     "export-namespaces",
     "copy-namespaces",
     "server-fetch",

@@ -20,7 +20,9 @@ ramp-up and the final commit are a small part of it — without filling the disk
   template: 0.9 / 1.6 / 3.0 GB at 768 / 1536 / 3072; a JSONL output is 1.9 / 3.6 / 6.9 GB.
 - import: ~500 MB of protobuf, i.e. 10 s at 50 MB/s per namespace over gRPC (≈ 25 s over REST, whose
   JSON is 2.5× bigger): 120,000 / 70,000 / 38,000 records.
-- copy: 70,000 of 77,000 records at 1536 (its upsert stage binds, as for import).
+- copy: 70,000 of 77,000 records at 1536 (its upsert stage binds, as for import); the same copy via
+  object storage (export for bulk import, then the second server's bulk import; bulkops over gRPC only:
+  the SDK has no such path) beside it.
 - many namespaces: 2,000 × 5 records (20 s at the 500 records/s the list and fetch limits allow).
 
 The SDK baselines stop after ``baseline_budget_s`` (their loops are steady from the first request, so a
@@ -196,6 +198,8 @@ def _real(quick: bool) -> list[Point]:
     points.append(job("import", _real_dataset(n, n, _HEADLINE_DIMENSION), "jsonl", "real-table"))
     copy_source = _real_dataset(sized(77_000), sized(70_000), _HEADLINE_DIMENSION)
     points.append(job("copy", copy_source, "jsonl", "real-table"))
+    via_storage = job("copy-via-storage", copy_source, "parquet", "real-table")
+    points.append(replace(via_storage, contenders=("bulkops-grpc",)))  # the library: export, bulk import
     spaces = 100 if quick else 2000
     many = _real_dataset(spaces * 5, spaces * 5, _HEADLINE_DIMENSION, namespaces=spaces)
     points.append(job("export-namespaces", many, "parquet", "real-table"))

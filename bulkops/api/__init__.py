@@ -9,6 +9,7 @@ implements :class:`bulkops.api.protocols.DataPlane` with scoped rate limits, ada
 
 from __future__ import annotations
 
+from bulkops.api.bulk_import import BulkImportClient, ImportModel
 from bulkops.api.client import Client
 from bulkops.api.config import ClientConfig, normalize_host
 from bulkops.api.control_plane import (
@@ -29,6 +30,7 @@ from bulkops.api.stats import RequestEvent, RequestStats
 __all__ = [
     "AiohttpTransport",
     "BackupModel",
+    "BulkImportClient",
     "Client",
     "ClientConfig",
     "ControlPlaneClient",
@@ -38,6 +40,7 @@ __all__ = [
     "GrpcReply",
     "GrpcTransport",
     "HttpResponse",
+    "ImportModel",
     "IndexClient",
     "IndexModel",
     "MockGrpcTransport",

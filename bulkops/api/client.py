@@ -25,7 +25,8 @@ from typing import Any
 
 import anyio
 
-from bulkops.api.config import DEFAULT_API_VERSION, ClientConfig, normalize_host
+from bulkops.api.bulk_import import BulkImportClient
+from bulkops.api.config import DEFAULT_API_VERSION, ClientConfig, normalize_host, plain_http_error
 from bulkops.api.control_plane import ControlPlaneClient
 from bulkops.api.executor import RequestExecutor
 from bulkops.api.grpc.data_plane import GrpcDataPlane
@@ -212,8 +213,21 @@ class Client:
         of ``host`` directly, over the transport picked for that host (probed once, see ``transport``)."""
         if host is not None:
             return await self._index_client(normalize_host(host), name)
+        return await self._index_client(await self._host_of(name, "index"), name)
+
+    async def bulk_imports(self, name: str | None = None, *, host: str | None = None) -> BulkImportClient:
+        """The bulk import endpoints of index ``name`` (or of ``host``): REST on the index host, paced by
+        the index's limiter and retried by the client's executor like every data-plane request."""
+        url = normalize_host(host) if host is not None else await self._host_of(name, "bulk_imports")
+        assert self._http is not None
+        return BulkImportClient(
+            url, executor=self._running(), transport=self._http, limiter=self._limiter(url, name)
+        )
+
+    async def _host_of(self, name: str | None, method: str) -> str:
+        """The host of index ``name``: one describe call, then cached."""
         if not name:
-            raise UsageError("index() needs name=... or host=...")
+            raise UsageError(f"{method}() needs name=... or host=...")
         cached = self._hosts_by_name.get(name)
         if cached is None:
             described = await self.control.describe_index(name)
@@ -221,7 +235,7 @@ class Client:
             if not raw_host:
                 raise UsageError(f"index {name!r} has no host yet; wait until it is ready")
             cached = self._hosts_by_name[name] = normalize_host(str(raw_host))
-        return await self._index_client(cached, name)
+        return cached
 
     def index_at(self, host: str, *, name: str | None = None) -> IndexClient:
         """The data plane at ``host`` (scheme optional: https is assumed; http is kept), without awaiting.
@@ -275,6 +289,8 @@ class Client:
         )
         if self.config.transport == "grpc":
             if probe.speaks_grpc is False:
+                if wrong := plain_http_error(url, probe.reason):
+                    raise wrong
                 raise UsageError(
                     f"transport='grpc' but the index host {url} does not speak gRPC ({probe.reason}); "
                     "use transport='rest', or 'auto' to use gRPC only where the host speaks it"

@@ -4,12 +4,18 @@ The environment is read the way the official SDK reads it: ``PINECONE_API_KEY`` 
 ``PINECONE_CONTROLLER_HOST``; a host without a scheme gets ``https://``, ``http://`` is kept (a local
 server), and the default control plane is ``https://api.pinecone.io``.
 
-The API key lives only in :attr:`ClientConfig.api_key`, which is excluded from the repr.
+The API key lives only in :attr:`ClientConfig.api_key`, which is excluded from the repr; a key that
+cannot travel in a header (a non-ASCII or control character: a key pasted with a stray character) is
+refused here, before any request, without being shown.
+
+Proxies come from the environment as curl and most HTTP clients read them (``HTTPS_PROXY``,
+``HTTP_PROXY``, ``NO_PROXY``, either case: :func:`proxy_for`); both transports follow the same rule.
 """
 
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +23,7 @@ from typing import cast, get_args
 
 from bulkops._version import package_version
 from bulkops.api.protocols import TransportName
-from bulkops.errors import UsageError
+from bulkops.errors import Param, UsageError
 from bulkops.limits.bucket import AdaptiveTuning
 from bulkops.limits.profiles import PROFILES, Profile, load_profile
 from bulkops.limits.retry import RetryPolicy
@@ -27,7 +33,10 @@ __all__ = [
     "DEFAULT_CONTROLLER_HOST",
     "DEFAULT_MAX_FETCH_URL_BYTES",
     "ClientConfig",
+    "check_api_key",
     "normalize_host",
+    "plain_http_error",
+    "proxy_for",
 ]
 
 DEFAULT_CONTROLLER_HOST = "https://api.pinecone.io"
@@ -56,6 +65,54 @@ def normalize_host(host: str) -> str:
     if scheme not in ("http", "https"):
         raise UsageError(f"host {host!r} must use http:// or https://, not {scheme}://")
     return text.rstrip("/")
+
+
+def check_api_key(key: str) -> None:
+    """Refuse a key that cannot be sent in a header (non-ASCII or control characters). The key itself
+    is never shown, only where the bad character is."""
+    for position, char in enumerate(key, start=1):
+        if not " " <= char <= "~":
+            what = "a non-ASCII character" if not char.isascii() else "a control character"
+            raise UsageError(
+                f"the API key holds {what} at position {position} of {len(key)}, which cannot be sent in "
+                "a header: check ",
+                Param("api_key"),
+                " or PINECONE_API_KEY (Pinecone keys are plain ASCII)",
+            )
+
+
+# What an SSL handshake against a server that answers in plain HTTP reports (OpenSSL, BoringSSL).
+_PLAIN_HTTP_MARKS = ("wrong_version_number", "wrong version number", "packet length too long")
+
+
+def plain_http_error(url: str, detail: str) -> UsageError | None:
+    """A UsageError with the fix when ``detail`` (an SSL failure at ``url``) shows the server answered
+    without TLS: an ``https://`` URL (or a host given without a scheme) for a plain HTTP server."""
+    if not url.startswith("https://") or not any(mark in detail.lower() for mark in _PLAIN_HTTP_MARKS):
+        return None
+    origin = url.split("://", 1)[1].split("/", 1)[0]
+    return UsageError(
+        f"{origin} does not speak TLS (the TLS handshake got a plain HTTP answer): a host without a "
+        f"scheme means https://; if it serves plain HTTP (a local bulkops serve, say), use http://{origin}"
+    )
+
+
+def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The proxy to reach ``url`` through: ``HTTPS_PROXY``/``HTTP_PROXY`` by the URL's scheme (the
+    lowercase name wins), unless ``NO_PROXY`` names its host. The rule aiohttp's ``trust_env`` applies
+    (urllib's), given to gRPC too: grpc itself reads only the lowercase names."""
+    env = os.environ if environ is None else environ
+    # Uppercase first, so that a lowercase name read after it wins.
+    settings = {name.lower(): value for name, value in sorted(env.items(), key=lambda kv: kv[0].islower())}
+    scheme, _, rest = url.partition("://")
+    proxy = settings.get(f"{scheme.lower()}_proxy")
+    if not proxy:
+        return None
+    host = rest.split("/", 1)[0]
+    no_proxy = settings.get("no_proxy")
+    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):  # type: ignore[attr-defined]  # public, missing from typeshed
+        return None
+    return proxy
 
 
 def _resolve_profile(limits: str | Profile | None) -> Profile:
@@ -117,6 +174,7 @@ class ClientConfig:
                 "no Pinecone API key: pass api_key=... or set PINECONE_API_KEY. A local server that "
                 "runs without authentication accepts any placeholder, e.g. api_key='local'."
             )
+        check_api_key(key)
         host = normalize_host(
             controller_host or env.get("PINECONE_CONTROLLER_HOST") or DEFAULT_CONTROLLER_HOST
         )

@@ -9,6 +9,7 @@ way it was started (this CLI or a library call).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +18,8 @@ from bulkops.cli.confirm import confirm_destructive
 from bulkops.cli.context import Settings, global_options, pass_settings
 from bulkops.cli.options import single
 from bulkops.cli.progress import JobProgress
-from bulkops.cli.runner import Job, progress_for, resume_command, run_job
+from bulkops.cli.runner import Job, progress_for, resume_command, run_job, totals
+from bulkops.clock import SYSTEM_CLOCK
 from bulkops.engine.checkpoint import Checkpoint, CheckpointView
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.ids import prepare_ids
@@ -28,13 +30,68 @@ from bulkops.jobs.resume import spec_from_json
 if TYPE_CHECKING:
     from bulkops.api import Client
 
-__all__ = ["resume", "status"]
+__all__ = ["iso_time", "phase_of", "resume", "state_of", "status", "status_document"]
 
 
-def _state(view: CheckpointView) -> str:
+def state_of(view: CheckpointView) -> str:
+    """``running``, ``finished`` or ``unfinished``: the fixed strings scripts read."""
+    if view.running is not None:
+        return "running"
+    return "finished" if view.finished else "unfinished"
+
+
+def phase_of(view: CheckpointView, kind: str) -> str:
+    """Where the job is: the phase it recorded (a purge: ``backup``, ``deleting``, ``verifying``...),
+    else ``done`` or the kind's one working phase (``exporting``, ``loading``)."""
+    if isinstance(view.phase, str):
+        return view.phase
+    if view.finished:
+        return "done"
+    return {"export": "exporting", "load": "loading", "purge": "deleting"}.get(kind, "working")
+
+
+def iso_time(seconds: float | None) -> str | None:
+    """A wall-clock time (seconds since the epoch) as ISO 8601 UTC."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _human_state(view: CheckpointView) -> str:
     if view.running is not None:
         return f"running (process {view.running.pid})" if view.running.pid else "running"
     return "finished" if view.finished else "unfinished (resume it)"
+
+
+def status_document(settings: Settings, view: CheckpointView) -> dict[str, Any]:
+    """What ``status --json`` prints: snake_case keys, numbers as numbers, times in ISO 8601 UTC,
+    ``state`` and ``phase`` as fixed strings."""
+    spec = spec_from_json(view.kind, view.spec)
+    path = view.path.absolute()
+    modified = path.stat().st_mtime
+    running = view.running
+    report = view.report
+    return {
+        "checkpoint": str(path),
+        "kind": spec.kind,
+        "job": spec.describe(),
+        "state": state_of(view),
+        "phase": phase_of(view, spec.kind),
+        "spec": spec.to_json(),
+        "counters": dict(view.counters),
+        "chains": {"done": view.chains_done, "total": view.chains_total},
+        "batches_in_flight": view.in_flight,
+        "running": (
+            {"pid": running.pid, "job": running.job or None, "since": iso_time(running.since)}
+            if running is not None
+            else None
+        ),
+        "modified": iso_time(modified),
+        "age_seconds": round(max(0.0, SYSTEM_CLOCK.wall() - modified), 1),
+        "resume_command": (resume_command(settings, path) if not view.finished and running is None else None),
+        "report": dict(report) if isinstance(report, Mapping) else None,
+        "recorded": {k: v for k, v in view.state.items() if k != "report"},
+    }
 
 
 @click.command()
@@ -44,35 +101,30 @@ def _state(view: CheckpointView) -> str:
 def status(settings: Settings, checkpoint: str) -> None:
     """What CHECKPOINT holds: the job, its target, and how far it got (read-only)."""
     view = Checkpoint.inspect(checkpoint)
-    spec = spec_from_json(view.kind, view.spec)
-    path = view.path.absolute()
-    report = view.report
-    doc: dict[str, Any] = {
-        "checkpoint": str(path),
-        "kind": spec.kind,
-        "job": spec.describe(),
-        "status": _state(view),
-        "phase": view.phase,
-        "spec": spec.to_json(),
-        "counters": dict(view.counters),
+    doc = status_document(settings, view)
+    if settings.json:
+        settings.out.document(doc)
+        return
+    shown: dict[str, Any] = {
+        "checkpoint": doc["checkpoint"],
+        "kind": doc["kind"],
+        "job": doc["job"],
+        "status": _human_state(view),
+        "phase": doc["phase"],
+        "counters": doc["counters"],
         "list chains done": f"{view.chains_done} of {view.chains_total}",
         "batches in flight": view.in_flight,
     }
     if view.running is not None and view.running.job:
-        doc["running"] = view.running.job
-    if isinstance(report, Mapping):
-        for key in ("exported", "upserted", "rejected", "deleted"):
-            if key in report:
-                doc[key] = report[key]
-    if not view.finished and view.running is None:
-        doc["resume with"] = resume_command(settings, path)
-    if settings.json:
-        doc["state"] = {k: v for k, v in view.state.items() if k != "report"}
-        doc["report"] = report
-        settings.out.document(doc)
-        return
-    shown = {k: v for k, v in doc.items() if k != "spec" and v not in (None, {}, [])}
-    settings.out.record(shown, title=f"{spec.kind} job")
+        shown["running"] = view.running.job
+    for key in ("exported", "upserted", "rejected", "deleted"):
+        if doc["report"] and key in doc["report"]:
+            shown[key] = doc["report"][key]
+    if doc["resume_command"]:
+        shown["resume with"] = doc["resume_command"]
+    settings.out.record(
+        {k: v for k, v in shown.items() if v not in (None, {}, [])}, title=f"{doc['kind']} job"
+    )
 
 
 @click.command()
@@ -133,5 +185,4 @@ def resume(
             progress=progress_for(view),
         )
 
-    total = ids.count if ids else None
-    run_job(settings, Job(spec.kind, f"{spec.kind} {spec.target.describe()}", path, start, total))
+    run_job(settings, Job(spec.kind, f"{spec.kind} {spec.target.describe()}", path, start, *totals(spec)))

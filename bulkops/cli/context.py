@@ -9,11 +9,13 @@ group, exactly as the official SDK reads them (``PINECONE_API_KEY``, ``PINECONE_
 silently winning. ``--transport`` (env ``BULKOPS_TRANSPORT``) is the library's ``transport`` argument,
 passed to the client of every command, so jobs and data-plane commands use the same wire; the library
 checks the value (one source for what is valid).
+``--log-format`` and ``--stats-interval`` are for scripts and containers (:mod:`bulkops.cli.logs`,
+:mod:`bulkops.cli.progress`).
 """
 
 from __future__ import annotations
 
-import logging
+import math
 import shlex
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -22,8 +24,10 @@ from typing import Any, TypeVar
 
 import click
 
+from bulkops.cli.logs import LogFormat, configure_logging, quiet_grpc
 from bulkops.cli.options import single
 from bulkops.cli.output import Output
+from bulkops.cli.signals import run_cancellable
 from bulkops.errors import UsageError
 
 __all__ = ["Settings", "global_options", "pass_settings", "run_async"]
@@ -46,13 +50,22 @@ class Settings:
     json: bool = False
     quiet: bool = False
     verbose: bool = False
+    log_format: LogFormat = "text"
+    stats_interval: float = 10.0
     _output: Output | None = field(default=None, repr=False)
 
     @property
     def out(self) -> Output:
         if self._output is None:
-            self._output = Output(json_mode=self.json, quiet=self.quiet, secret=self.api_key)
+            self._output = Output(
+                json_mode=self.json, quiet=self.quiet, secret=self.api_key, log_format=self.log_format
+            )
         return self._output
+
+    def start_logging(self) -> None:
+        """bulkops's loggers to stderr in ``--log-format``, the key redacted (again after an option)."""
+        quiet_grpc(verbose=self.verbose)
+        configure_logging(verbose=self.verbose, form=lambda: self.log_format, redact=self.out.redact)
 
     @property
     def namespace(self) -> str | None:
@@ -96,6 +109,12 @@ _REPEATABLE = ("namespaces",)  # every value applies
 _ONCE = ("index", "host", "limits", "transport")  # a repeat is an error
 
 
+def _seconds(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise click.BadParameter(f"{value} is not a number of seconds (0 or more; 0 turns the lines off)")
+    return value
+
+
 def _setter(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if value is None or value is False or value == ():
@@ -105,11 +124,13 @@ def _setter(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
             value = (*getattr(settings, name), *value)
         elif name in _ONCE:
             value = single(value, param.opts[0])
+        elif name == "stats_interval":
+            value = _seconds(value)
         setattr(settings, name, value)
-        if name in ("json", "quiet", "api_key"):
-            settings._output = None  # rebuild with the new mode / secret
-        if name == "verbose":
-            _configure_logging(settings)
+        if name in ("json", "quiet", "api_key", "log_format"):
+            settings._output = None  # rebuild with the new mode / secret / format
+        if name in ("verbose", "log_format", "api_key"):
+            settings.start_logging()
 
     return store
 
@@ -177,6 +198,24 @@ def global_options(*, with_env: bool) -> Callable[[F], F]:
             "verbose",
             {"is_flag": True, "default": None, "help": "Log requests and retries (the key is redacted)."},
         ),
+        (
+            ("--log-format",),
+            "log_format",
+            {
+                "type": click.Choice(["text", "json"]),
+                "help": "Log and progress lines on stderr as text [default] or one JSON object per line.",
+            },
+        ),
+        (
+            ("--stats-interval",),
+            "stats_interval",
+            {
+                "type": float,
+                "metavar": "S",
+                "help": "When stderr is not a terminal, a progress line every S seconds (done/total, rate, "
+                "ETA, 429s, retries, transport) [default: 10; 0: off].",
+            },
+        ),
     ]
 
     def decorate(func: F) -> F:
@@ -190,32 +229,11 @@ def global_options(*, with_env: bool) -> Callable[[F], F]:
     return decorate
 
 
-def _configure_logging(settings: Settings) -> None:
-    """--verbose: log bulkops' own loggers to stderr, with the API key redacted from every line."""
-    logger = logging.getLogger("bulkops")
-    if any(isinstance(h, _RedactingHandler) for h in logger.handlers):
-        return
-    handler = _RedactingHandler(settings)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-
-
-class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self._settings = settings
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self._settings.out.redact(super().format(record))
-
-
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's coroutine on a fresh event loop.
 
-    Ctrl-C cancels the coroutine (so the library can flush its checkpoint in a shielded scope) and then
-    surfaces here as KeyboardInterrupt, which ``main`` turns into exit code 130.
+    Ctrl-C or SIGTERM cancels the coroutine (so the library can flush its checkpoint in a shielded scope)
+    and then surfaces here as KeyboardInterrupt or :class:`~bulkops.cli.signals.Terminated`, which
+    ``main`` turns into exit code 130 or 143.
     """
-    import asyncio
-
-    return asyncio.run(factory())
+    return run_cancellable(factory)

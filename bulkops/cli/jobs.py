@@ -4,6 +4,7 @@ Each command turns its options into the library's spec (:func:`bulkops.jobs.purg
 and its siblings, which check every input: nothing is sent, confirmed or created on bad input), asks
 before a purge, and runs the job with a checkpoint (:mod:`bulkops.cli.runner`). ``--prefix`` and
 ``--namespace`` may be repeated and all apply; an option that takes one value refuses a second.
+``import --via-bulk-import URI`` runs the bulk import job instead of upserting (:func:`_bulk_import`).
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings
 from bulkops.cli.options import single
 from bulkops.cli.progress import JobProgress
-from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job
+from bulkops.cli.purge_preview import preview_lines
+from bulkops.cli.runner import Job, default_checkpoint_path, progress_for, run_job, totals
 from bulkops.errors import UsageError
+from bulkops.jobs.bulk_import.spec import build_bulk_import
 from bulkops.jobs.copy.spec import build_copy, parse_namespace_map
-from bulkops.jobs.export.spec import ExportSpec, build_export
+from bulkops.jobs.export.spec import build_export
 from bulkops.jobs.figures import RunFigures
 from bulkops.jobs.ids import IdsInput, prepare_ids
 from bulkops.jobs.load.spec import build_load
-from bulkops.jobs.namespaces import label
 from bulkops.jobs.purge.spec import build_purge
-from bulkops.jobs.target import Access, TargetSpec, open_target
-from bulkops.sinks.manifest import read_manifest
+from bulkops.jobs.target import Access, TargetSpec
 
 if TYPE_CHECKING:
     from bulkops.api import Client
@@ -41,6 +42,13 @@ checkpoint_option = click.option(
     metavar="PATH",
     help="Checkpoint file (SQLite). Rerunning with the same file resumes. Default: <output>.checkpoint "
     "(export), a new file under $XDG_STATE_HOME/bulkops/ (purge, load).",
+)
+storage_endpoint_option = click.option(
+    "--storage-endpoint",
+    multiple=True,
+    metavar="URL",
+    help="An S3-compatible store's URL for s3:// locations [env BULKOPS_STORAGE_ENDPOINT, AWS_ENDPOINT_URL]; "
+    "credentials come from the usual environment (AWS_*, a profile, GOOGLE_APPLICATION_CREDENTIALS).",
 )
 prefix_option = click.option(
     "--prefix", "prefixes", multiple=True, metavar="P", help="Records whose ID starts with P (repeatable)."
@@ -158,21 +166,9 @@ def purge(
     )
     where = spec.target.describe()
     if not dry_run:
-        lines = [spec.selection.describe(), f"in namespace(s) {spec.namespaces.describe()} of {where}"]
-        if spec.options.export_first is not None:
-            lines.append(f"the targeted records are exported to {spec.options.export_first} first")
-        if backup_first:
-            lines.append(
-                "a backup of the index is made first; it may lack records written in the last 15 minutes"
-                + ("" if spec.options.export_first else " (--export-first PATH keeps those too)")
-            )
-        elif spec.options.export_first is None:
-            lines.append("no backup first")
-        if spec.options.max_delete is not None:
-            lines.append(f"refused if more than {spec.options.max_delete:,} records would go")
-        if spec.selection.kind in ("prefixes", "filter"):
-            lines.append("(run with --dry-run first to count them)")
-        confirm_destructive(settings.out, f"purge from {where}", lines, yes=yes)
+        confirm_destructive(
+            settings.out, f"purge from {where}", lambda: preview_lines(settings, spec, ids), yes=yes
+        )
     path = None if dry_run else (_checkpoint(checkpoint) or default_checkpoint_path("purge"))
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
@@ -187,8 +183,7 @@ def purge(
             progress=progress_for(view),
         )
 
-    total = ids.count * max(1, len(settings.namespaces)) if ids else None
-    run_job(settings, Job("purge", f"purge {where}", path, start, total=total))
+    run_job(settings, Job("purge", f"purge {where}", path, start, *totals(spec)))
 
 
 @click.command()
@@ -203,8 +198,16 @@ def purge(
     "-o",
     multiple=True,
     metavar="PATH",
-    help="PATH.jsonl (one record per line) or PATH.parquet (a directory of part files).",
+    help="PATH.jsonl (one record per line) or PATH.parquet (a directory of part files); a local path or "
+    "s3://BUCKET/PREFIX/NAME, gs://..., file:///... (JSONL there: numbered part objects).",
 )
+@click.option(
+    "--for-bulk-import",
+    is_flag=True,
+    help="Write the layout Pinecone's bulk import reads: --output is the import directory "
+    "(<dir>/<namespace>/*.parquet, names taken literally); refuses what that import would reject.",
+)
+@storage_endpoint_option
 @checkpoint_option
 @global_options(with_env=False)
 @pass_settings
@@ -217,9 +220,12 @@ def export(
     allow_missing: bool,
     overwrite: bool,
     output: tuple[str, ...],
+    for_bulk_import: bool,
+    storage_endpoint: tuple[str, ...],
     checkpoint: tuple[str, ...],
 ) -> None:
-    """Write records (id, values, sparse values, metadata) to JSONL or Parquet, exactly once."""
+    """Write records (id, values, sparse values, metadata) to JSONL or Parquet, exactly once, on the
+    local disk or in object storage."""
     target = _target(settings)
     path = single(output, "--output")
     if path is None:
@@ -236,6 +242,8 @@ def export(
         filter=parse_filter(filter_text) if filter_text is not None else None,
         overwrite=overwrite,
         strict_output=True,
+        for_bulk_import=for_bulk_import,
+        storage_endpoint=single(storage_endpoint, "--storage-endpoint"),
     )
     journal = _checkpoint(checkpoint) or spec.default_checkpoint()
 
@@ -246,50 +254,88 @@ def export(
             spec, ids=ids, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
         )
 
-    async def total_later(client: Client) -> int | None:
-        return await _export_total(spec, client)
-
-    total = ids.count if ids else None
-    run_job(settings, Job("export", f"export {spec.target.describe()}", journal, start, total, total_later))
-
-
-async def _export_total(spec: ExportSpec, client: Client) -> int | None:
-    """Records a whole-namespace export will write: one stats call (other selections: unknown)."""
-    if spec.selection.kind != "everything":
-        return None
-    async with open_target(spec.target, Access(client=client)) as target:
-        stats = await target.dataplane.describe_index_stats()
-    if spec.namespaces.names is None:
-        return int(stats.get("totalVectorCount") or 0)
-    spaces = stats.get("namespaces") or {}
-    entries = [spaces.get(ns) or spaces.get(label(ns)) or {} for ns in spec.namespaces.names]
-    return sum(int(entry.get("vectorCount", 0)) for entry in entries) or None
+    run_job(settings, Job("export", f"export {spec.target.describe()}", journal, start, *totals(spec)))
 
 
 @click.command("load")
-@click.option("--input", "-i", "input_", multiple=True, metavar="PATH", help="A bulkops export.")
+@click.option(
+    "--input",
+    "-i",
+    "input_",
+    multiple=True,
+    metavar="PATH",
+    help="A bulkops export: a local path, or s3://..., gs://... (a finished export).",
+)
 @click.option(
     "--on-error",
-    type=click.Choice(["stop", "skip"]),
-    default="stop",
-    show_default=True,
-    help="A record the index refuses: stop there (nothing after it is sent), or report it and go on "
-    "(exit 3 at the end).",
+    type=click.Choice(["stop", "skip", "continue", "abort"]),
+    default=None,
+    help="A record the index refuses: stop there (nothing after it is sent; the default), or skip it: "
+    "report it and go on (exit 3 at the end). With --via-bulk-import, Pinecone's errorMode: continue "
+    "(the default) or abort.",
 )
+@click.option(
+    "--via-bulk-import",
+    "via_bulk_import",
+    multiple=True,
+    metavar="URI",
+    help="Have Pinecone import this directory (s3://BUCKET/DIR/, gs://...; written by export "
+    "--for-bulk-import) instead of upserting: not bound by the upsert limits, into new namespaces only.",
+)
+@click.option(
+    "--integration-id", multiple=True, metavar="ID", help="Pinecone's storage integration (a private bucket)."
+)
+@click.option(
+    "--no-layout-check",
+    is_flag=True,
+    help="With --via-bulk-import: do not list the directory first (when only Pinecone's integration can "
+    "read it).",
+)
+@storage_endpoint_option
 @checkpoint_option
 @global_options(with_env=False)
 @pass_settings
-def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint: tuple[str, ...]) -> None:
-    """Upsert an export (JSONL or Parquet) into an index, in 1000-record / 2 MB batches.
+def load(
+    settings: Settings,
+    input_: tuple[str, ...],
+    on_error: str | None,
+    via_bulk_import: tuple[str, ...],
+    integration_id: tuple[str, ...],
+    no_layout_check: bool,
+    storage_endpoint: tuple[str, ...],
+    checkpoint: tuple[str, ...],
+) -> None:
+    """Upsert an export (JSONL or Parquet) into an index, in 1000-record / 2 MB batches; or, with
+    --via-bulk-import, start Pinecone's bulk import of a directory and follow it to the end.
 
     Records go to --namespace, or (without it) to the namespaces the export recorded. ``bulkops import``
     is the same command (Pinecone's word for it).
     """
     target = _target(settings)
     source = single(input_, "--input")
+    endpoint = single(storage_endpoint, "--storage-endpoint")
+    uri = single(via_bulk_import, "--via-bulk-import")
+    if uri is not None:
+        if source is not None:
+            raise UsageError("give either --input PATH (upserts) or --via-bulk-import URI, not both")
+        _bulk_import(settings, target, uri, on_error, single(integration_id, "--integration-id"),
+                     not no_layout_check, endpoint, checkpoint)  # fmt: skip
+        return
+    if integration_id or no_layout_check:
+        raise UsageError("--integration-id and --no-layout-check go with --via-bulk-import URI")
+    if on_error in ("continue", "abort"):
+        raise UsageError(
+            f"--on-error {on_error} is for --via-bulk-import; an upserting import takes stop or skip"
+        )
     if source is None:
         raise UsageError("say what to import: --input PATH (a JSONL file or a Parquet export directory)")
-    spec = build_load(input=source, target=target, namespace=settings.namespace, on_error=on_error)
+    spec = build_load(
+        input=source,
+        target=target,
+        namespace=settings.namespace,
+        on_error=on_error or "stop",
+        storage_endpoint=endpoint,
+    )
     journal = _checkpoint(checkpoint) or default_checkpoint_path("load")
 
     async def start(client: Client, view: JobProgress) -> RunFigures:
@@ -299,12 +345,50 @@ def load(settings: Settings, input_: tuple[str, ...], on_error: str, checkpoint:
             spec, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
         )
 
-    manifest = read_manifest(spec.input_path)
-    total = manifest.total if manifest else None
-    run_job(settings, Job("load", f"load into {spec.target.describe()}", journal, start, total))
+    run_job(settings, Job("load", f"load into {spec.target.describe()}", journal, start, *totals(spec)))
 
 
 import_ = load  # ``bulkops import``: registered under both names (bulkops.cli.main.COMMANDS)
+
+
+def _bulk_import(
+    settings: Settings,
+    target: TargetSpec,
+    uri: str,
+    on_error: str | None,
+    integration_id: str | None,
+    check_layout: bool,
+    storage_endpoint: str | None,
+    checkpoint: tuple[str, ...],
+) -> None:
+    """``import --via-bulk-import URI``: the bulk import job (checkpoint: a file named after the URI and
+    the index, so the same command run again follows the same import rather than starting another)."""
+    if settings.namespaces:
+        raise UsageError(
+            "--namespace does not apply to --via-bulk-import: each directory under the URI is a namespace"
+        )
+    if on_error in ("stop", "skip"):
+        raise UsageError(
+            f"--on-error {on_error} is for upserting imports; --via-bulk-import takes continue or abort"
+        )
+    spec = build_bulk_import(
+        uri=uri,
+        target=target,
+        integration_id=integration_id,
+        on_error=on_error or "continue",
+        check_layout=check_layout,
+        storage_endpoint=storage_endpoint,
+    )
+    journal = _checkpoint(checkpoint) or spec.default_checkpoint()
+
+    async def start(client: Client, view: JobProgress) -> RunFigures:
+        from bulkops.jobs.bulk_import.job import run_bulk_import
+
+        return await run_bulk_import(
+            spec, checkpoint=journal, access=Access(client=client), progress=progress_for(view)
+        )
+
+    run_job(settings, Job("bulk_import", f"bulk import into {spec.target.describe()}", journal, start))
 
 
 @click.command("copy")
@@ -435,5 +519,4 @@ def copy(
             progress=progress_for(view),
         )
 
-    total = ids.count * max(1, len(settings.namespaces)) if ids else None
-    run_job(settings, Job("copy", f"copy to {spec.destination.describe()}", path, start, total))
+    run_job(settings, Job("copy", f"copy to {spec.destination.describe()}", path, start, *totals(spec)))

@@ -14,6 +14,7 @@ try:
     import click
 
     from bulkops.cli.context import Settings, global_options
+    from bulkops.cli.signals import Terminated, raise_on_sigterm
 except ImportError as missing:  # the base install: the command's dependencies come with the [cli] extra
     package = (missing.name or "").partition(".")[0]
     if package not in ("click", "rich"):
@@ -37,7 +38,9 @@ COMMANDS: dict[str, str] = {
     "load": "bulkops.cli.jobs:load",
     "import": "bulkops.cli.jobs:import_",  # Pinecone's word for it: the same command as load
     "copy": "bulkops.cli.jobs:copy",
+    "imports": "bulkops.cli.imports:imports",
     "resume": "bulkops.cli.checkpoints:resume",
+    "checkpoints": "bulkops.cli.checkpoint_files:checkpoints",
     "status": "bulkops.cli.checkpoints:status",
     "demo": "bulkops.cli.demo:demo",
     "serve": "bulkops.cli.serve:serve",
@@ -66,7 +69,8 @@ def cli(ctx: click.Context) -> None:
     """Fast, resumable bulk operations on Pinecone serverless indexes.
 
     Exit codes: 0 ok, 1 error, 2 usage (nothing changed), 3 partial / verification failed,
-    130 interrupted (the checkpoint is flushed and the resume command printed).
+    130 interrupted by Ctrl-C, 143 by SIGTERM (the checkpoint is flushed and the resume command
+    printed).
     """
     ctx.ensure_object(Settings)
 
@@ -74,11 +78,13 @@ def cli(ctx: click.Context) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the group, map any failure to one line and an exit code."""
     settings = Settings()  # created here so errors raised after click unwinds are still redacted
+    settings.start_logging()
+    raise_on_sigterm()
     try:
         result = cli.main(args=argv, prog_name="bulkops", standalone_mode=False, obj=settings)
     except click.exceptions.Abort:  # click turns Ctrl-C (outside our own handling) into Abort
         sys.exit(settings.out.error(KeyboardInterrupt()))
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, Terminated) as exc:
         code = settings.out.error(exc)
         if settings.verbose and not isinstance(exc, click.ClickException):
             import traceback

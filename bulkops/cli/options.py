@@ -16,14 +16,17 @@ __all__ = ["OPTION_FOR", "single", "spell"]
 
 OPTION_FOR: Mapping[str, str] = {
     "all_namespaces": "--all-namespaces",
+    "api_key": "--api-key",
     "allow_missing": "--allow-missing",
     "backup_first": "--backup-first",
     "checkpoint": "--checkpoint",
+    "all": "--all",
     "everything": "--all",
     "export_first": "--export-first",
     "filter": "--filter",
     "host": "--host",
     "ids": "--ids-file",
+    "ids_file": "--ids-file",
     "index": "--index",
     "input": "--input",
     "limits": "--limits",

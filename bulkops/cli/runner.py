@@ -8,14 +8,16 @@ same way:
   ``$XDG_STATE_HOME/bulkops/`` for a purge or an import (one input file is often imported into several
   indexes; a checkpoint beside it would tie it to the first). The checkpoint holds the job's spec, so
   ``bulkops resume CHECKPOINT`` needs nothing else;
-* Ctrl-C cancels the job: the library flushes its checkpoint in a shielded scope, then the CLI prints
-  the exact command that resumes it and exits with 130;
+* Ctrl-C (or SIGTERM, as ``docker stop`` sends it) cancels the job: the library flushes its checkpoint
+  in a shielded scope, then the CLI prints the exact command that resumes it and exits with 130 (143);
+* progress: a bar on a terminal, else a line every ``--stats-interval`` seconds (:mod:`.progress`);
 * a purge whose verification finds leftovers, or an import with rejected records, exits with 3, after
   printing what the job did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shlex
@@ -30,20 +32,40 @@ import click
 from bulkops.cli.common import open_client
 from bulkops.cli.context import Settings, run_async
 from bulkops.cli.progress import JobProgress
+from bulkops.cli.signals import Terminated
 from bulkops.errors import EXIT_CODES, PartialJobError
+from bulkops.jobs.bulk_import.report import BulkImportProgress
 from bulkops.jobs.copy.report import CopyProgress
+from bulkops.jobs.copy.spec import CopySpec
 from bulkops.jobs.export.report import ExportProgress
+from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.figures import RunFigures
+from bulkops.jobs.journal import JobSpec
 from bulkops.jobs.load.report import LoadProgress
+from bulkops.jobs.load.spec import LoadSpec
 from bulkops.jobs.namespaces import label, summarize
 from bulkops.jobs.purge.report import PurgeProgress
+from bulkops.jobs.purge.spec import PurgeSpec
+from bulkops.jobs.target import Access, open_target
+from bulkops.sinks.manifest import read_manifest
+from bulkops.storage import make_private_dir
 
 if TYPE_CHECKING:
     from bulkops.api import Client, RequestEvent
 
-__all__ = ["Job", "default_checkpoint_path", "progress_for", "resume_command", "run_job", "show_report"]
+__all__ = [
+    "Job",
+    "default_checkpoint_path",
+    "progress_for",
+    "resume_command",
+    "run_job",
+    "show_report",
+    "state_dir",
+    "totals",
+]
 
 Start = Callable[["Client", JobProgress], Awaitable[RunFigures]]
+TotalLater = Callable[["Client"], Awaitable["int | None"]]
 
 
 @dataclass
@@ -55,14 +77,48 @@ class Job:
     checkpoint: Path | None  # None: a dry run, which keeps no checkpoint
     start: Start
     total: int | None = None  # records the job will handle, when known before it starts
-    total_later: Callable[[Client], Awaitable[int | None]] | None = None  # cheap to learn once connected
+    total_later: TotalLater | None = None  # cheap to learn once connected
+
+
+def totals(spec: JobSpec) -> tuple[int | None, TotalLater | None]:
+    """What progress needs of a job's size: the records it will handle when its spec says (IDs ×
+    namespaces, an import's manifest), or how to learn it once connected (a whole-namespace export:
+    one stats call). A fresh job and its resume get the same figures."""
+    if isinstance(spec, LoadSpec):
+        manifest = read_manifest(spec.input, storage_endpoint=spec.options.storage_endpoint)
+        return (manifest.total if manifest else None), None
+    if isinstance(spec, PurgeSpec | ExportSpec | CopySpec) and spec.selection.ids is not None:
+        names = spec.namespaces.names
+        return (spec.selection.ids.count * len(names) if names else None), None
+    if isinstance(spec, ExportSpec) and spec.selection.kind == "everything":
+
+        async def later(client: Client) -> int | None:
+            return await _export_total(spec, client)
+
+        return None, later
+    return None, None
+
+
+async def _export_total(spec: ExportSpec, client: Client) -> int | None:
+    """Records a whole-namespace export will write: one stats call."""
+    async with open_target(spec.target, Access(client=client)) as target:
+        stats = await target.dataplane.describe_index_stats()
+    if spec.namespaces.names is None:
+        return int(stats.get("totalVectorCount") or 0)
+    spaces = stats.get("namespaces") or {}
+    entries = [spaces.get(ns) or spaces.get(label(ns)) or {} for ns in spec.namespaces.names]
+    return sum(int(entry.get("vectorCount", 0)) for entry in entries) or None
+
+
+def state_dir() -> Path:
+    """Where purge and load keep their checkpoints by default: ``$XDG_STATE_HOME/bulkops``."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "bulkops"
 
 
 def default_checkpoint_path(kind: str) -> Path:
     """A new checkpoint under the state directory (purge and load, when ``--checkpoint`` is not given)."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "bulkops"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    return base / f"{kind}-{stamp}-{os.getpid()}.checkpoint"
+    return state_dir() / f"{kind}-{stamp}-{os.getpid()}.checkpoint"
 
 
 def progress_for(view: JobProgress) -> Callable[[Any], None]:
@@ -72,11 +128,13 @@ def progress_for(view: JobProgress) -> Callable[[Any], None]:
         if isinstance(event, PurgeProgress):
             view.update(done=event.deleted, phase=event.phase)
         elif isinstance(event, ExportProgress):
-            view.update(done=event.exported, phase=label(event.namespace))
+            view.update(done=event.exported, namespace=label(event.namespace))
         elif isinstance(event, LoadProgress):
             view.update(done=event.upserted)
         elif isinstance(event, CopyProgress):
-            view.update(done=event.copied, phase=label(event.namespace))
+            view.update(done=event.copied, namespace=label(event.namespace))
+        elif isinstance(event, BulkImportProgress):
+            view.update(done=event.records_imported, phase=f"{event.status} {event.percent:.0f}%")
 
     return update
 
@@ -98,20 +156,21 @@ def resume_command(settings: Settings, checkpoint: Path) -> str:
 
 
 def run_job(settings: Settings, job: Job) -> None:
-    """Run the job and print its report; exit 3 when partial, 130 on Ctrl-C (resume command printed)."""
+    """Run the job and print its report; exit 3 when partial, 130 on Ctrl-C and 143 on SIGTERM (the
+    resume command printed)."""
     out = settings.out
     if job.checkpoint is not None:
-        job.checkpoint.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    view = JobProgress(out, job.label, total=job.total)
+        make_private_dir(job.checkpoint.parent)
+    view = JobProgress(out, job.label, total=job.total, interval=settings.stats_interval)
     try:
         with view:
             report = run_async(lambda: _execute(settings, job, view))
-    except KeyboardInterrupt:
-        _interrupted(settings, job)
-        raise click.exceptions.Exit(EXIT_CODES["interrupted"]) from None
+    except (KeyboardInterrupt, Terminated) as stop:
+        _interrupted(settings, job, _stop_kind(stop))
+        raise click.exceptions.Exit(EXIT_CODES[_stop_kind(stop)]) from None
     except PartialJobError as exc:  # what the job did, then the one error line (exit 3)
         if isinstance(exc.report, RunFigures):
-            show_report(settings, job, exc.report)
+            show_report(settings, job, exc.report, error=out.error_document(exc) if out.json_mode else None)
         raise
     show_report(settings, job, report)
     rejected = getattr(report, "rejected", 0)
@@ -120,15 +179,23 @@ def run_job(settings: Settings, job: Job) -> None:
         raise click.exceptions.Exit(EXIT_CODES["partial"])
 
 
+def _stop_kind(stop: BaseException) -> str:
+    return "terminated" if isinstance(stop, Terminated) else "interrupted"
+
+
 async def _execute(settings: Settings, job: Job, view: JobProgress) -> RunFigures:
     async with open_client(settings) as client:
         client.subscribe(view.on_request)
         client.subscribe(_show_wire(client, view))
-        if job.total is None and job.total_later is not None and settings.out.interactive:
-            # Only a bar needs it; a progress bar is never worth failing a job for.
+        if job.total is None and job.total_later is not None and (settings.out.interactive or view.interval):
+            # Only progress needs it; a progress figure is never worth failing a job for.
             with contextlib.suppress(Exception):
                 view.set_total(await job.total_later(client))
-        return await job.start(client, view)
+        lines = asyncio.ensure_future(view.report_every())
+        try:
+            return await job.start(client, view)
+        finally:
+            lines.cancel()
 
 
 def _show_wire(client: Client, view: JobProgress) -> Callable[[RequestEvent], None]:
@@ -146,31 +213,48 @@ def _show_wire(client: Client, view: JobProgress) -> Callable[[RequestEvent], No
     return watch
 
 
-def _interrupted(settings: Settings, job: Job) -> None:
+def _interrupted(settings: Settings, job: Job, how: str) -> None:
+    """What a stopped job left and the command that resumes it (with ``--json``, also as a document)."""
     out = settings.out
+    command = None
     if job.checkpoint is None:
-        out.stderr.print("interrupted: this was a dry run; nothing was deleted", highlight=False)
-        return
-    if not job.checkpoint.exists():
-        out.stderr.print("interrupted before the job started; nothing was changed", highlight=False)
-        return
-    command = resume_command(settings, job.checkpoint)
-    out.stderr.print(
-        f"interrupted: the checkpoint {job.checkpoint} is saved. To resume, run:", highlight=False
-    )
-    # Printed on its own, unstyled, so it can be copied exactly.
-    out.stderr.print(f"  {command}", markup=False, highlight=False)
+        message = f"{how}: this was a dry run; nothing was deleted"
+    elif not job.checkpoint.exists():
+        message = f"{how} before the job started; nothing was changed"
+    else:
+        command = resume_command(settings, job.checkpoint)
+        message = f"{how}: the checkpoint {job.checkpoint} is saved. To resume, run:"
+    out.stderr.print(message, highlight=False)
+    if command is not None:  # printed on its own, unstyled, so it can be copied exactly
+        out.stderr.print(f"  {command}", markup=False, highlight=False)
+    if out.json_mode:
+        stopped: dict[str, Any] = {
+            "message": message.removesuffix(" To resume, run:"),
+            "type": how.capitalize(),
+            "exit_code": EXIT_CODES[how],
+            "param": None,
+            "option": None,
+            "checkpoint": str(job.checkpoint) if command is not None else None,
+            "resume_command": command,
+        }
+        out.document({"error": stopped})
 
 
 # --- the report ----------------------------------------------------------------------------------------
 
 
-def show_report(settings: Settings, job: Job, report: RunFigures) -> None:
+def show_report(
+    settings: Settings, job: Job, report: RunFigures, *, error: Mapping[str, Any] | None = None
+) -> None:
+    """The job's report on stdout; with ``--json`` one document, carrying ``error`` when the job ended
+    part-way (exit 3), so stdout stays one JSON document."""
     out = settings.out
     doc = report.to_json()
     doc["kind"] = job.kind
     doc["checkpoint"] = str(job.checkpoint) if job.checkpoint is not None else None
     if out.json_mode:
+        if error is not None:
+            doc["error"] = dict(error)
         out.document(doc)
         return
     out.record(_human(job.kind, doc), title=f"{job.kind} report")
@@ -227,6 +311,8 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
         rows["rate"] = _rate(doc.get("rate")) + " records"
     elif kind == "copy":
         _copy_rows(rows, doc)
+    elif kind == "bulk_import":
+        _bulk_import_rows(rows, doc)
     else:
         rows["input"] = doc.get("source")
         rows["upserted"] = doc.get("upserted")
@@ -269,6 +355,20 @@ def _human(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("checkpoint"):
         rows["checkpoint"] = doc.get("checkpoint")
     return rows
+
+
+def _bulk_import_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:
+    rows["uri"] = doc.get("uri")
+    adopted = " (started by an interrupted run)" if doc.get("adopted") else ""
+    rows["import"] = f"{doc.get('import_id')}{adopted}"
+    error = f": {doc['error']}" if doc.get("error") else ""
+    rows["status"] = f"{doc.get('status')}{error}"
+    rows["records imported"] = doc.get("records_imported")
+    rows["per namespace"] = _per_namespace(doc.get("namespaces") or {})
+    expected = doc.get("expected")
+    if isinstance(expected, Mapping):
+        rows["manifest says"] = _per_namespace(expected)
+    rows["rate"] = _rate(doc.get("rate")) + " records (not bound by the upsert limits)"
 
 
 def _copy_rows(rows: dict[str, Any], doc: Mapping[str, Any]) -> None:

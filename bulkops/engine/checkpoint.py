@@ -38,6 +38,8 @@ API::
         step.start_batch(batch_id, scope, ids); step.finish_batch(batch_id)
         step.count("deleted", 1000); step.set("bytes", 123)
     cp.close()                       # cp.close(discard=True): remove a checkpoint that holds nothing
+    Checkpoint.inspect(path)         # read-only view (safe while the job runs)
+    Checkpoint.remove(path)          # delete it, unless a run holds it
 
 Durability: ``synchronous=NORMAL`` in WAL mode survives a killed process (the tests kill -9) but not
 necessarily a power cut in the last instants; every step is atomic either way.
@@ -539,6 +541,22 @@ class Checkpoint:
             int(in_flight),
             _probe_holder(file),
         )
+
+    @classmethod
+    def remove(cls, path: str | os.PathLike[str]) -> None:
+        """Delete a checkpoint (its database, WAL and lock file) unless a run holds it.
+
+        The run lock is taken first, so a job running now (or starting meanwhile) is refused with
+        :class:`~bulkops.errors.CheckpointBusyError` rather than losing its journal. A file that is not
+        a bulkops checkpoint is refused untouched.
+        """
+        file = Path(path)
+        cls.inspect(file)  # a bulkops checkpoint, or refused untouched
+        lock = _RunLock.acquire(file, "removing it")
+        try:
+            _remove_files(file)
+        finally:
+            lock.release()
 
     @contextmanager
     def step(self) -> Iterator[CheckpointStep]:

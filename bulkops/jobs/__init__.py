@@ -1,6 +1,7 @@
 """Jobs: each composes the engine, the client and (for export and load) the sinks into one operation.
 
-One package per job (:mod:`.purge`, :mod:`.export`, :mod:`.load`, :mod:`.copy`), each with a frozen
+One package per job (:mod:`.purge`, :mod:`.export`, :mod:`.load`, :mod:`.copy`, :mod:`.bulk_import`),
+each with a frozen
 spec (what the job is; the one thing its checkpoint stores), the run, and its report. Shared:
 :mod:`.target` (naming and opening an index), :mod:`.namespaces` (which namespaces; several at once),
 :mod:`.selection` (prefixes, IDs, filter), :mod:`.ids` (the one IDs reader), :mod:`.figures` (what
@@ -11,6 +12,7 @@ purge's guard), :mod:`.groups`, :mod:`.arguments`.
 
 from __future__ import annotations
 
+from bulkops.jobs.bulk_import import BulkImportProgress, BulkImportReport, BulkImportSpec, bulk_import
 from bulkops.jobs.copy import CopyProgress, CopyReport, CopySpec, copy
 from bulkops.jobs.export import ExportProgress, ExportReport, ExportSpec, export
 from bulkops.jobs.figures import RunFigures
@@ -20,6 +22,9 @@ from bulkops.jobs.resume import read_spec, resume
 from bulkops.jobs.target import TargetSpec
 
 __all__ = [
+    "BulkImportProgress",
+    "BulkImportReport",
+    "BulkImportSpec",
     "CopyProgress",
     "CopyReport",
     "CopySpec",
@@ -36,6 +41,7 @@ __all__ = [
     "RunFigures",
     "TargetSpec",
     "Verification",
+    "bulk_import",
     "copy",
     "export",
     "load",

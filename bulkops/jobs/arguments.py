@@ -3,12 +3,13 @@ DeprecationWarning."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import TypeVar
 
 from bulkops.errors import Param, UsageError
 
-__all__ = ["renamed"]
+__all__ = ["ids_argument", "renamed"]
 
 T = TypeVar("T")
 
@@ -25,3 +26,21 @@ def renamed(new_name: str, new: T, old_name: str, old: T) -> T:
         stacklevel=3,
     )
     return old
+
+
+def ids_argument(ids: T, ids_file: str | os.PathLike[str] | None) -> T | str | os.PathLike[str]:
+    """The IDs a job was given: ``ids_file=`` (the CLI's ``--ids-file``) or ``ids=`` in memory. A path
+    given as ``ids=`` still works, with a DeprecationWarning."""
+    if ids_file is not None:
+        if ids is not None:
+            raise UsageError("give ", Param("ids"), " (IDs in memory) or ", Param("ids_file"), ", not both")
+        if not isinstance(ids_file, str | os.PathLike):
+            raise UsageError(Param("ids_file"), " is the path of a file with one ID per line")
+        return ids_file
+    if isinstance(ids, str | os.PathLike):
+        warnings.warn(
+            "ids= with a file path is deprecated; use ids_file= (the name of the CLI's --ids-file option)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return ids

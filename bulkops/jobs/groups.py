@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from typing import ParamSpec, TypeVar
 
-__all__ = ["single_errors"]
+__all__ = ["raises_single_errors", "single_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextlib.contextmanager
@@ -29,3 +34,15 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     for exc in group.exceptions:
         out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
     return out
+
+
+def raises_single_errors(run: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A job's entry point (``run_purge``...) under :func:`single_errors`: whatever task group fails deep
+    inside (listing, counting, verifying), its caller gets the error itself, never an ExceptionGroup."""
+
+    @functools.wraps(run)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with single_errors():
+            return await run(*args, **kwargs)
+
+    return wrapper

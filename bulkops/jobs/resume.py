@@ -18,6 +18,10 @@ from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
+from bulkops.jobs.arguments import ids_argument
+from bulkops.jobs.bulk_import.job import run_bulk_import
+from bulkops.jobs.bulk_import.report import BulkImportReport
+from bulkops.jobs.bulk_import.spec import BulkImportSpec
 from bulkops.jobs.copy.job import run_copy
 from bulkops.jobs.copy.report import CopyReport
 from bulkops.jobs.copy.spec import CopySpec
@@ -40,12 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "read_spec", "resume", "spec_from_json"]
 
-JobReport = PurgeReport | ExportReport | LoadReport | CopyReport
+JobReport = PurgeReport | ExportReport | LoadReport | CopyReport | BulkImportReport
 KINDS: Mapping[str, type[JobSpec]] = {
     "purge": PurgeSpec,
     "export": ExportSpec,
     "load": LoadSpec,
     "copy": CopySpec,
+    "bulk_import": BulkImportSpec,
 }
 
 
@@ -98,17 +103,19 @@ async def resume(
     dataplane: DataPlane | None = None,
     client_options: Mapping[str, Any] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     progress: Callable[[Any], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> JobReport:
-    """Rerun the job recorded in ``checkpoint`` (purge, export, load or copy) where it stopped.
+    """Rerun the job recorded in ``checkpoint`` (purge, export, load, copy or bulk import) where it
+    stopped (a bulk import: following the import it started, never a second one).
 
     ``controller_host``, ``limits`` and ``transport`` override what the checkpoint recorded; ``client``
     or ``dataplane`` work as for the job itself. A copy's destination: ``to_api_key`` (else
-    ``PINECONE_TO_API_KEY``, else the source's key) and ``to_controller_host``. ``ids``: the IDs of a
-    job that was given them in memory (or a file that moved); they must be the same IDs. A finished
-    export or import returns its stored report without sending anything; a finished purge or copy
-    verifies again.
+    ``PINECONE_TO_API_KEY``, else the source's key) and ``to_controller_host``. ``ids`` (or
+    ``ids_file``): the IDs of a job that was given them in memory (or a file that moved); they must be
+    the same IDs. A finished export or import returns its stored report without sending anything; a
+    finished purge or copy verifies again.
     """
     spec = read_spec(checkpoint)
     target = _target(spec.target, controller_host, limits, transport)
@@ -118,13 +125,16 @@ async def resume(
         "progress": progress,
         "clock": clock,
     }
-    prepared = prepare_ids(ids) if ids is not None else None
+    given = ids_argument(ids, ids_file)
+    prepared = prepare_ids(given) if given is not None else None
     if isinstance(spec, PurgeSpec):
         return await run_purge(replace(spec, target=target), ids=prepared, **common)
     if isinstance(spec, ExportSpec):
         return await run_export(replace(spec, target=target), ids=prepared, **common)
     if isinstance(spec, LoadSpec):
         return await run_load(replace(spec, target=target), **common)
+    if isinstance(spec, BulkImportSpec):
+        return await run_bulk_import(replace(spec, target=target), **common)
     if isinstance(spec, CopySpec):
         destination = _target(spec.destination, to_controller_host, limits, transport)
         return await run_copy(

@@ -35,6 +35,7 @@ __all__ = [
 SelectionKind = Literal["everything", "prefixes", "ids", "filter"]
 
 # Pinecone's metadata filter language: field operators, and the two that combine filters.
+MAX_IN_VALUES = 10_000  # Pinecone's documented limit per $in / $nin ("Metadata filter limits")
 FIELD_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists")
 _COMBINATORS = ("$and", "$or")
 _MAX_FILTER_DEPTH = 20
@@ -129,7 +130,7 @@ def validate_prefixes(prefix: str | Sequence[str]) -> tuple[str, ...]:
             raise UsageError(
                 Param("prefix", ""),
                 " would target the whole namespace; say so with ",
-                Param("everything", True),
+                Param("all", True),
                 param="prefix",
             )
         if any(ch.isspace() for ch in value):
@@ -196,6 +197,10 @@ def _check_operator(field: str, op: Any, operand: Any) -> None:
         raise _bad_filter(f"{op} on {field!r} needs a string, number or boolean")
     if op in ("$in", "$nin") and not (isinstance(operand, list) and all(_is_scalar(x) for x in operand)):
         raise _bad_filter(f"{op} on {field!r} needs an array of strings, numbers or booleans")
+    if op in ("$in", "$nin") and len(operand) > MAX_IN_VALUES:
+        raise _bad_filter(
+            f"{op} on {field!r} has {len(operand):,} values; Pinecone takes at most {MAX_IN_VALUES:,}"
+        )
     if op in ("$gt", "$gte", "$lt", "$lte") and (
         isinstance(operand, bool) or not isinstance(operand, int | float)
     ):
@@ -223,7 +228,7 @@ def build_selection(
             (Param("prefix"), prefix is not None),
             (Param("ids"), ids is not None),
             (Param("filter"), filter is not None),
-            (Param("everything", True), everything and required),
+            (Param("all", True), everything and required),
         )
         if used
     ]
@@ -236,7 +241,7 @@ def build_selection(
             ", ",
             Param("filter"),
             " or ",
-            Param("everything", True),
+            Param("all", True),
             f" (got {len(chosen)})" if chosen else "",
             param=chosen[0].name if chosen else "prefix",
         )

@@ -47,9 +47,7 @@ def _page(request: web.Request, items: Sequence[_T], render: Callable[[_T], dict
         raise ApiProblem(400, f"limit must be an integer from 1 to 100, not {raw_limit!r}.") from None
     if not 1 <= limit <= 100:
         raise ApiProblem(400, f"limit must be an integer from 1 to 100, not {limit}.")
-    offset = decode_token(request.query.get("paginationToken"), key="offset") or 0
-    if not isinstance(offset, int) or offset < 0:
-        raise ApiProblem(400, "paginationToken is not valid: pass the token a previous page returned.")
+    offset = decode_token(request.query.get("paginationToken"), int, key="offset") or 0
     chunk = items[offset : offset + limit]
     more = offset + limit < len(items)
     return json_response(

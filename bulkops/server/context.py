@@ -157,17 +157,22 @@ def encode_token(doc: dict[str, Any]) -> str:
     return base64.b64encode(orjson.dumps(doc)).decode("ascii")
 
 
-def decode_token(token: str | None, *, key: str = "skip_past") -> Any:
-    """The ``key`` field of a token made by :func:`encode_token`; 400 if it is not one of ours."""
+def decode_token(token: str | None, kind: type[str] | type[int], *, key: str = "skip_past") -> Any:
+    """The ``key`` field of a token made by :func:`encode_token`, of type ``kind`` (an ``int`` is never
+    negative); 400 for anything else, so that a forged token (``{"skip_past": 5}`` where an ID belongs)
+    is refused here and never reaches a comparison."""
     if token is None or token == "":
         return None
     try:
         doc = orjson.loads(base64.b64decode(token.encode("ascii"), validate=True))
         value = doc[key]
     except (binascii.Error, ValueError, UnicodeEncodeError, KeyError, TypeError, orjson.JSONDecodeError):
+        value = None
+    # bool is an int to Python, never to a token
+    if type(value) is not kind or (isinstance(value, int) and value < 0):
         raise ApiProblem(
             400, f"paginationToken {token[:60]!r} is not valid: pass the token a previous page returned."
-        ) from None
+        )
     return value
 
 

@@ -6,7 +6,7 @@
 overflow pages, and a ``WITHOUT ROWID`` table keeps whole rows in its b-tree (interior pages
 included), so every key lookup went ~8 levels deep through pages holding a few rows each. Measured
 (55,000 rows at 1536, 1,000 IDs of a fetch): visible IDs 6.2 → 1.6 ms, whole rows 8.5 → 4.5 ms,
-inserts 2.5× faster (``docs/decisions/0009-export-cpu.md``). Stores written before keep their
+inserts 2.5× faster (``docs/decisions/0010-export-cpu.md``). Stores written before keep their
 ``WITHOUT ROWID`` layout and work as they are (every statement names its columns). Metadata and
 sparse values are stored as their JSON bytes so answers can embed them without decoding; metadata
 also as the ``Struct`` a gRPC answer carries (``meta_pb``), when the writer had it at hand (a gRPC

@@ -2,8 +2,9 @@
 
 A sink's ``commit()`` makes everything written so far durable and returns its *position*: a small
 JSON-able value that the export job stores in the same checkpoint transaction as the listing
-watermarks. ``truncate_to(position)`` on resume throws away whatever was written after it, which is
-what makes exports exactly-once (see ``bulkops/jobs/export/__init__.py``). A sink also says when a
+watermarks. ``truncate_to(position)`` on resume throws away whatever was written after it (a cut
+back file, or parts deleted), which is what makes exports exactly-once (see
+``bulkops/jobs/export/__init__.py``), on the local disk and on object stores alike. A sink also says when a
 commit is due and what the manifest records about it, so the export never asks which format it has.
 
 Writing has two halves: ``write(..., flush=False)`` encodes records into the sink's buffer (Python
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from bulkops.models import Record
@@ -85,11 +85,19 @@ class ReadItem:
 
 class RecordSink(Protocol):
     @property
-    def path(self) -> Path: ...
+    def location(self) -> str:
+        """Where it writes (a path or a URI), for messages."""
+        ...
 
     @property
     def format(self) -> str:
         """``"jsonl"`` or ``"parquet"``, as the manifest records it."""
+        ...
+
+    @property
+    def layout(self) -> str:
+        """``"file"`` (one JSONL file) or ``"parts"`` (a directory of part files), as the manifest
+        records it."""
         ...
 
     @property
@@ -119,7 +127,8 @@ class RecordSink(Protocol):
         ...
 
     def commit(self) -> SinkPosition:
-        """Make everything written durable (fsync) and return the position to checkpoint."""
+        """Make everything written durable (fsync, or a part published) and return the position to
+        checkpoint."""
         ...
 
     def truncate_to(self, position: SinkPosition | None) -> None:

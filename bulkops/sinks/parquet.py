@@ -13,27 +13,28 @@ Sizes, by bytes as well as rows, so memory stays bounded at any dimension
 ``commit_records`` rows or ``part_bytes``. Values are written PLAIN with snappy: no dictionary (IDs are
 unique and floats do not repeat, so building one only costs time) and statistics for ``id`` only.
 
-Durability: a part is written under a hidden temporary name (its SHA-256 computed as the bytes go
-out) and renamed when it is closed, so a visible part is always complete. The sink's position is the
-list of closed parts (with row counts and SHA-256), stored in the export checkpoint; ``truncate_to``
-deletes every part not in that list and every leftover temporary file. Every file operation of the
-sink is in :class:`_PartFiles` (and :class:`_HashingFile`).
+Durability, on any store (:mod:`bulkops.storage`: a local directory, ``s3://``, ``gs://``): parts are
+written by :class:`~bulkops.sinks.parts.PartFiles` (locally a hidden file, fsynced and renamed; on an
+object store streamed to the final key), each part's SHA-256 computed as the bytes go out. The sink's
+position is the list of closed parts (with row counts and SHA-256), stored in the export checkpoint;
+``truncate_to`` deletes every part not in that list and every leftover of an interrupted writer. Every
+file operation of the sink is in :class:`_PartFiles` (and :class:`_HashingStream`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from bulkops.errors import CheckpointError
+from bulkops.errors import UsageError
 from bulkops.models import Record
-from bulkops.sinks._files import fsync_dir
 from bulkops.sinks.arrow_columns import arrow, arrow_schema, batch_records, records_batch
 from bulkops.sinks.base import NamespaceEntry, PartInfo, ReadItem, SinkPosition
+from bulkops.sinks.parts import OpenPart, PartFiles, as_storage
+from bulkops.sinks.read_ahead import close_reading, read_ahead
+from bulkops.storage import Storage
 
 __all__ = [
     "DEFAULT_NAMESPACE_DIR",
@@ -69,115 +70,35 @@ def namespace_from_dir(name: str) -> str:
     return "" if name == DEFAULT_NAMESPACE_DIR else unquote(name)
 
 
-class _HashingFile:
-    """The temporary part file as pyarrow writes it: every byte also feeds the part's SHA-256, so a
-    closed part is never read back to be checksummed."""
+class _ParquetParts:
+    """Every file operation of the Parquet sink: parts as Parquet writers on :class:`PartFiles`."""
 
-    def __init__(self, path: Path) -> None:
-        self.file = open(path, "wb")  # noqa: SIM115 - closed by _PartFiles.publish / abandon
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.file.write(data)
-
-    def flush(self) -> None:
-        self.file.flush()
-
-    def tell(self) -> int:
-        return self.size
-
-    @property
-    def closed(self) -> bool:
-        return self.file.closed
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class _OpenPart:
-    """A part being written: its Parquet writer on the temporary file, and what went in so far."""
-
-    def __init__(self, namespace: str, final: Path, sink: _HashingFile, writer: Any) -> None:
-        self.namespace = namespace
-        self.final = final
-        self.tmp = _tmp_name(final)
-        self.sink = sink
-        self.writer = writer
-        self.rows = 0
-        self.bytes = 0  # Arrow bytes written (before encoding and compression)
-
-
-def _tmp_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}.tmp")
-
-
-class _PartFiles:
-    """Every file operation of the Parquet sink: namespace directories, temporary parts, publishing a
-    closed part (fsync, checksum, rename, directory fsync), and removing what a crash left behind."""
-
-    def __init__(self, root: Path, schema: Any, compression: str) -> None:
-        self.root = root
+    def __init__(self, storage: Storage, schema: Any, compression: str) -> None:
+        self.files = PartFiles(storage, _PART_SUFFIX)
         self._schema = schema
         self._compression = compression
 
-    def keep_only(self, parts: Sequence[PartInfo]) -> None:
-        """Delete every part not in ``parts`` and every temporary file; refuse if one of ``parts`` is gone."""
-        for part in parts:
-            if not (self.root / part.path).is_file():
-                raise CheckpointError(
-                    f"the checkpoint lists {self.root / part.path} but it is missing: the export "
-                    "directory was changed since; delete the checkpoint and start again"
-                )
-        keep = {p.path for p in parts}
-        if self.root.exists():
-            for file in sorted(self.root.rglob("*")):
-                rel = file.relative_to(self.root).as_posix()
-                is_tmp = file.name.startswith(".") and file.name.endswith(".tmp")
-                if file.is_file() and (is_tmp or (file.suffix == _PART_SUFFIX and rel not in keep)):
-                    file.unlink()
-                    fsync_dir(file.parent)
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def open(self, namespace: str, number: int) -> _OpenPart:
-        directory = self.root / namespace_to_dir(namespace)
-        if not directory.exists():
-            directory.mkdir(parents=True)
-            fsync_dir(self.root)
-        final = directory / f"part-{number:05d}{_PART_SUFFIX}"
-        sink = _HashingFile(_tmp_name(final))
+    def open(self, namespace: str, number: int) -> tuple[OpenPart, Any]:
+        part = self.files.open(f"{namespace_to_dir(namespace)}/part-{number:05d}{_PART_SUFFIX}", namespace)
         writer = _pq().ParquetWriter(
-            arrow().PythonFile(sink, mode="w"),
+            arrow().PythonFile(part.stream, mode="w"),
             self._schema,
             compression=self._compression,
             use_dictionary=False,
             write_statistics=["id"],
         )
-        return _OpenPart(namespace, final, sink, writer)
+        return part, writer
 
-    def publish(self, part: _OpenPart) -> PartInfo:
-        """Close ``part``, make it durable, and give it its final (visible) name."""
-        part.writer.close()  # writes the footer; our file stays open
-        part.sink.flush()
-        os.fsync(part.sink.file.fileno())
-        part.sink.close()
-        digest, size = part.sink.digest.hexdigest(), part.sink.size
-        os.replace(part.tmp, part.final)
-        fsync_dir(part.final.parent)
-        return PartInfo(
-            path=part.final.relative_to(self.root).as_posix(),
-            namespace=part.namespace,
-            rows=part.rows,
-            bytes=size,
-            sha256=digest,
-        )
+    def publish(self, part: OpenPart, writer: Any) -> PartInfo:
+        """Write the footer, then give the part its final (visible) name."""
+        writer.close()  # writes the footer; the stream stays open
+        return self.files.publish(part)
 
-    def abandon(self, part: _OpenPart) -> None:
-        part.writer.close()
-        part.sink.close()
-        part.tmp.unlink(missing_ok=True)
+    def abandon(self, part: OpenPart, writer: Any) -> None:
+        try:
+            writer.close()
+        finally:
+            self.files.abandon(part)
 
 
 class ParquetWriter:
@@ -185,7 +106,7 @@ class ParquetWriter:
 
     def __init__(
         self,
-        root: str | Path,
+        root: str | os.PathLike[str] | Storage,
         *,
         vector_type: str = "dense",
         commit_records: int = 100_000,
@@ -194,9 +115,9 @@ class ParquetWriter:
         part_bytes: int = PART_BYTES,
         compression: str = "snappy",
     ) -> None:
-        self._root = Path(root)
+        self._storage = as_storage(root)
         self._schema = arrow_schema(vector_type)
-        self._files = _PartFiles(self._root, self._schema, compression)
+        self._files = _ParquetParts(self._storage, self._schema, compression)
         self._rows_per_part = max(1, commit_records)
         self._row_group_rows = max(1, min(row_group_rows, self._rows_per_part))
         self._row_group_bytes = max(1, row_group_bytes)
@@ -205,19 +126,24 @@ class ParquetWriter:
         self._batches_ns: str | None = None
         self._buffered_rows = 0
         self._buffered_bytes = 0
-        self._open: _OpenPart | None = None
+        self._open: OpenPart | None = None
+        self._writer: Any = None  # the open part's Parquet writer
         self._closed: list[PartInfo] = []  # durable files, committed or not
         self._committed: list[PartInfo] = []
         self._next_part = 0
         self._pending = 0
 
     @property
-    def path(self) -> Path:
-        return self._root
+    def location(self) -> str:
+        return str(self._storage.root)
 
     @property
     def format(self) -> str:
         return "parquet"
+
+    @property
+    def layout(self) -> str:
+        return "parts"
 
     @property
     def pending(self) -> int:
@@ -234,10 +160,10 @@ class ParquetWriter:
 
     def truncate_to(self, position: SinkPosition | None) -> None:
         parts = [PartInfo.from_json(p) for p in (position or {}).get("parts", [])]
-        self._files.keep_only(parts)
+        self._files.files.keep_only(parts)
         self._batches, self._batches_ns = [], None
         self._buffered_rows = self._buffered_bytes = 0
-        self._open = None
+        self._open = self._writer = None
         self._closed = list(parts)
         self._committed = list(parts)
         self._next_part = int((position or {}).get("next_part", 0))
@@ -289,9 +215,9 @@ class ParquetWriter:
         table = arrow().Table.from_batches(self._batches, schema=self._schema)
         head, rest = table.slice(0, count), table.slice(count)
         if self._open is None:
-            self._open = self._files.open(self._batches_ns, self._next_part)
+            self._open, self._writer = self._files.open(self._batches_ns, self._next_part)
             self._next_part += 1
-        self._open.writer.write_table(head, row_group_size=count)
+        self._writer.write_table(head, row_group_size=count)
         self._open.rows += count
         self._open.bytes += head.nbytes
         self._batches = rest.to_batches()
@@ -307,9 +233,9 @@ class ParquetWriter:
         self._close_part()
 
     def _close_part(self) -> None:
-        part, self._open = self._open, None
+        part, writer, self._open, self._writer = self._open, self._writer, None, None
         if part is not None:
-            self._closed.append(self._files.publish(part))
+            self._closed.append(self._files.publish(part, writer))
 
     def commit(self) -> SinkPosition:
         self._drain()
@@ -331,31 +257,90 @@ class ParquetWriter:
     def close(self) -> None:
         """Abandon the open part (its rows were never committed); closed parts stay."""
         if self._open is not None:
-            self._files.abandon(self._open)
-            self._open = None
+            part, writer, self._open, self._writer = self._open, self._writer, None, None
+            self._files.abandon(part, writer)
         self._batches, self._batches_ns = [], None
         self._buffered_rows = self._buffered_bytes = 0
 
 
-class ParquetReader:
-    """Reads a Parquet export directory back: namespaces from directory names, parts in order.
+_IMPORT_LAYOUT = "a directory of NAMESPACE/part-*.parquet files with columns id, values (list of floats)"
 
-    ``parts`` (the manifest's list) fixes the order and the set of files; without it every
-    ``*.parquet`` under the root is read, directories and files in sorted order.
+
+def _refuse_part(storage: Storage, rel: str) -> None:
+    """Raise UsageError if ``rel`` is not a Parquet file this reader can import (its footer only)."""
+    pa, pq = arrow(), _pq()
+    where = storage.uri(rel)
+    try:
+        schema = pq.read_schema(storage.open_input(rel))
+    except (pa.ArrowException, OSError) as exc:
+        raise UsageError(f"{where} is not a readable Parquet file ({exc}); nothing was imported") from None
+    columns = {field.name: field.type for field in schema}
+
+    def floats(kind: Any) -> bool:
+        return bool(
+            (pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind))
+            and (pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type))
+        )
+
+    problem = None
+    if "id" not in columns:
+        problem = "has no 'id' column"
+    elif not (pa.types.is_string(columns["id"]) or pa.types.is_large_string(columns["id"])):
+        problem = f"has an 'id' column of {columns['id']}, not strings"
+    elif "values" in columns and not floats(columns["values"]):
+        problem = f"has a 'values' column of {columns['values']}, not a list of floats"
+    elif "values" not in columns and "sparse_values" not in columns:
+        problem = "has neither a 'values' nor a 'sparse_values' column"
+    if problem is not None:
+        found = ", ".join(f"{name} ({kind})" for name, kind in columns.items())
+        raise UsageError(
+            f"{where} {problem} (it has: {found}); an import reads {_IMPORT_LAYOUT}. Nothing was imported"
+        )
+
+
+class ParquetReader:
+    """Reads a Parquet export directory back (any store): parts in order, namespaces from the manifest
+    (else from directory names).
+
+    ``parts`` (the manifest's list) fixes the order and the set of files: a part the manifest does not
+    list is never read, whatever a listing shows. Without it every ``*.parquet`` under the root is
+    read, directories and files in sorted order (a hand-made directory on the local disk). Every
+    part's columns are checked when the reader is made (footers only), so a file it cannot import is
+    refused before anything is sent.
     """
 
     def __init__(
-        self, root: str | Path, *, parts: Sequence[PartInfo] | None = None, batch_rows: int = 1000
+        self,
+        root: str | os.PathLike[str] | Storage,
+        *,
+        parts: Sequence[PartInfo] | None = None,
+        batch_rows: int = 1000,
     ) -> None:
-        self._root = Path(root)
+        self._storage = as_storage(root)
         self._batch_rows = batch_rows
+        self._parts: list[tuple[str, str | None, int | None]]  # path, namespace, rows (None: unknown)
+        if parts is None and self._storage.is_local and not self._storage.local_path().is_dir():
+            root = self._storage.local_path()
+            what = "a single file" if root.is_file() else "not a directory"
+            raise UsageError(f"{root} is {what}; a Parquet import reads {_IMPORT_LAYOUT}")
         if parts is None:
-            found = sorted(
-                p for p in self._root.rglob(f"*{_PART_SUFFIX}") if not p.name.startswith(".") and p.is_file()
+            found = (
+                item.path
+                for item in self._storage.list_files()
+                if item.path.endswith(_PART_SUFFIX) and not item.path.rsplit("/", 1)[-1].startswith(".")
             )
-            self._files = [p.relative_to(self._root).as_posix() for p in found]
+            self._parts = [(path, _namespace_of_path(path), None) for path in found]
         else:
-            self._files = [p.path for p in parts]
+            self._parts = [
+                (p.path, p.namespace if p.namespace is not None else _namespace_of_path(p.path), p.rows)
+                for p in parts
+            ]
+        if not self._parts and parts is None:  # (a manifest may list no parts: an empty export)
+            raise UsageError(
+                f"{self._storage.uri()} holds no Parquet part files; an import reads {_IMPORT_LAYOUT}"
+            )
+        for rel, _, _ in self._parts:
+            _refuse_part(self._storage, rel)
 
     def __iter__(self) -> Iterator[ReadItem]:
         return self.items()
@@ -364,33 +349,46 @@ class ParquetReader:
         pq = _pq()
         start = int(resume["ordinal"]) if resume else 0
         ordinal = 0
-        for rel in self._files:
-            path = self._root / rel
-            parent = Path(rel).parent.name
-            namespace = namespace_from_dir(parent) if parent else None
-            # No pre-buffering: it reads every row group of the part ahead (a 330 MB part at 1536 held
-            # ~250 MB more in memory); one row group at a time is what an import consumes.
-            handle = pq.ParquetFile(str(path), pre_buffer=False)
-            rows = int(handle.metadata.num_rows)
-            if ordinal + rows <= start:
-                ordinal += rows
+        for rel, namespace, known_rows in self._parts:
+            if known_rows is not None and ordinal + known_rows <= start:
+                ordinal += known_rows  # the manifest says how many: skipped without a request
                 continue
-            row_in_part = 0
-            for batch in handle.iter_batches(batch_size=self._batch_rows):
-                n = batch.num_rows
-                if ordinal + n <= start:
-                    ordinal += n
-                    row_in_part += n
+            source = self._storage.open_input(rel)
+            batches: Iterator[Any] = iter(())
+            try:
+                # No pre-buffering: it reads every row group of the part ahead (a 330 MB part at 1536
+                # held ~250 MB more in memory); one row group at a time is what an import consumes.
+                handle = pq.ParquetFile(source, pre_buffer=False)
+                rows = int(handle.metadata.num_rows)
+                if ordinal + rows <= start:
+                    ordinal += rows
                     continue
-                for record, error in batch_records(batch):
-                    if ordinal >= start:
-                        yield ReadItem(
-                            ordinal=ordinal,
-                            location=f"{rel} row {row_in_part}",
-                            namespace=namespace,
-                            record=record,
-                            error=error,
-                            resume={"ordinal": ordinal},
-                        )
-                    ordinal += 1
-                    row_in_part += 1
+                row_in_part = 0
+                batches = handle.iter_batches(batch_size=self._batch_rows)
+                if not self._storage.is_local:
+                    batches = read_ahead(batches)  # the next batch's ranges are read meanwhile
+                for batch in batches:
+                    n = batch.num_rows
+                    if ordinal + n <= start:
+                        ordinal += n
+                        row_in_part += n
+                        continue
+                    for record, error in batch_records(batch):
+                        if ordinal >= start:
+                            yield ReadItem(
+                                ordinal=ordinal,
+                                location=f"{rel} row {row_in_part}",
+                                namespace=namespace,
+                                record=record,
+                                error=error,
+                                resume={"ordinal": ordinal},
+                            )
+                        ordinal += 1
+                        row_in_part += 1
+            finally:
+                close_reading(batches, source)
+
+
+def _namespace_of_path(path: str) -> str | None:
+    directory = path.rpartition("/")[0].rpartition("/")[2]
+    return namespace_from_dir(directory) if directory else None

@@ -9,7 +9,15 @@ for the errors it raises. Importing this package does not import pyarrow.
 from __future__ import annotations
 
 from bulkops.storage.settings import StorageSettings, resolve_settings
-from bulkops.storage.store import STAGING_SUFFIX, ObjectInfo, Storage, open_storage
+from bulkops.storage.store import (
+    STAGING_SUFFIX,
+    ObjectInfo,
+    Storage,
+    fsync_directory,
+    make_private_dir,
+    open_private,
+    open_storage,
+)
 from bulkops.storage.uri import SCHEMES, StorageUri, parse_uri
 
 __all__ = [
@@ -19,6 +27,9 @@ __all__ = [
     "Storage",
     "StorageSettings",
     "StorageUri",
+    "fsync_directory",
+    "make_private_dir",
+    "open_private",
     "open_storage",
     "parse_uri",
     "resolve_settings",

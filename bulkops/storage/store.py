@@ -10,6 +10,8 @@ final name before it is whole:
   it completes (a local file is written beside its target, fsynced and renamed). pyarrow completes a
   multipart upload only after every part succeeded, and the data is complete before the first byte is
   sent, so a failure or a kill leaves the old object or none.
+- :meth:`Storage.part_writer` (for parts a manifest lists, never trusted from a listing) streams to
+  the final name on an object store: no staging, no copy; see its docstring for what an error leaves.
 - :meth:`Storage.atomic_writer` streams into a hidden staging object (``.NAME.TOKEN.bulkops-tmp``),
   checks its size, then copies it to the final name on the server side (S3 CopyObject, GCS rewrite:
   atomic) and deletes the staging object. Streaming straight to the final key would not do: pyarrow's
@@ -18,6 +20,9 @@ final name before it is whole:
   nor our readers take them for data; :meth:`Storage.delete_leftovers` removes those a crash left.
   The server-side copy costs one request and the store's copy time, not the client's bandwidth; S3
   copies at most 5 GiB in one request, so that is the largest object the writer takes.
+
+**Private.** Local files are created 0600 and new directories 0700 whatever the umask
+(:func:`open_private`, :func:`make_private_dir`); what a bucket shows is the bucket's policy.
 """
 
 from __future__ import annotations
@@ -36,9 +41,22 @@ from bulkops.storage.filesystems import build_filesystem, pyarrow_fs
 from bulkops.storage.settings import StorageSettings, resolve_settings
 from bulkops.storage.uri import StorageUri, parse_uri
 
-__all__ = ["MAX_STAGED_OBJECT_BYTES", "STAGING_SUFFIX", "ObjectInfo", "Storage", "open_storage"]
+__all__ = [
+    "MAX_STAGED_OBJECT_BYTES",
+    "PRIVATE_DIR",
+    "PRIVATE_FILE",
+    "STAGING_SUFFIX",
+    "ObjectInfo",
+    "Storage",
+    "fsync_directory",
+    "make_private_dir",
+    "open_private",
+    "open_storage",
+]
 
 STAGING_SUFFIX = ".bulkops-tmp"
+PRIVATE_FILE = 0o600  # every local file bulkops writes (exports hold the user's data)
+PRIVATE_DIR = 0o700  # every local directory it creates
 MAX_STAGED_OBJECT_BYTES = 5 * 1024**3  # S3's limit for one CopyObject request
 
 
@@ -76,6 +94,21 @@ class Storage:
 
     def uri(self, relative: str = "") -> StorageUri:
         return self.root.join(relative)
+
+    @property
+    def is_local(self) -> bool:
+        return self.root.is_local
+
+    def below(self, relative: str) -> Storage:
+        """The storage rooted at ``relative`` below this one, on the same filesystem (no request)."""
+        return Storage(self.root.join(relative), self.settings, self._fs)
+
+    def local_path(self, relative: str = "") -> Path:
+        """The local path of ``relative`` (a :class:`UsageError` on an object store)."""
+        uri = self.uri(relative)
+        if not uri.is_local:
+            raise UsageError(f"{uri} is in an object store, not on the local disk")
+        return Path("/" + uri.key)
 
     # -- probes ---------------------------------------------------------------------------------
     def check(self) -> None:
@@ -163,6 +196,33 @@ class Storage:
             with contextlib.suppress(Exception):
                 self._fs.delete_file(staging.fs_path)
 
+    @contextlib.contextmanager
+    def part_writer(self, relative: str) -> Iterator[Any]:
+        """A writable stream for a part that readers find only through a manifest (an export's part).
+
+        Locally it is :meth:`atomic_writer` (a rename costs nothing). On an object store the bytes stream
+        to ``relative`` itself, with no staging object and no server-side copy (a copy of a 512 MiB part
+        stalls the writer for seconds, and doubles what the store writes): a kill leaves an incomplete
+        multipart upload (invisible), but an error in this process publishes what was written (pyarrow
+        completes an upload when its stream closes, and cannot abort it), so the partial object is
+        deleted at once (best effort: the job that wrote it deletes it on resume, as every part its
+        checkpoint does not list). Use it only for objects a listing never makes data on its own."""
+        uri = self.uri(relative)
+        if uri.is_local:
+            with self._local_staging(uri) as stream:
+                yield stream
+            return
+        stream = self._call("writing", uri, self._fs.open_output_stream, uri.fs_path)
+        try:
+            yield stream
+            self._call("writing", uri, stream.close)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                stream.close()  # publishes what it has: a partial object, deleted next
+            with contextlib.suppress(Exception):
+                self._fs.delete_file(uri.fs_path)
+            raise
+
     def _publish(self, staging: StorageUri, uri: StorageUri, written: int) -> None:
         found = self._call("writing", staging, self._fs.get_file_info, staging.fs_path)
         if found.type != pyarrow_fs().FileType.File or int(found.size) != written:
@@ -188,9 +248,10 @@ class Storage:
         target = Path("/" + uri.key)
         staging = Path("/" + self._staging_uri(uri).key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(target.parent)
         except OSError as exc:
             raise describe_failure(exc, action="writing", uri=uri, settings=self.settings) from None
+        os.close(open_private(staging, os.O_WRONLY | os.O_TRUNC))  # 0600 before any byte is written
         stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
         try:
             yield stream
@@ -201,7 +262,7 @@ class Storage:
             finally:
                 os.close(fd)
             os.replace(staging, target)
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
         except BaseException:
             with contextlib.suppress(Exception):
                 stream.close()
@@ -216,7 +277,23 @@ class Storage:
             self._call("deleting", uri, self._fs.delete_file, uri.fs_path)
         except FileNotFoundError:
             return False
+        if uri.is_local:  # a deletion is durable once its directory is synced
+            fsync_directory(Path("/" + uri.key).parent)
         return True
+
+    def delete_tree(self, relative: str = "") -> int:
+        """Delete every file below ``relative`` (and, locally, the directories left empty); how many."""
+        files = self.list_files(relative)
+        for item in files:
+            self.delete(item.path)
+        if self.is_local:
+            directory = self.local_path(relative)
+            if directory.is_dir():
+                for path in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                    if path.is_dir():
+                        path.rmdir()
+                directory.rmdir()
+        return len(files)
 
     def delete_leftovers(self, relative: str = "") -> list[str]:
         """Delete the staging objects that interrupted writers left below ``relative``; their paths."""
@@ -238,9 +315,43 @@ class Storage:
             raise describe_failure(exc, action=action, uri=uri, settings=self.settings) from None
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make creations, renames and deletions inside ``directory`` durable (local disks only)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY) -> int:
+    """A descriptor of ``path`` (created if missing) whose mode is exactly 0600, whatever the umask.
+
+    Exports hold the user's data, so every local file bulkops writes is its owner's only, like the
+    checkpoints. The mode is set after opening: the creation mode only loses bits to the umask (0277
+    would leave the owner unable to write) and a file that existed keeps its old mode."""
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def make_private_dir(directory: Path) -> None:
+    """``mkdir -p`` whose new directories are exactly 0700 (directories that exist are the user's and
+    are left alone), each synced into its parent so a file published inside one survives a power loss
+    together with the path to it."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:  # made meanwhile by another writer
+            continue
+        os.chmod(created, PRIVATE_DIR)
+        fsync_directory(created.parent)

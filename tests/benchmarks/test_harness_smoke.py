@@ -151,3 +151,20 @@ def test_a_run_that_moves_the_wrong_records_fails(tmp_path: Path) -> None:
     assert cli._broken(row)
     doc = orjson.loads(orjson.dumps(row))  # a failed row is still a complete, JSON-able result
     assert doc["processed"] == 0
+
+
+def test_copy_via_storage_is_exact_and_measured_beside_copy(tmp_path: Path) -> None:
+    """Export for bulk import to ``file://`` in the run directory, then the second server's bulk import."""
+    rows = _run(
+        tmp_path,
+        [
+            _point("copy-via-storage", TINY, ("bulkops-grpc", "bulkops-cli"), format="parquet"),
+            _point("copy", TINY, ("bulkops-grpc",)),
+        ],
+    )
+    _assert_exact(rows)
+    by = {(r["scenario"], r["contender"]): r for r in rows}
+    via = by[("copy-via-storage", "bulkops-grpc")]
+    assert via["target_server_cpu_s"] > 0  # the second server did the import
+    assert via["bound"] == by[("copy", "bulkops-grpc")]["bound"] or via["bound"] >= 20_000  # export's
+    assert "two commands" in by[("copy-via-storage", "bulkops-cli")]["unavailable"]

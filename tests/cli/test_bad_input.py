@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
 from tests.helpers.cli import Cli, write_jsonl
+from tests.storage.s3server import S3Bucket, s3, s3_server
 
-pytestmark = pytest.mark.integration
+__all__ = ["s3", "s3_server"]
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -40,6 +44,21 @@ class World:
             len(self.cli.http(self.cli.controller + "/backups?limit=100")["data"]),
         )
 
+    def args(self, argv: list[str]) -> list[str]:
+        """``argv`` with every ``{name}`` replaced by the file or value of that name."""
+        values = {
+            **{name: str(path) for name, path in self.files.items()},
+            "work": str(self.work),
+            "export_ckpt": str(self.export_checkpoint),
+            "big_in": self.files["big_in"].read_text(),  # a 60 KB filter, as the argument itself
+        }
+        args = []
+        for arg in argv:
+            for name, value in values.items():
+                arg = arg.replace("{" + name + "}", value)
+            args.append(arg)
+        return args
+
     def disk(self) -> dict[str, bytes]:
         """Every file a command could have left or changed: the work folder and the state directory."""
         found: dict[str, bytes] = {}
@@ -64,15 +83,48 @@ def world(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> World:
     long_ids.write_text("a#001\n" + "x" * 513 + "\n")
     ids = work / "ids.txt"
     ids.write_text("a#001\n")
+    spaced_ids = work / "spaced-ids.txt"
+    spaced_ids.write_text("a#001\n a#002\n")
     other_db = work / "app.db"
     with sqlite3.connect(other_db) as db:
         db.execute("CREATE TABLE users (name TEXT)")
+    big_in = work / "big-in.json"
+    big_in.write_bytes(orjson.dumps({"n": {"$in": list(range(10_001))}}))
+    host = cli.host_of("bad")
     return World(
         cli,
         work,
         Path(str(export_to) + ".checkpoint"),
-        {"long_ids": long_ids, "data": data, "ids": ids, "other_db": other_db},
+        {
+            "long_ids": long_ids,
+            "data": data,
+            "ids": ids,
+            "spaced_ids": spaced_ids,
+            "other_db": other_db,
+            **_parquet_inputs(work),
+            "big_in": big_in,
+            "bare_host": Path(host.removeprefix("http://")),
+        },
     )
+
+
+def _parquet_inputs(work: Path) -> dict[str, Path]:
+    """Parquet inputs an import must refuse whole (issue 12: tracebacks, or 0 records and exit 0)."""
+    inputs: dict[str, Path] = {}
+    for name, table in (
+        ("no_id", pa.table({"values": [[0.1, 0.2, 0.3, 0.4]]})),
+        ("string_values", pa.table({"id": ["x"], "values": [["a", "b", "c", "d"]]})),
+    ):
+        (work / f"{name}.parquet" / "ns").mkdir(parents=True)
+        pq.write_table(table, work / f"{name}.parquet" / "ns" / "part-00000.parquet")
+        inputs[name] = work / f"{name}.parquet"
+    inputs["one_file"] = work / "one.parquet"
+    pq.write_table(pa.table({"id": ["x"], "values": [[0.1, 0.2, 0.3, 0.4]]}), inputs["one_file"])
+    inputs["text_parquet"] = work / "text.parquet"
+    inputs["text_parquet"].write_text("id,values\nx,1\n")
+    inputs["empty_parquet"] = work / "empty.parquet"
+    inputs["empty_parquet"].mkdir()
+    return inputs
 
 
 # (case id, argv, extra env, exit code, words the one-line message must contain)
@@ -389,6 +441,99 @@ CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
         USAGE,
         ["--ids-file", "line 2", "whitespace"],
     ),
+    # Issue 12: no tracebacks, no "unexpected ...", no silent success with 0 records.
+    (
+        "a Parquet input without an id column",
+        ["import", "--index", "bad", "-n", "p", "--input", "{no_id}"],
+        {},
+        USAGE,
+        ["part-00000.parquet", "no 'id' column", "nothing was imported"],
+    ),
+    (
+        "a Parquet input whose values are strings",
+        ["import", "--index", "bad", "-n", "p", "--input", "{string_values}"],
+        {},
+        USAGE,
+        ["'values' column", "not a list of floats"],
+    ),
+    (
+        "a single Parquet file as the input",
+        ["import", "--index", "bad", "-n", "p", "--input", "{one_file}"],
+        {},
+        USAGE,
+        ["one.parquet is a single file", "a directory of NAMESPACE/part-*.parquet"],
+    ),
+    (
+        "a text file named .parquet",
+        ["import", "--index", "bad", "-n", "p", "--input", "{text_parquet}"],
+        {},
+        USAGE,
+        ["text.parquet is a single file"],
+    ),
+    (
+        "a .parquet directory without parts",
+        ["import", "--index", "bad", "-n", "p", "--input", "{empty_parquet}"],
+        {},
+        USAGE,
+        ["holds no Parquet part files"],
+    ),
+    (
+        "an $in over Pinecone's 10,000 values (the server refused it inside a task group)",
+        [
+            "purge",
+            "--index",
+            "bad",
+            "-n",
+            "ns",
+            "--filter",
+            "{big_in}",
+            "--yes",
+            "--checkpoint",
+            "{work}/in.ckpt",
+        ],
+        {},
+        USAGE,
+        ["--filter", "10,001 values", "at most 10,000"],
+    ),
+    (
+        "an API key with a non-ASCII character",
+        ["export", "--host", "http://{bare_host}", "-n", "ns", "-o", "{work}/k.jsonl"],
+        {"PINECONE_API_KEY": "cli-tëst-key-7f3a9c"},
+        USAGE,
+        ["non-ASCII character at position 6", "--api-key"],
+    ),
+    (
+        "an API key with a control character",
+        ["indexes", "list"],
+        {"PINECONE_API_KEY": "cli-test-key\n7f3a9c"},
+        USAGE,
+        ["control character at position 13", "--api-key"],
+    ),
+    (
+        "a host without a scheme that speaks plain HTTP",
+        ["namespaces", "list", "--host", "{bare_host}"],
+        {},
+        USAGE,
+        ["does not speak TLS", "use http://"],
+    ),
+    ("a negative --stats-interval", ["--stats-interval", "-1", "indexes", "list"], {}, USAGE, ["-1"]),
+    ("a --stats-interval of nan", ["indexes", "list", "--stats-interval", "nan"], {}, USAGE, ["nan"]),
+    ("an unknown --log-format", ["--log-format", "xml", "indexes", "list"], {}, USAGE, ["xml"]),
+    (
+        "prune without saying what",
+        ["checkpoints", "prune", "{work}", "--yes"],
+        {},
+        USAGE,
+        ["--finished", "--older-than"],
+    ),
+    ("prune with a bad age", ["checkpoints", "prune", "{work}", "--older-than", "3x"], {}, USAGE, ["3x"]),
+    (
+        "list of a missing directory",
+        ["checkpoints", "list", "{work}/nowhere"],
+        {},
+        USAGE,
+        ["no such directory"],
+    ),
 ]
 
 
@@ -397,20 +542,9 @@ def test_bad_input_is_refused_cleanly(
     world: World, argv: list[str], env: dict[str, str], code: int, words: list[str]
 ) -> None:
     cli = world.cli
-    spaced = world.work / "spaced-ids.txt"
-    spaced.write_text("a#001\n a#002\n")
     before = world.snapshot()
     disk = world.disk()
-    values = {
-        **{name: str(path) for name, path in world.files.items()},
-        "spaced_ids": str(spaced),
-        "work": str(world.work),
-        "export_ckpt": str(world.export_checkpoint),
-    }
-    args = [
-        values.get(arg.strip("{}"), arg) if arg.startswith("{") and arg.endswith("}") else arg for arg in argv
-    ]
-    args = [arg.replace("{work}", values["work"]) for arg in args]
+    args = world.args(argv)
     result = cli.run(*args, env=cli.env(**env))
 
     assert result.returncode == code, result.stderr
@@ -425,3 +559,160 @@ def test_bad_input_is_refused_cleanly(
     assert world.snapshot() == before
     assert world.disk() == disk  # no checkpoint, lock, output or probe left; the other job's untouched
     assert Checkpoint.inspect(world.export_checkpoint).finished
+
+
+# (case, the parameter the error is about, its option)
+JSON_CASES = [
+    ("a namespace that does not exist", "namespace", "--namespace"),
+    ("more than --max-delete", "max_delete", "--max-delete"),
+    ("a negative --stats-interval", "stats_interval", "--stats-interval"),
+    ("an API key with a non-ASCII character", "api_key", "--api-key"),
+    ("wrong key", None, None),
+    ("unknown option", None, None),
+]
+
+
+@pytest.mark.parametrize(("case", "param", "option"), JSON_CASES, ids=[c[0] for c in JSON_CASES])
+def test_with_json_the_error_is_also_a_document_on_stdout(
+    world: World, case: str, param: str | None, option: str | None
+) -> None:
+    """Issue 12: with --json, a script reads the error from stdout as it reads results."""
+    _, argv, env, code, _ = next(c for c in CASES if c[0] == case)
+    before = world.snapshot()
+    result = world.cli.run("--json", *world.args(argv), env=world.cli.env(**env))
+    assert result.returncode == code, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    doc = orjson.loads(result.stdout)
+    assert set(doc) == {"error"}
+    error = doc["error"]
+    assert error["exit_code"] == code
+    assert f"error: {error['message']}" == line
+    assert (error["param"], error["option"]) == (param, option)
+    assert isinstance(error["type"], str)
+    assert world.snapshot() == before
+
+
+# Issue 14: object storage and Pinecone's bulk import. The bucket is a fresh one on the S3-compatible
+# test server; every case must leave it, the server and the disk as they were, and start no import.
+OBJECT_STORE_CASES: list[tuple[str, list[str], dict[str, str], int, list[str]]] = [
+    (
+        "export to an unknown bucket",
+        ["export", "--index", "bad", "-n", "ns", "-o", "s3://no-such-bucket-here/x.parquet"],
+        {},
+        USAGE,
+        ["bucket 'no-such-bucket-here' does not exist", "AWS_ENDPOINT_URL"],
+    ),
+    (
+        "import from an unknown bucket",
+        ["import", "--index", "bad", "--input", "s3://no-such-bucket-here/x.parquet"],
+        {},
+        USAGE,
+        ["bucket 'no-such-bucket-here' does not exist"],
+    ),
+    (
+        "export with no credentials",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{bucket}/x.parquet"],
+        {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+        USAGE,
+        ["no credentials found", "AWS_ACCESS_KEY_ID"],
+    ),
+    (
+        "a bucket's root as the output",
+        ["export", "--index", "bad", "-n", "ns", "-o", "{bucket}", "--for-bulk-import"],
+        {},
+        USAGE,
+        ["names a bucket", "add a name"],
+    ),
+    (
+        "a directory that is not a bulk-import layout",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/loose/"],
+        {},
+        USAGE,
+        ["not in a namespace directory", "__default__"],
+    ),
+    (
+        "a bulk import of a half-written export",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/half/"],
+        {},
+        USAGE,
+        ["unfinished export", "bulkops resume"],
+    ),
+    (
+        "an import of a half-written export",
+        ["import", "--index", "bad", "--input", "{bucket}/half"],
+        {},
+        USAGE,
+        ["unfinished export", "bulkops resume"],
+    ),
+    (
+        "an export in a bucket without its manifest",
+        ["import", "--index", "bad", "--input", "{bucket}/nomanifest.parquet"],
+        {},
+        USAGE,
+        ["no manifest", "not a finished bulkops export"],
+    ),
+    (
+        "a bulk import into namespaces that already exist",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/taken/"],
+        {},
+        USAGE,
+        ["'ns' already exist", "new namespaces"],
+    ),
+    (
+        "a namespace a bulk import cannot hold",
+        ["export", "--index", "bad", "-n", "a b", "-o", "{bucket}/x/", "--for-bulk-import"],
+        {},
+        USAGE,
+        ["cannot be a bulk-import directory", "a%20b"],
+    ),
+    (
+        "an upsert's --on-error with --via-bulk-import",
+        ["import", "--index", "bad", "--via-bulk-import", "{bucket}/taken/", "--on-error", "stop"],
+        {},
+        USAGE,
+        ["--on-error stop", "continue or abort"],
+    ),
+    (
+        "--input and --via-bulk-import together",
+        ["import", "--index", "bad", "--input", "{data}", "--via-bulk-import", "{bucket}/taken/"],
+        {},
+        USAGE,
+        ["--input", "--via-bulk-import", "not both"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "code", "words"),
+    [c[1:] for c in OBJECT_STORE_CASES],
+    ids=[c[0] for c in OBJECT_STORE_CASES],
+)
+def test_bad_object_storage_input_is_refused_cleanly(
+    world: World, s3: S3Bucket, argv: list[str], env: dict[str, str], code: int, words: list[str]
+) -> None:
+    cli = world.cli
+    s3.put("loose/file.parquet", b"x")
+    s3.put("half/ns/part-00000.parquet", b"x")
+    s3.put("half.manifest.json", orjson.dumps({"format": "bulkops-export-unfinished/1", "checkpoint": "/c"}))
+    s3.put("nomanifest.parquet/ns/part-00000.parquet", b"x")
+    s3.put("taken/ns/part-00000.parquet", b"x")
+    bucket_before = {key: s3.get(key) for key in s3.keys("")}
+    before, disk = world.snapshot(), world.disk()
+    host = cli.host_of("bad")
+    values = {"bucket": s3.uri(""), "data": str(world.files["data"])}
+    args = [arg.replace("{bucket}", values["bucket"]).replace("{data}", values["data"]) for arg in argv]
+    result = cli.run(*args, env=cli.env(**env))
+
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    assert "Traceback" not in result.stderr
+    assert s3.server.secret not in result.stderr
+    assert world.snapshot() == before
+    assert world.disk() == disk
+    assert {key: s3.get(key) for key in s3.keys("")} == bucket_before
+    assert cli.http(host + "/bulk/imports")["data"] == []

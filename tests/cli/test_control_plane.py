@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers.cli import API_KEY, Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import API_KEY, Cli, write_jsonl
 
 pytestmark = pytest.mark.integration  # runs the bulkops executable in subprocesses
 
@@ -141,39 +139,19 @@ def test_verbose_logs_requests_and_never_the_key(cli: Cli) -> None:
     assert "describe_index failed" in failed.stderr  # the log line, traceback and error are there; no key
 
 
-def _run_on_a_terminal(cli: Cli, answer: str, *args: str) -> tuple[int, str]:
-    """Run with stdin on a pseudo-terminal (so the CLI asks) and type ``answer``."""
-    controller, terminal = os.openpty()
-    try:
-        proc = subprocess.Popen(
-            [bulkops_executable(), *args],
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli.env(),
-        )
-        os.write(controller, answer.encode() + b"\n")
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        os.close(controller)
-        os.close(terminal)
-    return proc.returncode, stderr
-
-
 def test_confirmation_on_a_terminal_shows_what_goes_and_obeys(cli: Cli, tmp_path: Path) -> None:
     cli.ok("indexes", "create", "cp-ask", "--dimension", "4", "-q")
     data = write_jsonl(tmp_path / "ask.jsonl", [f"ask-{i}" for i in range(25)])
     cli.ok("import", "--index", "cp-ask", "-n", "gone", "--input", str(data), "-q")
 
-    code, stderr = _run_on_a_terminal(cli, "n", "namespaces", "delete", "gone", "--index", "cp-ask")
+    code, stderr = cli.on_terminal("n", "namespaces", "delete", "gone", "--index", "cp-ask")
     assert code == 2
     assert "namespace gone" in stderr
     assert "25 records" in stderr
     assert "nothing was changed" in stderr
     assert cli.count("cp-ask", "gone") == 25
 
-    code, stderr = _run_on_a_terminal(cli, "y", "namespaces", "delete", "gone", "--index", "cp-ask")
+    code, stderr = cli.on_terminal("y", "namespaces", "delete", "gone", "--index", "cp-ask")
     assert code == 0, stderr
     assert cli.count("cp-ask", "gone") == 0
 

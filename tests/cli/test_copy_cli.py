@@ -80,7 +80,7 @@ def test_copy_into_another_project_then_status_and_resume(
 
     status: Any = cli.json("status", str(checkpoint))
     assert status["kind"] == "copy"
-    assert status["status"] == "finished"
+    assert status["state"] == "finished"
     assert status["spec"]["destination"]["index"] == "migrated"
     assert status["spec"]["namespace_map"] == [["small", "tiny"]]
     assert status["counters"]["copied"] == 1007

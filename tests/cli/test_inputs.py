@@ -161,3 +161,94 @@ def test_error_lines_are_one_line_redacted_and_hinted(capsys: pytest.CaptureFixt
     assert "--deletion-protection disabled" in capsys.readouterr().err
     assert one_line(" a \n b\t c ") == "a b c"
     assert Output(secret="local").redact("~/.local/state") == "~/.local/state"  # placeholders are not keys
+
+
+# --- issue 12: names users know, scripts and containers --------------------------------------------------
+
+# the bulk-import mode of `bulkops import`, whose options read as a mode of the command
+_BULK_IMPORT_NAMES = {"--via-bulk-import": "uri", "--no-layout-check": "check_layout"}
+_CLI_ONLY = {"--yes", "--json", "--quiet", "--verbose", "--log-format", "--stats-interval", "--help"}
+
+
+@pytest.mark.parametrize(
+    ("command", "library"), [("purge", "purge"), ("export", "export"), ("load", "load"), ("copy", "copy")]
+)
+def test_every_option_of_a_job_command_is_a_library_argument_of_the_same_name(
+    command: str, library: str
+) -> None:
+    """``--ids-file`` is ``ids_file=``, ``--all`` is ``all=``, ``--max-delete`` is ``max_delete=``...
+    (``--no-create`` is ``create=False``)."""
+    import inspect
+
+    import bulkops
+    from bulkops.cli import jobs
+
+    cli_command = getattr(jobs, command)
+    arguments = set(inspect.signature(getattr(bulkops, library)).parameters)
+    options = {param.opts[0] for param in cli_command.params if isinstance(param, click.Option)}
+    if command == "load":  # `import --via-bulk-import URI` is bulkops.bulk_import(uri=...)
+        arguments |= set(inspect.signature(bulkops.bulk_import).parameters)
+        options -= set(_BULK_IMPORT_NAMES)
+        assert set(_BULK_IMPORT_NAMES.values()) <= arguments
+    missing = {
+        option
+        for option in options - _CLI_ONLY
+        if option.lstrip("-").removeprefix("no-").replace("-", "_") not in arguments
+    }
+    assert not missing, f"options without a library argument of the same name: {sorted(missing)}"
+
+
+def test_a_group_of_errors_is_shown_as_its_first_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from bulkops.cli.output import first_error
+
+    inner = UsageError("the real reason")
+    group = ExceptionGroup("unhandled errors in a TaskGroup", [ExceptionGroup("nested", [inner])])
+    assert first_error(group) is inner
+    assert Output().error(group) == 2
+    assert capsys.readouterr().err == "error: the real reason\n"
+
+
+def test_the_json_error_names_the_parameter_and_its_option() -> None:
+    out = Output(json_mode=True)
+    doc = out.error_document(UsageError("more than ", Param("max_delete", 10), " records"))
+    assert doc == {
+        "message": "more than --max-delete 10 records",
+        "type": "UsageError",
+        "exit_code": 2,
+        "param": "max_delete",
+        "option": "--max-delete",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("12h", 43200), ("7d", 604800)]
+)
+def test_prune_ages(text: str, seconds: float) -> None:
+    from bulkops.cli.checkpoint_files import parse_age
+
+    assert parse_age(text) == seconds
+
+
+def test_elapsed_keeps_counting_and_eta_follows_this_runs_rate() -> None:
+    """Issue 12: the bar froze its elapsed time (and said ETA 0) from the moment done reached the total,
+    though a purge then verifies for seconds; and a resumed job's first figure is not this run's work."""
+    from bulkops.cli.progress import JobProgress
+    from bulkops.testing import FakeClock
+
+    clock = FakeClock()
+    view = JobProgress(Output(), "purge", total=10_000, clock=clock)
+    with view:
+        view.update(done=4_000)  # a resumed job: 4,000 done by earlier runs
+        assert view.eta() is None  # no rate of this run yet
+        clock.jump(2)
+        view.update(done=6_000)  # 2,000 in 2 s
+        assert view.rate() == pytest.approx(1_000)
+        assert view.eta() == pytest.approx(4)
+        clock.jump(4)
+        view.update(done=10_000, phase="verifying")
+        assert view.eta() == 0
+        clock.jump(5)  # verifying
+        assert view.elapsed() == pytest.approx(11)
+    no_total = JobProgress(Output(), "export", clock=clock)
+    no_total.update(done=5)
+    assert no_total.eta() is None

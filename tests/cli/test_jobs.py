@@ -14,7 +14,7 @@ import pytest
 
 from bulkops.engine.checkpoint import Checkpoint
 from bulkops.errors import CheckpointError
-from tests.helpers.cli import Cli, bulkops_executable, write_jsonl
+from tests.helpers.cli import Cli, bulkops_executable, slow_list_profile, wait_for_progress, write_jsonl
 
 pytestmark = pytest.mark.integration
 
@@ -128,13 +128,14 @@ def test_purge_prefix_with_backup_then_status(cli: Cli, tmp_path: Path) -> None:
 
     status: Any = cli.json("status", str(checkpoint))
     assert status["kind"] == "purge"
-    assert status["status"] == "finished"
+    assert status["state"] == "finished"
+    assert status["phase"] == "done"
     assert status["spec"]["selection"]["prefixes"] == ["gone#"]
     assert status["spec"]["target"]["index"] == "jobs3"
     assert status["spec"]["options"]["backup_first"] is True
     assert status["spec"]["options"]["max_delete"] == 1000
     assert status["counters"]["deleted"] == 300
-    assert "resume with" not in status
+    assert status["resume_command"] is None
 
 
 def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> None:
@@ -154,10 +155,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> N
         str(write_jsonl(tmp_path / "s.jsonl", keep + gone)),
     )
     # 10 list requests/s x 100 IDs: the 3,000 IDs take ~3 s, time enough to interrupt after ~1 s.
-    slow = tmp_path / "slow.json"
-    slow.write_bytes(
-        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 10}]})
-    )
+    slow = slow_list_profile(tmp_path, 10)
     checkpoint = tmp_path / "sigint.ckpt"
     args = ["--limits", str(slow), "--transport", transport, "purge", "--index", index, "-n", "s"]
     args += ["--prefix", "gone#", "--yes"]
@@ -173,7 +171,7 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> N
         # terminal does not. Give the child the default disposition so Ctrl-C is what it would be.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    _wait_for_deletes(checkpoint, proc)
+    wait_for_progress(checkpoint, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -187,8 +185,9 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> N
     assert 300 <= remaining < 3300, "the purge was interrupted midway"
 
     status: Any = cli.json("status", str(checkpoint))
-    assert status["status"].startswith("unfinished")
-    assert status["resume with"] == command
+    assert status["state"] == "unfinished"
+    assert status["phase"] == "deleting"
+    assert status["resume_command"] == command
 
     resumed = cli.run(*command.split()[1:])
     assert resumed.returncode == 0, resumed.stderr
@@ -199,21 +198,6 @@ def test_sigint_then_resume_purge(cli: Cli, tmp_path: Path, transport: str) -> N
     exported = tmp_path / "left.jsonl"
     cli.ok("export", "--index", index, "-n", "s", "--output", str(exported), "-q")
     assert sorted(orjson.loads(line)["id"] for line in exported.read_bytes().splitlines()) == keep
-
-
-def _wait_for_deletes(checkpoint: Path, proc: subprocess.Popen[str], counter: str = "deleted") -> None:
-    """Until the running job has counted progress in its checkpoint (read-only, safe while it runs)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the job ended before it could be interrupted"
-        if checkpoint.exists():
-            try:
-                if Checkpoint.inspect(checkpoint).counters.get(counter, 0) > 0:
-                    return
-            except Exception:  # the file is being created: try again
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"the job counted no {counter} within 60 s")
 
 
 def test_resume_of_a_finished_export_sends_nothing_new(cli: Cli, seeded: str, tmp_path: Path) -> None:
@@ -277,11 +261,8 @@ def test_sigint_then_resume_export_is_exactly_once(cli: Cli, tmp_path: Path, tra
     cli.ok(
         "import", "--index", index, "-n", "e", "--input", str(write_jsonl(tmp_path / "e.jsonl", ids)), "-q"
     )
-    slow = tmp_path / "slow.json"
     # 2 list requests/s: ~20 s for the 4,000 IDs, so the interrupt lands mid-job even on a busy machine.
-    slow.write_bytes(
-        orjson.dumps({"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": 2}]})
-    )
+    slow = slow_list_profile(tmp_path, 2)
     target = tmp_path / "e-out.jsonl"
     checkpoint = Path(f"{target}.checkpoint")
     argv = [bulkops_executable(), "--limits", str(slow), "--transport", transport]
@@ -329,23 +310,6 @@ def test_export_by_filter(cli: Cli, seeded: str, tmp_path: Path) -> None:
     )
 
 
-def _slow_limits(tmp_path: Path, list_rate: float) -> Path:
-    slow = tmp_path / f"slow-{list_rate}.json"
-    slow.write_bytes(
-        orjson.dumps(
-            {"base": "default", "limits": [{"operation": "list", "scope": "index", "rate": list_rate}]}
-        )
-    )
-    return slow
-
-
-def _start(cli: Cli, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [bulkops_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli.env(), cwd=cli.home,
-    )  # fmt: skip
-
-
 def _one_run_at_a_time(
     cli: Cli, checkpoint: Path, first: subprocess.Popen[str], slow: Path, counter: str
 ) -> Any:
@@ -359,10 +323,10 @@ def _one_run_at_a_time(
     (line,) = refused.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert f"in use by process {first.pid}" in line, line
-    _wait_for_deletes(checkpoint, first, counter)  # some progress committed, then kill -9
+    wait_for_progress(checkpoint, first, counter)  # some progress committed, then kill -9
     first.kill()
     first.wait()
-    running = _start(cli, "--json", "--limits", str(slow), "resume", str(checkpoint))
+    running = cli.start("--json", "--limits", str(slow), "resume", str(checkpoint))
     _wait_for_holder(checkpoint, running)
     beside = cli.run("resume", str(checkpoint))
     assert beside.returncode == 2, beside.stderr
@@ -398,10 +362,10 @@ def test_two_runs_of_one_export_checkpoint_cannot_corrupt_it(
     cli.ok("indexes", "create", index, "--dimension", "4", "-q")
     ids = [f"c-{n:05d}" for n in range(6000)]  # ~7.5 s of listing at 8/s, a first commit after 5 s
     cli.ok("load", "--index", index, "-n", "c", "--input", str(write_jsonl(tmp_path / "c.jsonl", ids)), "-q")
-    slow = _slow_limits(tmp_path, 8)
+    slow = slow_list_profile(tmp_path, 8)
     target = tmp_path / "c-out.jsonl"
-    first = _start(
-        cli, "--limits", str(slow), "--transport", transport, "export", "--index", index, "-n", "c", "-o",
+    first = cli.start(
+        "--limits", str(slow), "--transport", transport, "export", "--index", index, "-n", "c", "-o",
         str(target),
     )  # fmt: skip
     report = _one_run_at_a_time(cli, Path(f"{target}.checkpoint"), first, slow, "exported")
@@ -420,10 +384,10 @@ def test_two_runs_of_one_purge_checkpoint_cannot_both_run(cli: Cli, tmp_path: Pa
     cli.ok(
         "load", "--index", index, "-n", "p", "--input", str(write_jsonl(tmp_path / "p.jsonl", keep + gone))
     )
-    slow = _slow_limits(tmp_path, 8)
+    slow = slow_list_profile(tmp_path, 8)
     checkpoint = tmp_path / "p.ckpt"
-    first = _start(
-        cli, "--limits", str(slow), "--transport", transport, "purge", "--index", index, "-n", "p",
+    first = cli.start(
+        "--limits", str(slow), "--transport", transport, "purge", "--index", index, "-n", "p",
         "--prefix", "gone#", "--yes", "--checkpoint", str(checkpoint), "--verify-delay", "0",
     )  # fmt: skip
     report = _one_run_at_a_time(cli, checkpoint, first, slow, "deleted")
@@ -511,7 +475,7 @@ def test_resume_of_checkpoints_written_by_library_calls(cli: Cli, tmp_path: Path
             with pytest.raises(Crash):
                 await bulkops.export(
                     index="jobs11", client=client, dataplane=Wrapped(real, crash_after=0), namespace="q",
-                    ids=str(wanted), output=out,
+                    ids_file=str(wanted), output=out,
                 )  # fmt: skip
             with pytest.raises(Crash):
                 await bulkops.purge(

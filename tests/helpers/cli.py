@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["API_KEY", "Cli", "bulkops_executable", "write_jsonl"]
+__all__ = ["API_KEY", "Cli", "bulkops_executable", "slow_list_profile", "wait_for_progress", "write_jsonl"]
 
 API_KEY = "cli-test-key-7f3a9c"  # the tests grep every output for it
 
@@ -73,6 +74,38 @@ class Cli:
         assert result.returncode == 0, f"bulkops {' '.join(args)} -> {result.returncode}\n{result.stderr}"
         return result
 
+    def on_terminal(self, answer: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Run with stdin on a pseudo-terminal (so the CLI asks) and type ``answer``; (exit code, stderr)."""
+        controller, terminal = os.openpty()
+        try:
+            proc = subprocess.Popen(
+                [bulkops_executable(), *args],
+                stdin=terminal,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env if env is not None else self.env(),
+                cwd=self.home,
+            )
+            os.write(controller, answer.encode() + b"\n")
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert API_KEY not in stderr, "the API key leaked"
+        return proc.returncode, stderr
+
+    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        """``bulkops ARGS`` in the background (stdout and stderr piped)."""
+        return subprocess.Popen(
+            [bulkops_executable(), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(**env),
+            cwd=self.home,
+        )
+
     def json(self, *args: str, **kwargs: object) -> Any:
         return orjson.loads(self.ok("--json", *args, **kwargs).stdout)
 
@@ -102,3 +135,31 @@ def write_jsonl(path: Path, ids: Sequence[str], *, dimension: int = 4, tag: str 
             }
             handle.write(orjson.dumps(doc) + b"\n")
     return path
+
+
+def slow_list_profile(directory: Path, list_rate: float) -> Path:
+    """A limit profile (a JSON file in ``directory``) that holds list to ``list_rate`` requests/s, so a
+    job lasts long enough to be interrupted."""
+    path = directory / f"slow-{list_rate}.json"
+    rows = [{"operation": "list", "scope": "index", "rate": list_rate}]
+    path.write_bytes(orjson.dumps({"base": "default", "limits": rows}))
+    return path
+
+
+def wait_for_progress(checkpoint: Path, proc: subprocess.Popen[str], counter: str = "deleted") -> None:
+    """Until the running job has committed some ``counter`` in its checkpoint (read-only, safe while it
+    runs)."""
+    from bulkops.engine.checkpoint import Checkpoint
+    from bulkops.errors import CheckpointError
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the job ended before it could be interrupted"
+        if checkpoint.exists():
+            try:
+                if Checkpoint.inspect(checkpoint).counters.get(counter, 0) > 0:
+                    return
+            except CheckpointError:  # the file is being created: try again
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f"the job counted no {counter} within 60 s")

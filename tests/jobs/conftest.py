@@ -13,3 +13,8 @@ TRANSPORTS = ("grpc", "rest")
 def transport(request: pytest.FixtureRequest) -> str:
     wire: str = request.param
     return wire
+
+
+from tests.storage.s3server import s3, s3_server  # noqa: E402  (the S3-compatible store: object storage tests)
+
+__all__ = ["s3", "s3_server", "transport"]

@@ -129,7 +129,7 @@ async def test_ids_file_and_filter_sources(server: LocalServer, tmp_path: Path) 
     report = await bulkops.export(
         host=server.index_host("src"),
         namespace="ns",
-        ids=ids_file,
+        ids_file=ids_file,
         output=tmp_path / "ids.jsonl",
         api_key=KEY,
         limits="none",

@@ -55,14 +55,14 @@ def _file(tmp_path: Path) -> Path:
 async def test_deleted_batches_are_checked_while_the_deletes_go_on(tmp_path: Path) -> None:
     dp = _LastDeleteWaitsForACheck()
     with anyio.fail_after(10):  # without checks beside the deletes, the last delete would wait forever
-        report = await bulkops.purge(dataplane=dp, namespace="ns", ids=_file(tmp_path), verify_delay=0.0)
+        report = await bulkops.purge(dataplane=dp, namespace="ns", ids_file=_file(tmp_path), verify_delay=0.0)
     assert dp.namespaces["ns"] == ["keep"]
     assert report.verification.ok
 
 
 async def test_the_early_round_is_the_only_round_when_nothing_is_left(tmp_path: Path) -> None:
     dp = FakeDataPlane({"ns": [*IDS, "keep"]})
-    report = await bulkops.purge(dataplane=dp, namespace="ns", ids=_file(tmp_path), verify_delay=0.0)
+    report = await bulkops.purge(dataplane=dp, namespace="ns", ids_file=_file(tmp_path), verify_delay=0.0)
     assert dp.namespaces["ns"] == ["keep"]
     assert report.verification.ok
     assert report.verification.rounds == 1
@@ -72,7 +72,7 @@ async def test_the_early_round_is_the_only_round_when_nothing_is_left(tmp_path: 
 async def test_leftovers_found_early_are_deleted_and_a_full_round_follows(tmp_path: Path) -> None:
     dp = _LaggingDeletes({"doc-00007", "doc-03001"})
     report = await bulkops.purge(
-        dataplane=dp, namespace="ns", ids=_file(tmp_path), checkpoint=tmp_path / "c", verify_delay=0.0
+        dataplane=dp, namespace="ns", ids_file=_file(tmp_path), checkpoint=tmp_path / "c", verify_delay=0.0
     )
     assert dp.namespaces["ns"] == ["keep"]
     assert report.verification.ok
@@ -82,6 +82,6 @@ async def test_leftovers_found_early_are_deleted_and_a_full_round_follows(tmp_pa
 
 async def test_no_early_round_when_verification_is_off(tmp_path: Path) -> None:
     dp = FakeDataPlane({"ns": IDS})
-    await bulkops.purge(dataplane=dp, namespace="ns", ids=_file(tmp_path), verify=False)
+    await bulkops.purge(dataplane=dp, namespace="ns", ids_file=_file(tmp_path), verify=False)
     assert dp.namespaces["ns"] == []
     assert dp.calls.get("fetch", 0) == 0

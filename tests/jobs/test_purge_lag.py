@@ -110,7 +110,7 @@ async def test_an_ids_purge_learns_the_lag_from_its_early_checks(tmp_path: Path)
     path = tmp_path / "ids.txt"
     path.write_text("\n".join(IDS) + "\n")
     dp, clock = _plane(2.0)
-    report = await bulkops.purge(dataplane=dp, namespace="ns", ids=path, clock=clock)
+    report = await bulkops.purge(dataplane=dp, namespace="ns", ids_file=path, clock=clock)
     check = report.verification
     assert check.ok
     assert check.rounds == 1
@@ -131,7 +131,7 @@ async def test_delete_all_plans_probe_the_namespace(lag: float) -> None:
         dp._pending.append((clock.now(), namespace, set(dp.namespaces.get(namespace, []))))
 
     dp.delete_all = delete_all  # type: ignore[method-assign]
-    report = await bulkops.purge(dataplane=dp, namespaces=["ns", "other"], everything=True, clock=clock)
+    report = await bulkops.purge(dataplane=dp, namespaces=["ns", "other"], all=True, clock=clock)
     check = report.verification
     assert check.ok
     assert check.rounds == 1

@@ -64,7 +64,7 @@ async def test_prefix_plan_deletes_exactly_the_prefix(env: Env, tmp_path: Path) 
 
 async def test_dry_run_changes_nothing(env: Env) -> None:
     before = {ns: env.server.ids("idx", ns) for ns in (NS, "second")}
-    for target in ({"prefix": "acme#"}, {"everything": True}, {"ids": TARGET[:20]}):
+    for target in ({"prefix": "acme#"}, {"all": True}, {"ids": TARGET[:20]}):
         report = await bulkops.purge(namespace=NS, dry_run=True, **target, **env.kw)
         assert report.dry_run
         assert report.would_delete in (3000, 3303, 20)
@@ -77,7 +77,7 @@ async def test_dry_run_changes_nothing(env: Env) -> None:
 async def test_ids_file_plan(env: Env, tmp_path: Path) -> None:
     path = tmp_path / "ids.txt"
     path.write_text("\n".join([*TARGET[:1500], "never-existed"]) + "\n")
-    report = await bulkops.purge(namespace=NS, ids=path, checkpoint=tmp_path / "c", **env.kw)
+    report = await bulkops.purge(namespace=NS, ids_file=path, checkpoint=tmp_path / "c", **env.kw)
     assert report.kind == "delete_ids"
     assert report.verification.ok
     exact(env, NS, TARGET[1500:] + KEEP)
@@ -92,12 +92,12 @@ async def test_filter_plan_across_namespaces(env: Env) -> None:
 
 
 async def test_everything_plan_and_delete_namespace(env: Env) -> None:
-    report = await bulkops.purge(namespace="second", everything=True, **env.kw)
+    report = await bulkops.purge(namespace="second", all=True, **env.kw)
     assert report.kind == "delete_all"
     assert report.deleted == 51
     assert report.verification.ok
     assert env.server.count("idx", "second") == 0
-    report = await bulkops.purge(namespace=NS, everything=True, delete_namespace=True, **env.kw)
+    report = await bulkops.purge(namespace=NS, all=True, delete_namespace=True, **env.kw)
     assert report.kind == "delete_namespace"
     assert report.verification.ok
     names = [n["name"] for n in await (await env.client.index("idx")).list_namespaces()]

@@ -86,7 +86,7 @@ async def test_ids_file_purge_and_a_bad_line(tmp_path: Path) -> None:
     dp = tenant_data()
     good = tmp_path / "ids.txt"
     good.write_text("t2#0001\nt2#0002\n\nnot-there\nt1\n")
-    report = await bulkops.purge(dataplane=dp, namespace="ns", ids=good, **FAST)
+    report = await bulkops.purge(dataplane=dp, namespace="ns", ids_file=good, **FAST)
     assert report.kind == "delete_ids"
     assert {"t2#0001", "t2#0002", "t1"}.isdisjoint(dp.namespaces["ns"])
     assert report.verification.ok
@@ -94,7 +94,7 @@ async def test_ids_file_purge_and_a_bad_line(tmp_path: Path) -> None:
     bad.write_text("t2#0003\nt2#0004\nt2#\u00e9t\u00e9\n")
     deletes = dp.calls["delete"]
     with pytest.raises(UsageError, match=r"bad.txt, line 3: .*non-ASCII"):
-        await bulkops.purge(dataplane=dp, namespace="ns", ids=bad, **FAST)
+        await bulkops.purge(dataplane=dp, namespace="ns", ids_file=bad, **FAST)
     assert dp.calls["delete"] == deletes
     assert "t2#0003" in dp.namespaces["ns"]
 
@@ -104,7 +104,7 @@ async def test_ids_iterable_validation_names_the_position() -> None:
     with pytest.raises(UsageError, match=r"ids\[1\]: .*empty"):
         await bulkops.purge(dataplane=dp, namespace="ns", ids=["t2#0001", ""], **FAST)
     with pytest.raises(UsageError, match="no such file"):
-        await bulkops.purge(dataplane=dp, namespace="ns", ids="t2#0001", **FAST)
+        await bulkops.purge(dataplane=dp, namespace="ns", ids_file="t2#0001", **FAST)
     assert "delete" not in dp.calls
 
 
@@ -124,14 +124,12 @@ async def test_filter_purge_fans_out_over_namespaces() -> None:
 
 async def test_everything_uses_delete_all_or_deletes_the_namespace() -> None:
     dp = tenant_data()
-    report = await bulkops.purge(dataplane=dp, namespace="ns", everything=True, **FAST)
+    report = await bulkops.purge(dataplane=dp, namespace="ns", all=True, **FAST)
     assert report.kind == "delete_all"
     assert report.deleted == 2803
     assert dp.namespaces["ns"] == []
     assert dp.calls["delete_all"] == 1
-    report = await bulkops.purge(
-        dataplane=dp, namespace="other", everything=True, delete_namespace=True, **FAST
-    )
+    report = await bulkops.purge(dataplane=dp, namespace="other", all=True, delete_namespace=True, **FAST)
     assert report.kind == "delete_namespace"
     assert "other" not in dp.namespaces
 
@@ -139,11 +137,11 @@ async def test_everything_uses_delete_all_or_deletes_the_namespace() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"prefix": "a", "everything": True}, "exactly one"),
+        ({"prefix": "a", "all": True}, "exactly one"),
         ({}, "exactly one"),
-        ({"prefix": ""}, "everything=True"),
+        ({"prefix": ""}, "all=True"),
         ({"prefix": "a\x00"}, "NUL"),
-        ({"prefix": "a", "delete_namespace": True}, "with everything=True"),
+        ({"prefix": "a", "delete_namespace": True}, "with all=True"),
         ({"prefix": "a", "namespaces": ["x", "x"], "namespace": None}, "given twice"),
         ({"prefix": "a", "max_delete": -1}, "max_delete"),
         ({"prefix": "a", "backup_first": True}, "index=<name>"),

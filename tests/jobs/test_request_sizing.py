@@ -42,7 +42,7 @@ async def test_ids_file_purge_sends_full_deletes_and_verification_fetches(
 ) -> None:
     async with Client("k", server.url) as client:
         report = await bulkops.purge(
-            client=client, index="idx", namespace=NS, ids=_ids_file(tmp_path), verify_delay=0.0
+            client=client, index="idx", namespace=NS, ids_file=_ids_file(tmp_path), verify_delay=0.0
         )
         requests = client.stats.requests
     assert report.deleted == len(TARGET)
@@ -57,7 +57,7 @@ async def test_ids_file_export_sends_one_fetch_per_thousand_ids(server: LocalSer
     async with Client("k", server.url) as client:
         index = await client.index(name="idx")
         report = await bulkops.export(
-            dataplane=index, namespace=NS, ids=_ids_file(tmp_path), output=tmp_path / "out.jsonl"
+            dataplane=index, namespace=NS, ids_file=_ids_file(tmp_path), output=tmp_path / "out.jsonl"
         )
         requests = client.stats.requests
     assert report.exported == len(TARGET)

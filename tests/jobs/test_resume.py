@@ -101,13 +101,13 @@ def _jobs(tmp_path: Path) -> dict[str, tuple[Call, Callable[[LocalServer], None]
             1,
         ),
         "purge-ids-file": (
-            lambda dp: bulkops.purge(dataplane=dp, ids=ids_file, **purge),
+            lambda dp: bulkops.purge(dataplane=dp, ids_file=ids_file, **purge),
             gone(lambda i: i not in chosen),
             1,
         ),
         "purge-filter": (lambda dp: bulkops.purge(dataplane=dp, filter=tagged, **purge), gone(not_t3), 0),
         "purge-everything": (
-            lambda dp: bulkops.purge(dataplane=dp, everything=True, **purge),
+            lambda dp: bulkops.purge(dataplane=dp, all=True, **purge),
             gone(lambda i: False),
             0,
         ),
@@ -118,7 +118,7 @@ def _jobs(tmp_path: Path) -> dict[str, tuple[Call, Callable[[LocalServer], None]
             1,
         ),
         "export-ids-file": (
-            lambda dp: bulkops.export(dataplane=dp, ids=str(ids_file), **export),
+            lambda dp: bulkops.export(dataplane=dp, ids_file=str(ids_file), **export),
             exported(lambda r: r.id in chosen),
             1,
         ),

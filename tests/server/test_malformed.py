@@ -4,9 +4,11 @@ before and after."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from yarl import URL
 
@@ -19,6 +21,13 @@ from tests.server.planes import GrpcPlane, PlaneError
 
 IDS_1001 = [f"id{i}" for i in range(1001)]
 BIG_META = {"blob": "x" * 3000}
+
+
+def _token(doc: dict[str, Any]) -> str:
+    return base64.b64encode(orjson.dumps(doc)).decode()
+
+
+FORGED = _token({"skip_past": 5})  # a well-formed token whose value has the wrong type
 
 
 def _vectors(n: int, dim: int = 4, **extra: Any) -> list[dict[str, Any]]:
@@ -340,6 +349,27 @@ CASES: list[tuple[str, str, str, Any, Any, dict[str, str] | None, int, str]] = [
     ),
     ("control", "PATCH", "/indexes/idx", {"tags": {"bad key!": "v"}}, None, None, 400, "Invalid tag key"),
     ("control", "GET", "/backups", None, {"limit": "101"}, None, 400, "from 1 to 100"),
+    # Issue 12: a token that decodes but holds the wrong type was a 500 on the namespaces list.
+    *(
+        (plane, method, path, body, query, None, 400, "paginationToken")
+        for plane, method, path, body, query in (
+            ("data", "GET", "/namespaces", None, {"paginationToken": FORGED}),
+            ("data", "GET", "/namespaces", None, {"paginationToken": "garbage!"}),
+            ("data", "GET", "/vectors/list", None, {"namespace": "ns", "paginationToken": FORGED}),
+            (
+                "data",
+                "POST",
+                "/vectors/fetch_by_metadata",
+                {"namespace": "ns", "filter": {"g": "a"}, "paginationToken": FORGED},
+                None,
+            ),
+            ("data", "GET", "/bulk/imports", None, {"paginationToken": _token({"skip_past": "x"})}),
+            ("data", "GET", "/bulk/imports", None, {"paginationToken": _token({"skip_past": True})}),
+            ("control", "GET", "/backups", None, {"paginationToken": FORGED}),
+            ("control", "GET", "/backups", None, {"paginationToken": _token({"offset": -1})}),
+            ("control", "GET", "/backups", None, {"paginationToken": "%%%"}),
+        )
+    ),
 ]
 
 
@@ -460,6 +490,15 @@ GRPC_CASES: list[tuple[str, Any, str | None, int, str]] = [
         "paginationToken",
     ),
     ("List", pb.ListRequest(namespace="ns", limit=0), KEY, 3, "limit must be a positive integer"),
+    ("ListNamespaces", pb.ListNamespacesRequest(pagination_token=FORGED), KEY, 3, "paginationToken"),
+    ("ListNamespaces", pb.ListNamespacesRequest(pagination_token="garbage!"), KEY, 3, "paginationToken"),
+    (
+        "FetchByMetadata",
+        _filtered(pb.FetchByMetadataRequest(namespace="ns", pagination_token=FORGED), {"g": "a"}),
+        KEY,
+        3,
+        "paginationToken",
+    ),
     ("List", pb.ListRequest(namespace="ns"), "wrong", 16, "Invalid API key."),
     ("List", pb.ListRequest(namespace="ns"), None, 16, "Invalid API key."),
     ("Query", pb.QueryRequest(namespace="ns", top_k=0, vector=floats_to_bytes([1, 0, 0, 0])), KEY, 3, "topK"),

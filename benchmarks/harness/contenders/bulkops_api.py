@@ -34,6 +34,7 @@ JOB_OF: dict[Scenario, str] = {
     "import": "load",
     "copy": "copy",
     "copy-namespaces": "copy",
+    "copy-via-storage": "bulk_import",  # preceded by an export for bulk import (bulkops_jobs)
 }
 _CLI_COMMAND = {"purge": "purge", "export": "export", "load": "import", "copy": "copy"}
 
@@ -92,6 +93,8 @@ def unavailable_reason(contender: Contender, scenario: Scenario) -> str | None:
         if contender == "bulkops-cli":
             from bulkops.cli.main import COMMANDS
 
+            if name not in _CLI_COMMAND:
+                return f"{scenario} is two commands (export, then import): run by the library contenders"
             if _CLI_COMMAND[name] not in COMMANDS:
                 return f"bulkops {_CLI_COMMAND[name]} command not available"
             return None

@@ -1,17 +1,20 @@
 """bulkops's own jobs, called through the public library API as a user would.
 
 ``bulkops.purge`` (prefix or IDs file), ``bulkops.export`` (prefix, IDs file or every namespace → JSONL
-or Parquet), ``bulkops.load`` (JSONL or Parquet → upsert) and ``bulkops.copy`` (list → fetch → upsert
-into a second server, another key: ``to_host`` / ``to_api_key``). Contender ``bulkops`` leaves the
-transport to the library's default; ``bulkops-rest`` and ``bulkops-grpc`` ask for one with
-``transport=`` (:mod:`bulkops_api` says how, or that the option is not available yet). The limit
-profile given to the job is the one the server enforces, so bulkops paces to the same numbers the bound
-is computed from. A time budget cancels the job; the harness then counts what was done on the server or
-in the output.
+or Parquet), ``bulkops.load`` (JSONL or Parquet → upsert), ``bulkops.copy`` (list → fetch → upsert
+into a second server, another key: ``to_host`` / ``to_api_key``) and copy via object storage
+(``bulkops.export(for_bulk_import=True)`` then ``bulkops.bulk_import`` on the second server).
+Contender ``bulkops`` leaves the transport to the library's default; ``bulkops-rest`` and
+``bulkops-grpc`` ask for one with ``transport=`` (:mod:`bulkops_api` says how, or that the option is
+not available yet). The limit profile given to the job is the one the server enforces, so bulkops
+paces to the same numbers the bound is computed from. A time budget cancels the job; the harness then
+counts what was done on the server or in the output.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
@@ -56,8 +59,40 @@ def _scenario_kwargs(spec: WorkerSpec) -> dict[str, Any]:
         "import": {**ns, "from_": spec.input_file},
         "copy": {**ns, **target, "prefix": spec.prefix},
         "copy-namespaces": {**target, "all_namespaces": True},
+        "copy-via-storage": {**ns},  # the rest: _copy_via_storage
     }
     return table[spec.scenario]
+
+
+def storage_uri(spec: WorkerSpec) -> str:
+    """Where a copy via storage goes: below ``$BULKOPS_BENCH_STORAGE`` (an ``s3://`` prefix the servers'
+    environment can read; one directory per run), else the run directory through ``file://``."""
+    base = os.environ.get("BULKOPS_BENCH_STORAGE")
+    assert spec.output_file is not None
+    if base:
+        return f"{base.rstrip('/')}/{uuid.uuid4().hex[:8]}/via-storage/"
+    return f"file://{spec.output_file}/"
+
+
+def _copy_via_storage(spec: WorkerSpec, kwargs: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+    """Export for bulk import, then the second server's bulk import; the report is the import's, with
+    the records the export wrote (the harness verifies them on the second server)."""
+    export, bulk_import = resolve_job("export"), resolve_job("bulk_import")
+    uri = storage_uri(spec)
+    exporting = accepted(export, {**kwargs, "prefix": spec.prefix, "output": uri, "for_bulk_import": True})
+
+    async def both() -> Any:
+        await export(**exporting)
+        return await bulk_import(
+            uri=uri,
+            host=spec.target_host,
+            api_key=spec.target_api_key,
+            limits=spec.limits,
+            poll_interval=0.1,
+            checkpoint=f"{spec.checkpoint}.bulk-import",
+        )
+
+    return both
 
 
 def _job(spec: WorkerSpec) -> Callable[[], Awaitable[Any]]:
@@ -74,6 +109,8 @@ def _job(spec: WorkerSpec) -> Callable[[], Awaitable[Any]]:
     knob = _CONCURRENCY_KNOB.get(spec.scenario, "")
     if spec.concurrency is not None:
         kwargs[knob] = spec.concurrency
+    if spec.scenario == "copy-via-storage":
+        return _copy_via_storage(spec, kwargs)
     chosen = accepted(fn, kwargs)
     if spec.concurrency is not None and knob not in chosen:  # a sweep must not silently do nothing
         raise TypeError(f"bulkops.{fn.__name__} has no {knob or 'concurrency'}= parameter to set")
@@ -105,7 +142,7 @@ def first_count(doc: dict[str, Any], *names: str) -> int:
 def outcome_from_report(doc: dict[str, Any], outcome: Outcome) -> Outcome:
     """Fill ``outcome`` from a job report's fields (library dataclass or the CLI's ``--json``)."""
     outcome.processed = first_count(
-        doc, "deleted", "exported", "copied", "upserted", "loaded", "imported", "records"
+        doc, "deleted", "exported", "copied", "upserted", "loaded", "imported", "records_imported", "records"
     )
     outcome.requests = first_count(doc, "requests")
     outcome.http_429 = first_count(doc, "rate_limited", "http_429", "throttled")

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
+from bulkops.api.config import plain_http_error
 from bulkops.api.executor import Answer, Call
 from bulkops.api.grpc.transport import GrpcTransport
 from bulkops.errors import ApiError, TransportError, error_from_grpc_status, parse_retry_after
@@ -64,7 +65,7 @@ def grpc_call(
             request_id=reply.trailers.get("x-pinecone-request-id"),
         )
         if isinstance(error, TransportError):
-            raise error
+            raise plain_http_error(host, reply.message) or error
         return Answer(error.status, None, len(reply.body), error=error, retry_after=retry_after)
 
     return Call(operation, send, size=len(payload), namespace=namespace, records=records, limiter=limiter)

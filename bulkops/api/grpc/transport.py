@@ -13,12 +13,17 @@ Transport` (the request loop in :mod:`bulkops.api.executor` does that for both).
   default limit (4 MB) would refuse it;
 - grpc's own retries are off: the executor retries with its budget, pacing and deadline, and one
   layer of retries is the only way to keep counts and waits honest;
+- a proxy from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (either case) by the same rule as the REST
+  client (:func:`bulkops.api.config.proxy_for`), given to grpc as ``grpc.http_proxy``: grpc's own
+  environment handling reads only the lowercase names (it is left alone when ``grpc_proxy`` or
+  ``no_grpc_proxy`` is set);
 - the API key and API version travel as call metadata (``api-key``, ``x-pinecone-api-version``, as
   Pinecone's SDKs send them), the user agent as the channel's primary user agent.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +34,7 @@ from urllib.parse import urlsplit
 import grpc
 import grpc.aio
 
+from bulkops.api.config import proxy_for
 from bulkops.api.scripted import Scripted
 from bulkops.errors import UsageError
 
@@ -91,6 +97,17 @@ def _root_certificates(ca_file: str | None) -> bytes | None:
     return None
 
 
+_GRPC_OWN_PROXY_NAMES = ("grpc_proxy", "no_grpc_proxy")  # grpc's own names (lowercase only)
+
+
+def _proxy_options(host: str) -> list[tuple[str, Any]]:
+    """The channel's proxy, by the REST client's rule; grpc's own rule when the grpc-only names are set."""
+    if any(os.environ.get(name) for name in _GRPC_OWN_PROXY_NAMES):
+        return []
+    proxy = proxy_for(host)
+    return [("grpc.http_proxy", proxy)] if proxy else [("grpc.enable_http_proxy", 0)]
+
+
 class AioGrpcTransport:
     """One ``grpc.aio`` channel per index host, created on first use, closed by :meth:`aclose`."""
 
@@ -129,13 +146,14 @@ class AioGrpcTransport:
         channel = self._channels.get(host)
         if channel is None:
             target, secure = channel_target(host)
+            options = self._options() + _proxy_options(host)
             if secure:
                 if self._credentials is None:
                     roots = _root_certificates(self._ssl_ca_certs)
                     self._credentials = grpc.ssl_channel_credentials(root_certificates=roots)
-                channel = grpc.aio.secure_channel(target, self._credentials, options=self._options())
+                channel = grpc.aio.secure_channel(target, self._credentials, options=options)
             else:
-                channel = grpc.aio.insecure_channel(target, options=self._options())
+                channel = grpc.aio.insecure_channel(target, options=options)
             self._channels[host] = channel
         return channel
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bulkops.api.config import plain_http_error
 from bulkops.api.scripted import Scripted
 from bulkops.errors import RequestTimeoutError, TransportError, UsageError, redact
 
@@ -82,6 +83,7 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
+                trust_env=True,  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as bulkops.api.config.proxy_for reads them
             )
         return self._session
 
@@ -110,6 +112,8 @@ class AiohttpTransport:
             message = f"{method} {_where(url)}: no complete answer within {seconds:g} s"
             raise RequestTimeoutError(redact(message, self._secret)) from None
         except aiohttp.ClientError as exc:
+            if isinstance(exc, aiohttp.ClientSSLError) and (wrong := plain_http_error(url, str(exc))):
+                raise wrong from None
             raise TransportError(
                 redact(f"{method} {_where(url)}: {type(exc).__name__}: {exc}", self._secret)
             ) from None

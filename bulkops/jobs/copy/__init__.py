@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, UsageError
+from bulkops.jobs.arguments import ids_argument
 from bulkops.jobs.copy.job import run_copy
 from bulkops.jobs.copy.report import CopyProgress, CopyReport
 from bulkops.jobs.copy.spec import CopyOptions, CopySpec, build_copy, parse_namespace_map
@@ -57,6 +58,7 @@ async def copy(
     namespace_map: Mapping[str, str] | None = None,
     prefix: str | Sequence[str] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
@@ -86,13 +88,13 @@ async def copy(
     and/or ``to_host``), which may be in another project (``to_api_key``: its key, else
     ``PINECONE_TO_API_KEY``, else the source's; ``to_controller_host``) or region.
 
-    Namespaces as for :func:`bulkops.export` (``namespace``, ``namespaces``, ``all_namespaces``; a
-    missing one is refused unless ``allow_missing``), each copied to the namespace of the same name
-    unless ``namespace_map`` (``{"src": "dst"}``) says otherwise; records by ``prefix`` (one or several),
-    ``ids`` or ``filter``, or every record. A destination named by ``to_index`` that does not exist is
-    created from the source's description (dimension, metric, vector type, tags; ``to_cloud`` /
-    ``to_region`` override where) unless ``create=False``; one that exists must have the source's
-    dimension and vector type (checked before anything is sent). ``checkpoint`` makes the copy
+    Namespaces as for :func:`bulkops.export` (``namespace``, ``namespaces``, ``all_namespaces``; a missing
+    one is refused unless ``allow_missing``), each copied to the namespace of the same name unless
+    ``namespace_map`` (``{"src": "dst"}``) says otherwise; records by ``prefix`` (one or several), ``ids``
+    (in memory), ``ids_file`` or ``filter``, or every record. A destination named by ``to_index`` that
+    does not exist is created from the source's description (dimension, metric, vector type, tags;
+    ``to_cloud`` / ``to_region`` override where) unless ``create=False``; one that exists must have the
+    source's dimension and vector type (checked before anything is sent). ``checkpoint`` makes the copy
     resumable (kill it at any point, run the same call or :func:`bulkops.resume`: the destination ends
     with exactly the source's records). ``dry_run`` counts and estimates requests and time, writing
     nothing. ``verify``: compare counts per namespace at the end; ``verify_sample`` N: also compare N
@@ -126,7 +128,7 @@ async def copy(
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
         prefix=prefix,
-        ids=ids,
+        ids=ids_argument(ids, ids_file),
         filter=filter,
         namespace_map=namespace_map,
         verify=verify,

@@ -35,6 +35,7 @@ from bulkops.jobs.copy.spec import CopySpec, destination_key
 from bulkops.jobs.copy.verify import CopyVerification, Sample, verify_copy
 from bulkops.jobs.counting import count_selected
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespaces
@@ -44,6 +45,7 @@ from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
 __all__ = ["run_copy"]
 
 
+@raises_single_errors
 async def run_copy(
     spec: CopySpec,
     *,

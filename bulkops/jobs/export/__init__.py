@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, UsageError
-from bulkops.jobs.arguments import renamed
+from bulkops.jobs.arguments import ids_argument, renamed
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.spec import ExportOptions, ExportSpec, build_export
@@ -74,6 +74,7 @@ async def export(
     allow_missing: bool = False,
     prefix: str | Sequence[str] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     include_values: bool = True,
@@ -93,19 +94,33 @@ async def export(
     fetch_workers: int | None = None,
     namespace_lanes: int = NAMESPACE_LANES,
     to: str | os.PathLike[str] | None = None,
+    for_bulk_import: bool = False,
+    storage_endpoint: str | None = None,
 ) -> ExportReport:
-    """Export records to ``output`` (``*.parquet``: a Parquet directory; anything else: one JSONL file).
+    """Export records to ``output`` (``*.parquet``: a Parquet directory; anything else: JSONL).
+
+    ``output`` is a local path or an object store's URI (``s3://BUCKET/PREFIX/out.parquet``,
+    ``gs://...``; ``file:///...`` is a path): credentials come from the usual environment (``AWS_*``,
+    a profile, ``GOOGLE_APPLICATION_CREDENTIALS``...), ``storage_endpoint`` (else
+    ``BULKOPS_STORAGE_ENDPOINT`` / ``AWS_ENDPOINT_URL``) names an S3-compatible store. JSONL on an
+    object store is written as numbered part objects ``out.jsonl/part-NNNNN.jsonl``. The default
+    checkpoint of an object store's export is a local file under ``$XDG_STATE_HOME/bulkops/``.
+    ``for_bulk_import``: Parquet in the layout Pinecone's bulk import reads (``output`` is the import
+    directory: ``<output>/<namespace>/part-NNNNN.parquet``, namespace directories named literally), and
+    whatever that import would reject is refused before anything is written.
 
     Choose the namespaces with ``namespace`` (default: the default namespace), ``namespaces`` or
     ``all_namespaces`` (a namespace that does not exist is refused unless ``allow_missing``), and the
-    records with at most one of ``prefix`` (one or several), ``ids`` (an iterable of IDs, or the path
-    of a file with one ID per line) or ``filter`` (fetch_by_metadata, API 2025-10); none exports
-    everything; several namespaces are exported ``namespace_lanes`` at a time, each one's records kept
-    together in the output. Target the index as :func:`bulkops.purge` does. ``checkpoint`` (default
-    ``<output>.checkpoint``) makes the job resumable: run the same call again after a crash, or
-    :func:`bulkops.resume` it, and it continues where the last commit left off; after success it
-    returns the stored report without sending anything. ``commit_every``: records between durable
-    commits (for Parquet, also the rows per part file). ``to`` is the old name of ``output``.
+    records with at most one of ``prefix`` (one or several), ``ids`` (an iterable of IDs),
+    ``ids_file`` (a file with one ID per line, the CLI's ``--ids-file``) or ``filter``
+    (fetch_by_metadata, API 2025-10); none exports everything; several namespaces are exported
+    ``namespace_lanes`` at a time, each one's records kept together in the output. Target the index as
+    :func:`bulkops.purge` does. ``checkpoint`` (default ``<output>.checkpoint``) makes the job
+    resumable: run the same call again after a crash, or :func:`bulkops.resume` it, and it continues
+    where the last commit left off; after success it returns the stored report without sending
+    anything. ``commit_every``: records between durable commits (for Parquet, also the rows per part
+    file). ``to`` is the old name of ``output``; a path given as ``ids=`` still works, with a
+    DeprecationWarning.
     """
     output = renamed("output", output, "to", to)
     if output is None:
@@ -123,12 +138,14 @@ async def export(
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
         prefix=prefix,
-        ids=ids,
+        ids=ids_argument(ids, ids_file),
         filter=filter,
         include_values=include_values,
         include_metadata=include_metadata,
         commit_every=commit_every,
         overwrite=overwrite,
+        for_bulk_import=for_bulk_import,
+        storage_endpoint=storage_endpoint,
     )
     return await run_export(
         spec,

@@ -5,29 +5,34 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 
+from bulkops.api.protocols import DataPlane
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.engine.checkpoint import Checkpoint
+from bulkops.jobs.export.bulk_layout import check_bulk_import_namespaces, check_bulk_import_size
 from bulkops.jobs.export.manifest import build_manifest
 from bulkops.jobs.export.report import ExportProgress, ExportReport
 from bulkops.jobs.export.run import ExportRun
 from bulkops.jobs.export.spec import ExportSpec, clear_output, refuse_existing_output
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
-from bulkops.jobs.namespaces import NAMESPACE_LANES, resolve_namespaces
+from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespaces
 from bulkops.jobs.selection import ids_for
 from bulkops.jobs.target import NO_ACCESS, Access, open_target
 from bulkops.sinks.formats import open_writer
-from bulkops.sinks.manifest import manifest_path, write_manifest
+from bulkops.sinks.manifest import write_manifest, write_unfinished_marker
 
 __all__ = ["run_export"]
 
 
+@raises_single_errors
 async def run_export(
     spec: ExportSpec,
     *,
@@ -44,9 +49,12 @@ async def run_export(
     defaults to ``<output>.checkpoint``; ``namespace_lanes``: namespaces exported at once."""
     prepared = ids_for(spec.selection, ids)
     checkpoint_path = Path(checkpoint) if checkpoint is not None else spec.default_checkpoint()
+    location = await anyio.to_thread.run_sync(spec.location)
     # Refuse to clobber an existing output before a checkpoint file is even created: a checkpoint
     # left by a refused run must not make the next run look like a resume.
-    refuse_existing_output(spec, checkpoint_path)
+    await anyio.to_thread.run_sync(refuse_existing_output, spec, checkpoint_path, location)
+    if not checkpoint_path.parent.exists():  # e.g. the state directory, for an object store's export
+        checkpoint_path.parent.mkdir(parents=True, mode=0o700)
     async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         with open_journal(checkpoint_path, spec) as cp:
@@ -59,14 +67,27 @@ async def run_export(
                 names = await resolve_namespaces(
                     target.dataplane, spec.namespaces, index=spec.target.describe()
                 )
-                clear_output(spec, checkpoint_path)
+                if spec.for_bulk_import:
+                    await _check_bulk_import(target.dataplane, spec, names)
+                await anyio.to_thread.run_sync(clear_output, spec, checkpoint_path, location)
                 info = (await target.describe()).to_json()
                 with cp.step() as step:
                     step.set("namespaces", names)
                     step.set("index", info)
             info_json: Mapping[str, Any] = cp.get("index")
+            # Before any part: readers refuse this export until the real manifest replaces the marker,
+            # so a part uploaded but never committed (a crash in between) is never read as data.
+            await anyio.to_thread.run_sync(
+                partial(
+                    write_unfinished_marker,
+                    location,
+                    output_format=spec.format,
+                    checkpoint=str(checkpoint_path.absolute()),
+                )
+            )
             sink = open_writer(
-                spec.output_path,
+                location,
+                output_format=spec.format,
                 vector_type=str(info_json.get("vector_type") or "dense"),
                 commit_records=spec.options.commit_every,
             )
@@ -90,10 +111,10 @@ async def run_export(
             finally:
                 sink.close()
             manifest = build_manifest(sink, info_json, names, spec, clock)
-            write_manifest(spec.output_path, manifest)
+            await anyio.to_thread.run_sync(write_manifest, location, manifest)
             report = ExportReport(
-                output=spec.output_path,
-                manifest=manifest_path(spec.output_path),
+                output=spec.output_path if location.is_local else str(location),
+                manifest=Path(location.manifest) if location.is_local else location.manifest,
                 format=sink.format,
                 exported=manifest.total,
                 namespaces={ns.name: ns.count for ns in manifest.namespaces},
@@ -114,6 +135,18 @@ async def run_export(
 
 
 _NO_PEN = object()
+
+
+async def _check_bulk_import(dp: DataPlane, spec: ExportSpec, names: Sequence[str]) -> None:
+    """What Pinecone's import would refuse, known once the namespaces are: their names and number, and
+    (exporting whole namespaces) the records and files one import takes."""
+    check_bulk_import_namespaces(names)
+    if spec.selection.kind != "everything":
+        return
+    stats = await dp.describe_index_stats()
+    spaces = stats.get("namespaces") or {}
+    records = sum(int((spaces.get(label(ns)) or spaces.get(ns) or {}).get("vectorCount", 0)) for ns in names)
+    check_bulk_import_size(records, len(names), spec.options.commit_every)
 
 
 def finished_namespaces(cp: Checkpoint, names: Sequence[str]) -> set[str]:

@@ -34,4 +34,6 @@ def build_manifest(
         include_values=spec.include_values,
         include_metadata=spec.include_metadata,
         created_at=clock.wall(),
+        layout="parts" if sink.layout == "parts" else "file",
+        for_bulk_import=spec.for_bulk_import,
     )

@@ -9,7 +9,12 @@ from typing import Any
 
 from bulkops.jobs.figures import RunFigures
 
-__all__ = ["ExportProgress", "ExportReport"]
+__all__ = ["ExportProgress", "ExportReport", "location_value"]
+
+
+def location_value(text: str) -> Path | str:
+    """A stored location as a report holds it: a Path on the local disk, the URI of an object store."""
+    return text if "://" in text else Path(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +34,8 @@ class ExportReport(RunFigures):
     limits allow for this kind of source.
     """
 
-    output: Path
-    manifest: Path
+    output: Path | str  # a local path, or the object store's URI
+    manifest: Path | str
     format: str
     exported: int
     namespaces: Mapping[str, int]
@@ -46,8 +51,8 @@ class ExportReport(RunFigures):
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], *, resumed: bool) -> ExportReport:
         return cls(
-            output=Path(doc["output"]),
-            manifest=Path(doc["manifest"]),
+            output=location_value(doc["output"]),
+            manifest=location_value(doc["manifest"]),
             format=doc["format"],
             exported=doc["exported"],
             namespaces=doc["namespaces"],

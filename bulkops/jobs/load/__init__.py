@@ -74,10 +74,13 @@ async def load(
     workers: int | None = None,
     commit_every: int = 10_000,
     from_: str | os.PathLike[str] | None = None,
+    storage_endpoint: str | None = None,
 ) -> LoadReport:
     """Upsert the records of an export (``*.jsonl`` file or ``*.parquet`` directory) into an index.
 
-    ``input``: the export (``from_`` is its old name). ``namespace``: put every record there; None
+    ``input``: the export (``from_`` is its old name), a local path or an object store's URI (a finished
+    bulkops export there: what its manifest lists is read, nothing else; ``storage_endpoint`` as for
+    :func:`bulkops.export`). ``namespace``: put every record there; None
     (default) keeps the namespaces the export recorded (from its manifest; the default namespace for a
     JSONL file without one). Target the index as :func:`bulkops.purge` does. ``checkpoint`` (default
     ``<input>.load-checkpoint``) makes the job resumable; run the same call again after a crash, or
@@ -102,6 +105,7 @@ async def load(
         batch_size=batch_size,
         max_batch_bytes=max_batch_bytes,
         commit_every=commit_every,
+        storage_endpoint=storage_endpoint,
     )
     return await run_load(
         spec,

@@ -42,7 +42,7 @@ class IndexShape:
         return cls(info.dimension if vector_type != "sparse" else None, vector_type)
 
 
-def check_manifest(manifest: Manifest, shape: IndexShape, source: Path) -> None:
+def check_manifest(manifest: Manifest, shape: IndexShape, source: Path | str) -> None:
     """Refuse an import every record of which the index would reject (nothing is sent)."""
     if not manifest.include_values and manifest.index.get("vector_type", "dense") == "dense":
         raise UsageError(

@@ -8,9 +8,12 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import anyio
+
 from bulkops.clock import SYSTEM_CLOCK, Clock
 from bulkops.errors import Param, RecordRejectedError
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.load.checks import IndexShape, check_manifest, record_problem
 from bulkops.jobs.load.report import LoadProgress, LoadReport
@@ -23,6 +26,7 @@ from bulkops.sinks.formats import open_reader
 __all__ = ["run_load"]
 
 
+@raises_single_errors
 async def run_load(
     spec: LoadSpec,
     *,
@@ -34,14 +38,18 @@ async def run_load(
 ) -> LoadReport:
     """Run the import ``spec`` (built by :func:`bulkops.jobs.load.spec.build_load`); the checkpoint
     defaults to ``<input>.load-checkpoint``."""
-    reader, manifest = open_reader(spec.input_path)
+    reader, manifest = await anyio.to_thread.run_sync(
+        partial(open_reader, spec.input, storage_endpoint=spec.options.storage_endpoint)
+    )
     checkpoint_path = Path(checkpoint) if checkpoint is not None else spec.default_checkpoint()
+    if not checkpoint_path.parent.exists():  # e.g. the state directory, for an object store's input
+        checkpoint_path.parent.mkdir(parents=True, mode=0o700)
     async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         # Before the first upsert: records the index would refuse are found here, not by the server.
         shape = IndexShape.of(await target.describe())
         if manifest is not None:
-            check_manifest(manifest, shape, spec.input_path)
+            check_manifest(manifest, shape, spec.source)
         with open_journal(checkpoint_path, spec) as cp:
             finished = cp.get("report")
             if finished is not None:
@@ -64,7 +72,7 @@ async def run_load(
             stop = run.stop_at
             after = [p for p in run.pieces if stop is not None and p.first > stop.ordinal]
             report = LoadReport(
-                source=spec.input_path,
+                source=spec.source,
                 upserted=run.upserted + run.upserted_unconfirmed,
                 rejected=run.rejected + run.rejected_unconfirmed,
                 rejections=tuple(run.rejections),

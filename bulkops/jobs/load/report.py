@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bulkops.jobs.export.report import location_value
 from bulkops.jobs.figures import RunFigures
 
 __all__ = ["LoadProgress", "LoadReport", "Rejection"]
@@ -45,7 +46,7 @@ class LoadReport(RunFigures):
     server (not bulkops' own checks) refused it, and went in.
     """
 
-    source: Path
+    source: Path | str  # a local path, or the object store's URI
     upserted: int
     rejected: int
     rejections: tuple[Rejection, ...]  # the first ones (at most 1000), in input order
@@ -68,7 +69,7 @@ class LoadReport(RunFigures):
     def from_json(cls, doc: Mapping[str, Any], *, resumed: bool) -> LoadReport:
         stopped = doc.get("stopped_at")
         return cls(
-            source=Path(doc["source"]),
+            source=location_value(doc["source"]),
             upserted=doc["upserted"],
             rejected=doc["rejected"],
             rejections=tuple(Rejection.from_json(r) for r in doc["rejections"]),

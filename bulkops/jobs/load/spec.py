@@ -1,7 +1,8 @@
-"""What an import is (:class:`LoadSpec`): an export's file, the index it goes into, and its options.
+"""What an import is (:class:`LoadSpec`): an export (a local path or an ``s3://``, ``gs://`` URI), the
+index it goes into, and its options.
 
-The identity is the index, the input path and the namespace override; how records are batched and
-what happens to a rejected record are options stored beside it.
+The identity is the index, the input and the namespace override; how records are batched, what happens
+to a rejected record and the storage endpoint are options stored beside it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from bulkops.errors import Param, UsageError
+from bulkops.jobs.export.spec import state_checkpoint
 from bulkops.jobs.namespaces import NamespaceSelection, label
 from bulkops.jobs.target import TargetSpec
 from bulkops.models import MAX_IDS_PER_REQUEST, MAX_UPSERT_BYTES
+from bulkops.sinks.formats import open_reader
+from bulkops.sinks.location import canonical_location, is_object_store
 
 __all__ = ["LoadOptions", "LoadSpec", "OnError", "build_load"]
 
@@ -36,6 +40,7 @@ class LoadOptions:
     batch_size: int = MAX_IDS_PER_REQUEST
     max_batch_bytes: int = MAX_UPSERT_BYTES
     commit_every: int = 10_000
+    storage_endpoint: str | None = None  # an S3-compatible store's URL (None: the environment's)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +48,7 @@ class LoadOptions:
             "batch_size": self.batch_size,
             "max_batch_bytes": self.max_batch_bytes,
             "commit_every": self.commit_every,
+            "storage_endpoint": self.storage_endpoint,
         }
 
     @classmethod
@@ -55,6 +61,7 @@ class LoadOptions:
             int(doc.get("batch_size", MAX_IDS_PER_REQUEST)),
             int(doc.get("max_batch_bytes", MAX_UPSERT_BYTES)),
             int(doc.get("commit_every", 10_000)),
+            doc.get("storage_endpoint"),
         )
 
 
@@ -68,16 +75,25 @@ class LoadSpec:
     kind: ClassVar[str] = "load"
 
     target: TargetSpec
-    input: str  # absolute
+    input: str  # an absolute path, or s3:// / gs://
     namespace: str | None = None
     options: LoadOptions = field(default_factory=LoadOptions)
 
     @property
     def input_path(self) -> Path:
+        """The local path of the input (a local input only)."""
         return Path(self.input)
 
+    @property
+    def source(self) -> Path | str:
+        """The input as a report shows it: a path, or the object store's URI."""
+        return self.input if is_object_store(self.input) else self.input_path
+
     def default_checkpoint(self) -> Path:
-        """``<input>.load-checkpoint``, next to the file it reads."""
+        """``<input>.load-checkpoint``, next to the file it reads; for an object store, a local file
+        named after the URI (``state_checkpoint``)."""
+        if is_object_store(self.input):
+            return state_checkpoint("load", self.input)
         return self.input_path.with_name(self.input_path.name + ".load-checkpoint")
 
     def indexes(self) -> tuple[TargetSpec, ...]:
@@ -130,8 +146,11 @@ def build_load(
     batch_size: int = MAX_IDS_PER_REQUEST,
     max_batch_bytes: int = MAX_UPSERT_BYTES,
     commit_every: int = 10_000,
+    storage_endpoint: str | None = None,
 ) -> LoadSpec:
-    """Check an import's arguments and build its spec (nothing is sent)."""
+    """Check an import's arguments and build its spec (nothing is sent to the index). The input is
+    opened: its manifest read (an unfinished export is refused) and its parts checked; on an object
+    store that is a few requests."""
     if on_error not in ("stop", "skip"):
         raise UsageError(Param("on_error", on_error), " must be 'stop' or 'skip'")
     if not 1 <= batch_size <= MAX_IDS_PER_REQUEST:
@@ -144,17 +163,20 @@ def build_load(
             Param("max_batch_bytes", max_batch_bytes),
             f" must be between {_MIN_BATCH_BYTES} and {MAX_UPSERT_BYTES} (2 MB, Pinecone's limit)",
         )
-    given = str(input)
-    path = Path(input).absolute()
-    if not path.exists():
-        raise UsageError(
-            Param("input", given),
-            ": no such file or directory; give a JSONL file or a Parquet export directory",
-        )
-    if not os.access(path, os.R_OK):
-        raise UsageError(Param("input", given), ": not readable")
+    given = os.fspath(input)
+    location = canonical_location(given)
+    if not is_object_store(location):
+        path = Path(location)
+        if not path.exists():
+            raise UsageError(
+                Param("input", given),
+                ": no such file or directory; give a JSONL file or a Parquet export directory",
+            )
+        if not os.access(path, os.R_OK):
+            raise UsageError(Param("input", given), ": not readable")
+    open_reader(location, storage_endpoint=storage_endpoint)  # the manifest, its parts: refused now
     if namespace is not None:
         (namespace,) = NamespaceSelection.build(namespace=namespace).names or ("",)
     mode: OnError = "skip" if on_error == "skip" else "stop"
-    options = LoadOptions(mode, batch_size, max_batch_bytes, max(1, commit_every))
-    return LoadSpec(target, str(path), namespace, options)
+    options = LoadOptions(mode, batch_size, max_batch_bytes, max(1, commit_every), storage_endpoint)
+    return LoadSpec(target, location, namespace, options)

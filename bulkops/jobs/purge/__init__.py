@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulkops.api.protocols import DataPlane, TransportName
 from bulkops.clock import SYSTEM_CLOCK, Clock
+from bulkops.jobs.arguments import ids_argument, renamed
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.namespaces import NAMESPACE_LANES
 from bulkops.jobs.purge.job import run_purge
@@ -45,8 +46,9 @@ async def purge(
     allow_missing: bool = False,
     prefix: str | Sequence[str] | None = None,
     ids: Iterable[str] | str | os.PathLike[str] | IdsInput | None = None,
+    ids_file: str | os.PathLike[str] | None = None,
     filter: Mapping[str, Any] | None = None,
-    everything: bool = False,
+    all: bool | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     max_delete: int | None = None,
@@ -68,10 +70,13 @@ async def purge(
     target_chains: int | None = None,
     namespace_lanes: int = NAMESPACE_LANES,
     clock: Clock = SYSTEM_CLOCK,
+    everything: bool | None = None,
 ) -> PurgeReport:
-    """Delete every record under ``prefix`` (one or several), in ``ids``, matching ``filter``, or
-    ``everything``, in ``namespace`` (default: the default namespace), ``namespaces``, or
-    ``all_namespaces``.
+    """Delete every record under ``prefix`` (one or several), in ``ids`` (in memory) or ``ids_file``
+    (one ID per line), matching ``filter``, or ``all`` of them, in ``namespace`` (default: the default
+    namespace), ``namespaces``, or ``all_namespaces``. Argument names are the CLI's options' names
+    (``--ids-file``, ``--all``, ``--max-delete``...); ``everything=`` is the old name of ``all=``, and a
+    path given as ``ids=`` still works, both with a DeprecationWarning.
 
     Target the index by ``index`` (name, looked up on the control plane) and/or ``host``; or pass an
     open ``client`` (a :class:`bulkops.api.Client`, whose limits are then in force) or a ready
@@ -100,9 +105,9 @@ async def purge(
         all_namespaces=all_namespaces,
         allow_missing=allow_missing,
         prefix=prefix,
-        ids=ids,
+        ids=ids_argument(ids, ids_file),
         filter=filter,
-        everything=everything,
+        everything=bool(renamed("all", all, "everything", everything)),
         delete_namespace=delete_namespace,
         max_delete=max_delete,
         backup_first=backup_first,

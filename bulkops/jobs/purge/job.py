@@ -35,6 +35,7 @@ from bulkops.errors import Param, UsageError, VerificationError
 from bulkops.jobs.export.job import run_export
 from bulkops.jobs.export.spec import ExportSpec
 from bulkops.jobs.figures import FiguresMeter
+from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import NAMESPACE_LANES, NamespaceSelection, resolve_namespaces
@@ -50,6 +51,7 @@ from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
 __all__ = ["run_purge"]
 
 
+@raises_single_errors
 async def run_purge(
     spec: PurgeSpec,
     *,
@@ -62,16 +64,21 @@ async def run_purge(
     target_chains: int | None = None,
     namespace_lanes: int = NAMESPACE_LANES,
     clock: Clock = SYSTEM_CLOCK,
+    count_limit: int | None = None,
 ) -> PurgeReport:
     """Run the purge ``spec`` (built by :func:`bulkops.jobs.purge.spec.build_purge`); ``namespace_lanes``:
-    namespaces worked on at once."""
+    namespaces worked on at once.
+
+    ``count_limit``: a dry run stops counting once past it (``would_delete > count_limit`` then means
+    "more than that"), as the max_delete guard does; a quick look before a confirmation. An IDs plan is
+    then not counted against the index: ``would_delete`` is the IDs given times the namespaces."""
     prepared = ids_for(spec.selection, ids)
     async with open_target(spec.target, access) as target:
         spec = replace(spec, target=target.spec)
         run = _Run(spec, target, prepared, progress, sample_size, target_chains, clock, access)
         run.lanes = namespace_lanes
         if dry_run:
-            return await run.dry_run()
+            return await run.dry_run(count_limit)
         if checkpoint is None:
             return await run.phases(None)
         with open_journal(Path(checkpoint), spec) as journal:
@@ -130,10 +137,10 @@ class _Run:
             self.target.dataplane, self.spec.namespaces, index=self.spec.target.describe()
         )
 
-    async def dry_run(self) -> PurgeReport:
-        """Count what would go (with a sample of IDs); delete nothing."""
+    async def dry_run(self, limit: int | None = None) -> PurgeReport:
+        """Count what would go (with a sample of IDs), stopping once past ``limit``; delete nothing."""
         ctx = self.context(await self.namespaces())
-        counted = await count.count_targets(ctx, limit=None)
+        counted = await count.count_targets(ctx, limit=limit)
         note = "dry run: nothing deleted"
         return self.report(
             ctx,

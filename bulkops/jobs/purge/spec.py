@@ -197,7 +197,7 @@ def build_purge(
         raise UsageError(
             Param("delete_namespace", True),
             " deletes whole namespaces: use it with ",
-            Param("everything", True),
+            Param("all", True),
         )
     if max_delete is not None and (
         isinstance(max_delete, bool) or not isinstance(max_delete, int) or max_delete < 0

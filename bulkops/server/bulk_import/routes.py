@@ -95,9 +95,7 @@ async def start_import(request: web.Request) -> web.Response:
 async def list_imports(request: web.Request) -> web.Response:
     ctx, imports = request.app[CONTEXT], request.app[IMPORTS]
     limit = parse_limit(request.query.get("limit"), default=LIST_MAX, maximum=LIST_MAX, clamp=False)
-    after = decode_token(request.query.get("paginationToken"))
-    if after is not None and not isinstance(after, int):
-        raise ApiProblem(400, "paginationToken is not valid: pass the token a previous page returned.")
+    after = decode_token(request.query.get("paginationToken"), int)
     found = [m for m in imports.of_index(ctx.meta.index_id) if after is None or int(m.import_id) > after]
     page = found[:limit]
     body: dict[str, Any] = {"data": [import_model(m, *imports.progress(m)) for m in page]}

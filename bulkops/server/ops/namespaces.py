@@ -50,7 +50,7 @@ async def list_namespaces(
     ctx: IndexContext, *, version: str, limit: Any, token: Any, prefix: str
 ) -> NamespacePage:
     size = parse_limit(limit, default=100, maximum=ctx.config.list_page_max)
-    after = decode_token(token)
+    after = decode_token(token, str)
     counts = [
         (ns, n) for ns, n in ctx.store.namespace_counts().items() if (ns or DEFAULT_ALIAS).startswith(prefix)
     ]
