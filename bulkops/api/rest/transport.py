@@ -83,7 +83,7 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
-                trust_env=True,  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as bulkops.api.config.proxy_for reads them
+                trust_env=True,  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as api.config.proxy_for reads them
             )
         return self._session
 
