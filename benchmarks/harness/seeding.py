@@ -11,6 +11,9 @@ Pieces (each cached on its own):
 
 - ``<key>-full``    the index with every record, and the IDs file of the targets
 - ``<key>-empty``   the same index with no records: import's start, and the target server of a copy
+
+(an index template's key ends with the server's storage layout, ``-s2``: a template written by an
+older server is not reused, since its runs would measure the older layout)
 - ``<key>-input.<format>``   the target records as an import input (JSONL file or Parquet directory)
 """
 
@@ -29,6 +32,7 @@ import orjson
 from benchmarks.harness import datagen
 from benchmarks.harness.spec import INDEX_NAME, Dataset, Point
 from bulkops.models import Record
+from bulkops.server.storage import LAYOUT as STORE_LAYOUT
 
 __all__ = ["Template", "ensure_template"]
 
@@ -48,17 +52,18 @@ class Template:
 def ensure_template(point: Point, root: Path, *, log: Log) -> Template:
     dataset = point.dataset
     root.mkdir(parents=True, exist_ok=True)
-    full = _ensure(root, f"{dataset.key}-full", log, lambda home: _build_index(dataset, home, populated=True))
+    index = f"{dataset.key}-s{STORE_LAYOUT}"
+    full = _ensure(root, f"{index}-full", log, lambda home: _build_index(dataset, home, populated=True))
     if point.scenario == "import":
         empty = _ensure(
-            root, f"{dataset.key}-empty", log, lambda home: _build_index(dataset, home, populated=False)
+            root, f"{index}-empty", log, lambda home: _build_index(dataset, home, populated=False)
         )
         name = f"{dataset.key}-input-{point.format}"
         inputs = _ensure(root, name, log, lambda home: _build_input(dataset, home, point.format))
         return Template(empty / "data", full / "ids.txt", input_file=inputs / f"input.{point.format}")
     if point.scenario.startswith("copy"):
         empty = _ensure(
-            root, f"{dataset.key}-empty", log, lambda home: _build_index(dataset, home, populated=False)
+            root, f"{index}-empty", log, lambda home: _build_index(dataset, home, populated=False)
         )
         return Template(full / "data", full / "ids.txt", target_data_dir=empty / "data")
     return Template(full / "data", full / "ids.txt")

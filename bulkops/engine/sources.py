@@ -26,13 +26,14 @@ from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
 from bulkops.engine.delegation import delegate, in_skips, page_alphabet
 from bulkops.engine.fanout import MAX_CHAR, Chain, carve
 from bulkops.errors import UsageError
-from bulkops.models import validate_record_id
+from bulkops.models import IdPage, validate_record_id
 
 __all__ = [
     "IdSource",
     "IdsSource",
     "ListSource",
     "Page",
+    "counter_digits",
     "estimated_stem_pages",
     "list_all",
     "list_rate_meter",
@@ -65,12 +66,57 @@ def _class_width(char: str) -> int:
     return 1
 
 
+_DIGITS = frozenset("0123456789")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PRECISION = 6  # counter positions read past the first that differs: enough for any page count
+
+
+def counter_digits(page: Sequence[str]) -> str:
+    """The characters the counters in these IDs are likely drawn from, in bitwise order.
+
+    The characters that vary within the page (:func:`~bulkops.engine.delegation.page_alphabet`),
+    widened to their whole class: any digit gives ``0-9``; lower-case letters give ``a-f`` when
+    none is past ``f`` (hex), else ``a-z``; upper-case likewise; other characters count as seen.
+    """
+    seen = page_alphabet(page)
+    digits: set[str] = set(seen - _DIGITS - _LOWER - _UPPER)
+    if seen & _DIGITS:
+        digits |= _DIGITS
+    for letters in (_LOWER, _UPPER):
+        found = seen & letters
+        if found:
+            first = min(letters)
+            hex_part = {chr(ord(first) + i) for i in range(6)}
+            digits |= hex_part if found <= hex_part else letters
+    return "".join(sorted(digits))
+
+
+def _share_between(low: str, high: str, digits: str) -> float:
+    """The share of a stem's IDs that sort between ``low`` and ``high`` (the rest of two IDs after
+    the stem, which differ at their first character), reading them as numbers in the counter's base:
+    ``0a3…`` to ``1f2…`` in hex cover about 0x14f / 16³ of the stem. 1 when they cannot be read so."""
+    base = len(digits)
+    span, unit = 0.0, 1.0
+    for a, b in zip(low[:_PRECISION], high[:_PRECISION], strict=False):
+        if a not in digits or b not in digits:
+            break
+        unit /= base
+        span += (digits.index(b) - digits.index(a)) * unit
+    if unit == 1.0:
+        return 1.0
+    return min(1.0, span + unit)  # the page holds its last ID too: one unit more
+
+
 def estimated_stem_pages(page: Sequence[str], level: int) -> float:
     """A guess at how many pages the sibling ``L[:level+1]`` of a full page ending at ``L`` holds.
 
     A page lying wholly inside ``L[:m]`` (``m`` = the common prefix length of its first and last
-    IDs, beyond ``level``) shows that ``L[:m]`` holds at least a page. IDs with counters (digits,
-    letters) between ``level+1`` and ``m`` make the sibling that many times bigger: for
+    IDs, beyond ``level``) shows that ``L[:m]`` holds at least a page, and as many pages as the page
+    covers of it: its first and last IDs read as numbers in the counter's base
+    (:func:`counter_digits`) after ``L[:m]``; ``acme#0000a3…..acme#001f2…`` covers about 1/12 of
+    ``acme#00``. Counter characters between ``level+1`` and ``m`` make the sibling that many times
+    bigger (the counter's base for its own characters, else 10 for a digit and 26 for a letter): for
     ``doc-0000000..doc-0000099`` at the level of the first ``0`` after ``doc-00``, ``10 × 10`` pages.
     Zero when the page does not lie wholly inside ``L[:level+1]`` (the sibling is smaller than a
     page). Only a guess to decide whether carving pays; coverage never depends on it.
@@ -84,10 +130,13 @@ def estimated_stem_pages(page: Sequence[str], level: int) -> float:
     limit = min(len(first), len(last))
     while common < limit and first[common] == last[common]:
         common += 1
+    digits = counter_digits(page)
     estimate = 1.0
     for char in last[level + 1 : common]:
-        estimate *= _class_width(char)
-    return estimate
+        estimate *= len(digits) if char in digits else _class_width(char)
+    if len(digits) < 2:
+        return estimate
+    return estimate / _share_between(first[common:], last[common:], digits)
 
 
 def list_rate_meter(*, delegate: bool) -> RateMeter:
@@ -180,6 +229,7 @@ class ListSource:
         self._running = 0
         self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
+        self._probes = anyio.CapacityLimiter(1)  # carved children's first requests; resized to target
         self.requests = 0
         self.carved = 0  # chains created by carving (each costs at least one list request)
         self.saturation = 0.9  # carve only while the achieved list rate is below this share of it
@@ -221,8 +271,9 @@ class ListSource:
         level = chain.level
         if len(last_id) <= level or last_id[level] < " " or " " in last_id[len(chain.prefix) : level]:
             return False  # some child prefix would contain a space the caller's prefix does not
-        probes = MAX_CHAR - ord(last_id[level])
-        needed = max(self._min_stem_pages, math.ceil(probes * STEM_PAGES_PER_PROBE))
+        above = last_id[level]
+        wasted = MAX_CHAR - ord(above) - sum(1 for c in counter_digits(page) if c > above)
+        needed = max(self._min_stem_pages, math.ceil(wasted * STEM_PAGES_PER_PROBE))
         if estimated_stem_pages(page, level) >= needed:
             return True
         if len(recent) < needed:
@@ -267,7 +318,23 @@ class ListSource:
                     self._running += 1
                     tg.start_soon(self._walk, tg, chain, send.clone())
 
-    async def _walk(self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page]) -> None:
+    async def _list(self, chain: Chain, token: str | None) -> IdPage:
+        """One list request of ``chain``, timed for Little's law and the achieved rate."""
+        started = self._clock.now()
+        result = await self._dp.list_page(
+            namespace=self._namespace, prefix=chain.prefix or None, limit=self._page_limit, token=token
+        )
+        self._latency.observe(self._clock.now() - started)
+        self._typical.observe(self._clock.now() - started)
+        self._achieved.mark(self._clock.now())
+        self.requests += 1
+        return result
+
+    async def _walk(
+        self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page], probe: bool = False
+    ) -> None:
+        """Walk ``chain`` to its end. ``probe``: a carved child, whose first request may well find
+        nothing (see :meth:`_carve`)."""
         walking = False
         try:
             async with send:
@@ -276,17 +343,13 @@ class ListSource:
                 sent_upto: str | None = None  # the highest ID this walk has sent (re-reads skip it)
                 while True:
                     async with self._limiter:
-                        started = self._clock.now()
-                        result = await self._dp.list_page(
-                            namespace=self._namespace,
-                            prefix=chain.prefix or None,
-                            limit=self._page_limit,
-                            token=token,
-                        )
-                        self._latency.observe(self._clock.now() - started)
-                        self._typical.observe(self._clock.now() - started)
-                        self._achieved.mark(self._clock.now())
-                        self.requests += 1
+                        if probe:  # a carved child's first request: at most `target` at once
+                            self._probes.total_tokens = max(1, self.target)
+                            async with self._probes:
+                                result = await self._list(chain, token)
+                            probe = False
+                        else:
+                            result = await self._list(chain, token)
                     ids = result.ids
                     kept = [i for i in ids if not in_skips(i, chain.skips)] if chain.skips else list(ids)
                     if sent_upto is not None and kept and kept[0] <= sent_upto:
@@ -316,7 +379,7 @@ class ListSource:
                             if self._worth_delegating(chain, recent, ids):
                                 self._hand_out(tg, chain, ids[-1], send)
                         elif self._worth_carving(chain, recent, ids):
-                            last = self._carve(tg, chain, ids[-1], send)
+                            last = self._carve(tg, chain, ids, send)
                     await send.send(Page(chain.id, tuple(kept), None if last else result.next_token, last))
                     sent_upto = kept[-1] if kept else sent_upto
                     if last:
@@ -371,12 +434,22 @@ class ListSource:
             self._running += 1
             tg.start_soon(self._walk, tg, child, send.clone())
 
-    def _carve(self, tg: TaskGroup, chain: Chain, last_id: str, send: MemoryObjectSendStream[Page]) -> bool:
-        """Hand the next level of ``chain`` to new chains; True if the parent has nothing left."""
-        cut = carve(chain, last_id)
+    def _carve(
+        self, tg: TaskGroup, chain: Chain, page: Sequence[str], send: MemoryObjectSendStream[Page]
+    ) -> bool:
+        """Hand the next level of ``chain`` to new chains; True if the parent has nothing left.
+
+        The children whose character is one of the page's counter digits (:func:`counter_digits`)
+        start first: they are the likely populated ones, and the list budget serves requests in the
+        order they are made, so their first pages are not queued behind dozens of empty probes.
+        """
+        cut = carve(chain, page[-1])
         if cut is None:
             return False
-        children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(cut.children)]
+        digits = counter_digits(page)
+        likely = [p for p in cut.children if p[-1] in digits]
+        prefixes = likely + [p for p in cut.children if p[-1] not in digits]
+        children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(prefixes)]
         self._next_id += len(children)
         self.carved += len(children)
         chain.bound, chain.level = cut.bound, cut.level
@@ -385,7 +458,7 @@ class ListSource:
         for child in children:
             self._chains[child.id] = child
             self._running += 1
-            tg.start_soon(self._walk, tg, child, send.clone())
+            tg.start_soon(self._walk, tg, child, send.clone(), True)
         return cut.finished
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "struct_from_dict",
     "struct_size",
     "struct_to_dict",
+    "varint",
     "varint_size",
     "vector_values",
 ]
@@ -147,6 +148,23 @@ def _set_value(target: struct_pb2.Value, value: Any) -> None:
             _set_value(items.values.add(), item)
     else:
         raise ValueError(f"unexpected type {type(value).__name__} in metadata")
+
+
+# -- writing by hand: messages joined from bytes already encoded (the server's fetch answers) -----------
+
+_SHORT_LENGTHS = tuple(bytes((n,)) for n in range(0x80))
+
+
+def varint(value: int) -> bytes:
+    """A non-negative varint."""
+    if value < 0x80:
+        return _SHORT_LENGTHS[value]
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 # -- sizes: what a message will weigh on the wire, without building it ----------------------------------

@@ -13,6 +13,7 @@ import numpy as np
 import orjson
 
 from bulkops.models import MAX_ID_LENGTH, Record, SparseValues, validate_record_id
+from bulkops.protos.codec import struct_from_dict
 from bulkops.server.filters import MAX_METADATA_BYTES, validate_metadata
 from bulkops.server.problems import ApiProblem
 from bulkops.server.storage import StoredRecord
@@ -148,7 +149,8 @@ def wire_vector(record: StoredRecord, *, values: bool = True, metadata: bool = T
 
 
 def stored_from_record(record: Record) -> StoredRecord:
-    """For direct seeding: trust the caller, skip per-record validation beyond the ID."""
+    """For direct seeding: trust the caller, skip per-record validation beyond the ID. The metadata is
+    stored as JSON and as the ``Struct`` a gRPC fetch answers with, as a gRPC upsert stores it."""
     if len(record.id) > MAX_ID_LENGTH:
         raise ValueError(f"record ID too long: {record.id[:40]!r}")
     values = np.asarray(record.values, dtype=np.float32).tobytes() if len(record.values) else None
@@ -159,8 +161,10 @@ def stored_from_record(record: Record) -> StoredRecord:
         if record.sparse_values is not None
         else None
     )
-    meta = orjson.dumps(dict(record.metadata)) if record.metadata else None
-    return StoredRecord(record.id, values, sparse, meta)
+    doc = dict(record.metadata) if record.metadata else None
+    meta = orjson.dumps(doc) if doc else None
+    meta_pb = struct_from_dict(doc).SerializeToString() if doc else None
+    return StoredRecord(record.id, values, sparse, meta, meta_pb)
 
 
 def record_from_stored(stored: StoredRecord) -> Record:

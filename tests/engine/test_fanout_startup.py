@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 from bulkops.engine.fanout import Chain
-from bulkops.engine.sources import ListSource, estimated_stem_pages
+from bulkops.engine.sources import ListSource, counter_digits, estimated_stem_pages
+from bulkops.models import IdPage
 from bulkops.testing import FakeClock, FakeDataPlane
 from tests.engine.fakes import collect_pages
 
@@ -16,8 +19,31 @@ def test_decimal_counters_multiply_the_estimate() -> None:
 
 
 def test_letters_count_as_counters_and_other_characters_do_not() -> None:
-    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 1) == 26 * 1 * 26  # 'a', '#', 'k'
-    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 2) == 1 * 26
+    # 'a', '#', 'k' between the level and the counter; the page covers 1..9 of the last digit's 0..9
+    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 1) == 26 * 1 * 26 / 0.9
+    assert estimated_stem_pages(["t-a#k1", "t-a#k9"], 2) == 1 * 26 / 0.9
+
+
+def test_counter_digits_widen_what_varies_to_its_class() -> None:
+    assert counter_digits(["x-0a", "x-1f"]) == "0123456789abcdef"  # hex: no letter past f
+    assert counter_digits(["x-0a", "x-1g"]) == "0123456789abcdefghijklmnopqrstuvwxyz"
+    assert counter_digits(["k-07", "k-15"]) == "0123456789"  # the constant "k-" is no counter
+    assert counter_digits(["A-x", "B!y"]) == "!-ABCDEFabcdefghijklmnopqrstuvwxyz"  # other characters as seen
+    assert counter_digits(["only"]) == ""
+
+
+def _hex_ids(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return sorted(f"acme#{rng.getrandbits(48):012x}" for _ in range(count))
+
+
+def test_a_hex_page_estimates_its_sibling_by_its_density() -> None:
+    # 100,000 random hex IDs: "acme#0" holds ~6,250 of them, 62 pages of 100. The page's first and last
+    # IDs, read as hex numbers, say how much of it the first page covers (digit classes alone said 10).
+    ids = _hex_ids(100_000, seed=7)
+    pages_in_sibling = sum(1 for i in ids if i.startswith("acme#0")) / 100
+    estimate = estimated_stem_pages(ids[:100], 5)
+    assert pages_in_sibling / 2 < estimate < pages_in_sibling * 2
 
 
 def test_a_page_across_siblings_gives_no_estimate() -> None:
@@ -87,3 +113,49 @@ async def test_rate_driven_carving_sends_no_prefix_with_a_space_and_stays_exact(
     assert sorted(got) == sorted(set(ids))
     assert source.carved > 0, "fan-out did not happen"
     assert not [p for p in dp.prefixes if " " in p or any(ord(c) < 32 for c in p)]
+
+
+class _FirstRequests(FakeDataPlane):
+    """Counts list requests in flight for prefixes that have not answered yet (carved children's probes)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.answered: set[str] = set()
+        self.order: list[str] = []
+        self.probing = 0
+        self.max_probing = 0
+
+    async def list_page(
+        self, *, namespace: str, prefix: str | None = None, limit: int = 100, token: str | None = None
+    ) -> IdPage:
+        first = token is None and (prefix or "") not in self.answered
+        if first:
+            self.order.append(prefix or "")
+            self.probing += 1
+            self.max_probing = max(self.max_probing, self.probing)
+        try:
+            return await super().list_page(namespace=namespace, prefix=prefix, limit=limit, token=token)
+        finally:
+            if first:
+                self.probing -= 1
+                self.answered.add(prefix or "")
+
+
+async def test_carved_children_likely_populated_first_and_few_probes_at_once() -> None:
+    ids = _hex_ids(100_000, seed=11)
+    clock = FakeClock(autojump=True)
+    dp = _FirstRequests({"ns": ids}, page_cap=100, latency=0.025, clock=clock)
+    source = ListSource(dp, namespace="ns", prefix="acme#", list_rate=200.0, clock=clock)
+    pages = await collect_pages(source)
+    got = [i for p in pages for i in p.ids]
+    assert sorted(got) == ids
+    assert len(got) == len(set(got))
+    # The root carved after its first page (its density shows "acme#0" holds ~60 pages), and the
+    # children likely to hold IDs (the page's hex digits) went first.
+    children = dp.order[1:]
+    hex_children = [f"acme#{c}" for c in "123456789abcdef"]
+    assert children[: len(hex_children)] == hex_children
+    assert set(children[len(hex_children) :]) >= {"acme#:", "acme#A", "acme#g", "acme#\x7f"}
+    assert source.carved >= 78
+    # Probes are gated by the chains wanted (Little's law: 200/s × ~25 ms × 1.5), not all 79 at once.
+    assert dp.max_probing <= source.target

@@ -5,7 +5,10 @@ upserted one comes out of it as a float32 view. A fetch answer is assembled from
 is encoded once as a one-entry ``FetchResponse`` (the map entry ``vectors[id]``, field 1) and cached
 by the store like REST's JSON; concatenated protobuf messages merge, so the answer is those entries
 joined, followed by the encoded namespace and usage. ``FetchByMetadataResponse`` declares its
-``vectors`` map with the same number and type, so the same cached entries serve it.
+``vectors`` map with the same number and type, so the same cached entries serve it. An entry is
+itself joined from its fields' bytes at once: the stored vector is never copied into a message and
+out again, and only the metadata is built as a message (a ``Struct``); the bytes are those protobuf
+writes for the whole entry.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from google.protobuf import message as protobuf_message
 from google.protobuf import struct_pb2
 
 from bulkops.protos import vector_service_pb2 as pb
-from bulkops.protos.codec import struct_to_dict, vector_values
+from bulkops.protos.codec import struct_from_dict, struct_to_dict, varint, vector_values
 from bulkops.server.codec import check_record
 from bulkops.server.problems import ApiProblem
 from bulkops.server.storage import AnswerEncoding, StoredRecord
@@ -71,8 +74,9 @@ def dense_or_none(message: protobuf_message.Message, field: str, number: int, wh
 
 
 def record_from_proto(vector: pb.Vector, dimension: int | None, position: int) -> StoredRecord:
-    """One vector of an UpsertRequest, checked exactly as a REST one."""
-    return check_record(
+    """One vector of an UpsertRequest, checked exactly as a REST one; its metadata is also kept as
+    the Struct it came as, which a gRPC fetch sends back as it is."""
+    record = check_record(
         vector.id,
         dense_or_none(vector, "values", 2, f"Vector {vector.id!r} values"),
         sparse_doc(vector, "sparse_values"),
@@ -80,6 +84,9 @@ def record_from_proto(vector: pb.Vector, dimension: int | None, position: int) -
         dimension,
         position,
     )
+    if record.metadata is None:
+        return record
+    return record._replace(metadata_pb=vector.metadata.SerializeToString())
 
 
 def _fill(target: pb.Vector | pb.ScoredVector, record: StoredRecord, *, values: bool, metadata: bool) -> None:
@@ -95,11 +102,26 @@ def _fill(target: pb.Vector | pb.ScoredVector, record: StoredRecord, *, values: 
 
 
 def _fetch_entry(record: StoredRecord) -> bytes:
-    answer = pb.FetchResponse()
-    vector = answer.vectors[record.id]
-    vector.id = record.id
-    _fill(vector, record, values=True, metadata=True)
-    return answer.SerializeToString()
+    """A one-entry ``FetchResponse``: field 1, the map entry ``{key: id, value: Vector}``, whose
+    Vector holds id (1), values (2), metadata (3) and sparse values (4). Joined once, so the stored
+    vector is copied once."""
+    key = record.id.encode()
+    vector = [b"\x0a", varint(len(key)), key]
+    if record.values:
+        vector += (b"\x12", varint(len(record.values)), record.values)
+    if record.metadata is not None:
+        struct = record.metadata_pb
+        if struct is None:
+            struct = struct_from_dict(orjson.loads(record.metadata)).SerializeToString()
+        vector += (b"\x1a", varint(len(struct)), struct)
+    if record.sparse is not None:
+        doc = orjson.loads(record.sparse)
+        sparse = pb.SparseValues(indices=doc["indices"], values=doc["values"]).SerializeToString()
+        vector += (b"\x22", varint(len(sparse)), sparse)
+    vector_size = sum(len(part) for part in vector)
+    head = [b"\x0a", varint(len(key)), key, b"\x12", varint(vector_size)]
+    entry_size = vector_size + sum(len(part) for part in head)
+    return b"".join([b"\x0a", varint(entry_size), *head, *vector])
 
 
 PROTO_ANSWER = AnswerEncoding("protobuf", _fetch_entry)
