@@ -119,6 +119,8 @@ def test_sigint_then_resume_copy(cli: Cli, source: str, tmp_path: Path) -> None:
         [bulkops_executable(), "--limits", str(limits), "copy", "--index", source, "-n", "docs", "--to-index",
          "slow", "--checkpoint", str(checkpoint)],
         env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cli.home,
+        # a shell starts background jobs with SIGINT ignored, and children inherit that: pytest run with `&`
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     wait_for_progress(checkpoint, proc, "copied")  # the job runs and has committed some records
     proc.send_signal(signal.SIGINT)
