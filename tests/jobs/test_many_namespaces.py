@@ -67,7 +67,9 @@ class Watched(FakeDataPlane):
         found: Mapping[str, Record] = await self._timed(
             "fetch", namespace, super().fetch(ids, namespace=namespace)
         )
-        return {i: Record(i, (float(len(i)), 0.5), metadata={"ns": namespace}) for i in found}
+        # Metadata names the tenant the record was seeded in (from its ID, never the namespace asked):
+        # a copy under a namespace map must find the same metadata on both sides.
+        return {i: Record(i, (float(len(i)), 0.5), metadata={"ns": _home(i)}) for i in found}
 
     async def delete_ids(self, ids: Sequence[str], *, namespace: str) -> None:
         await self._timed("delete", namespace, super().delete_ids(ids, namespace=namespace))
@@ -83,6 +85,11 @@ class Watched(FakeDataPlane):
         call = super().fetch_by_metadata(filter, namespace=namespace, limit=limit, token=token)
         page: FetchPage = await self._timed("fetch_by_metadata", namespace, call)
         return page
+
+
+def _home(record_id: str) -> str:
+    """The namespace :func:`_tenants` seeds ``doc-NNNNN-i`` in."""
+    return f"tenant-{record_id.split('-')[1]}"
 
 
 def _tenants(count: int, per_namespace: int = 5) -> dict[str, list[str]]:

@@ -14,4 +14,4 @@ def test_ci_runs_the_readme_test_command_which_runs_everything() -> None:
     assert ci[-1] == command
     steps = [step.strip() for step in command.split("&&")]
     assert ".venv/bin/pytest" in steps  # the default loop (deselects integration)
-    assert ".venv/bin/pytest -m integration" in steps  # and the rest
+    assert ".venv/bin/pytest -m integration -n 0" in steps  # and the rest, one process at a time
