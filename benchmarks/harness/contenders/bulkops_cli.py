@@ -47,8 +47,8 @@ def command(spec: WorkerSpec) -> list[str]:
     checkpoint = ["--checkpoint", str(spec.checkpoint)] if spec.checkpoint else []
     target = ["--to-host", str(spec.target_host), "--to-api-key", str(spec.target_api_key)]
     args: list[str] = {
-        "purge-prefix": ["purge", *ns, "--prefix", spec.prefix, "--yes", "--verify-delay", "0"],
-        "purge-ids": ["purge", *ns, "--ids-file", str(spec.ids_file), "--yes", "--verify-delay", "0"],
+        "purge-prefix": ["purge", *ns, "--prefix", spec.prefix, "--yes"],
+        "purge-ids": ["purge", *ns, "--ids-file", str(spec.ids_file), "--yes"],
         "export-prefix": ["export", *ns, "--prefix", spec.prefix, "--output", str(spec.output_file)],
         "export-ids": ["export", *ns, "--ids-file", str(spec.ids_file), "--output", str(spec.output_file)],
         "export-namespaces": ["export", "--all-namespaces", "--output", str(spec.output_file)],

@@ -46,17 +46,18 @@ _CONCURRENCY_KNOB = {
 
 def _scenario_kwargs(spec: WorkerSpec) -> dict[str, Any]:
     ns = {"namespace": spec.namespace}
-    # The server runs without consistency lag, so the purge's verification pass needs no wait.
-    purge = {"verify_delay": 0.0}
+    # The purge's verification runs as a user gets it: the tail observes the lag (none on this server),
+    # with the default --verify-delay as its upper bound only.
+    purge: dict[str, Any] = {}
     # bulkops.copy: the destination by host (the harness's second server), with its own key.
     target = {"to_host": spec.target_host, "to_api_key": spec.target_api_key}
     table: dict[str, dict[str, Any]] = {
         "purge-prefix": {**ns, **purge, "prefix": spec.prefix},
-        "purge-ids": {**ns, **purge, "ids": spec.ids_file},
+        "purge-ids": {**ns, **purge, "ids_file": spec.ids_file},
         "export-prefix": {**ns, "prefix": spec.prefix, "output": spec.output_file},
-        "export-ids": {**ns, "ids": spec.ids_file, "output": spec.output_file},
+        "export-ids": {**ns, "ids_file": spec.ids_file, "output": spec.output_file},
         "export-namespaces": {"all_namespaces": True, "output": spec.output_file},
-        "import": {**ns, "from_": spec.input_file},
+        "import": {**ns, "input": spec.input_file},
         "copy": {**ns, **target, "prefix": spec.prefix},
         "copy-namespaces": {**target, "all_namespaces": True},
         "copy-via-storage": {**ns},  # the rest: _copy_via_storage
