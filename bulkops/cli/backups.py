@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from bulkops.cli.common import WAIT_POLL_SECONDS, as_dict, open_client, parse_pairs
+from bulkops.cli.common import WAIT_POLL_SECONDS, as_dict, first_items, open_client, parse_pairs
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.cli.indexes import protection
@@ -87,13 +87,9 @@ def list_(settings: Settings, limit: int | None) -> None:
 
     async def go() -> list[Any]:
         async with open_client(settings) as client:
-            found: list[Any] = []
-            page = min(limit or 100, 100)
-            async for backup in client.control.iter_backups(index_name=settings.index, limit=page):
-                found.append(backup)
-                if limit is not None and len(found) >= limit:
-                    break
-            return found
+            return await first_items(
+                lambda page: client.control.iter_backups(index_name=settings.index, limit=page), limit
+            )
 
     rows = [as_dict(b) for b in run_async(go)]
     if limit is not None:
@@ -184,12 +180,7 @@ def jobs_list(settings: Settings, limit: int | None) -> None:
 
     async def go() -> list[Any]:
         async with open_client(settings) as client:
-            found: list[Any] = []
-            async for job in client.control.iter_restore_jobs(limit=min(limit or 100, 100)):
-                found.append(job)
-                if limit is not None and len(found) >= limit:
-                    break
-            return found
+            return await first_items(lambda page: client.control.iter_restore_jobs(limit=page), limit)
 
     rows = [as_dict(j) for j in run_async(go)]
     if limit is not None:

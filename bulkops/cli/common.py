@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ log = logging.getLogger("bulkops.cli")
 __all__ = [
     "WAIT_POLL_SECONDS",
     "as_dict",
+    "first_items",
     "open_client",
     "open_data_plane",
     "open_data_plane_at",
@@ -98,6 +99,17 @@ def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
             raise UsageError(f"{option} takes KEY=VALUE, got {value!r}")
         pairs[key] = val
     return pairs
+
+
+async def first_items(pages: Callable[[int], AsyncIterable[Any]], limit: int | None) -> list[Any]:
+    """The first ``limit`` items (all when None) of a paginated listing, ``pages(page_size)`` giving
+    them: pages no bigger than needed (Pinecone's listings take at most 100 a page)."""
+    found: list[Any] = []
+    async for item in pages(min(limit or 100, 100)):
+        found.append(item)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bulkops.cli.common import as_dict, open_client
+from bulkops.cli.common import as_dict, first_items, open_client
 from bulkops.cli.confirm import confirm_destructive, yes_option
 from bulkops.cli.context import Settings, global_options, pass_settings, run_async
 from bulkops.errors import UsageError
@@ -36,12 +36,8 @@ def list_(settings: Settings, limit: int | None) -> None:
 
     async def go() -> list[Any]:
         async with open_client(settings) as client:
-            found: list[Any] = []
-            async for item in (await _client(settings, client)).iter_imports(limit=min(limit or 100, 100)):
-                found.append(item)
-                if limit is not None and len(found) >= limit:
-                    break
-            return found
+            imports = await _client(settings, client)
+            return await first_items(lambda page: imports.iter_imports(limit=page), limit)
 
     settings.out.table([as_dict(i) for i in run_async(go)], _COLUMNS, title="bulk imports")
 
