@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 from typing import Literal, TypedDict, cast
 
 from bulkops.api.executor import RequestExecutor
-from bulkops.api.rest.exchange import http_call
+from bulkops.api.rest.exchange import json_exchange
 from bulkops.api.rest.transport import Transport
-from bulkops.api.rest.wire import dumps, encode_query, loads
+from bulkops.api.rest.wire import encode_query
 from bulkops.errors import UsageError
 from bulkops.limits.scoped import ScopedLimiter
 
@@ -79,17 +79,17 @@ class BulkImportClient:
     async def _request(
         self, operation: str, method: str, path: str, body: dict[str, object] | None = None
     ) -> dict[str, object]:
-        call = http_call(
+        answer: dict[str, object] = await json_exchange(
+            self._executor,
             self._transport,
             operation,
             method,
             self.host + path,
-            body=dumps(body) if body is not None else None,
+            body=body,
             limiter=self._limiter,
             idempotent=operation != "start_import",
         )
-        response = await self._executor.run(call)
-        return loads(response.body, status=response.status, operation=operation)
+        return answer
 
     async def start_import(
         self, uri: str, *, integration_id: str | None = None, error_mode: ErrorMode = "continue"

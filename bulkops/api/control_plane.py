@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypedDict, cast
 
 from bulkops.api.executor import RequestExecutor
-from bulkops.api.rest.exchange import http_call
+from bulkops.api.rest.exchange import json_exchange
 from bulkops.api.rest.transport import Transport
-from bulkops.api.rest.wire import dumps, encode_query, loads
+from bulkops.api.rest.wire import encode_query
 from bulkops.clock import Clock
 from bulkops.errors import NotFoundError, ResourceFailedError, UsageError, WaitTimeoutError
 
@@ -134,18 +134,16 @@ class ControlPlaneClient:
     async def _request(
         self, operation: str, method: str, path: str, body: Mapping[str, Any] | None = None
     ) -> Any:
-        call = http_call(
+        return await json_exchange(
+            self._executor,
             self._transport,
             operation,
             method,
             self.host + path,
-            body=dumps(body) if body is not None else None,
+            body=body,
             idempotent=operation not in _NOT_IDEMPOTENT,
+            answer_has_body=method != "DELETE",  # 202 with an empty (or non-JSON) body
         )
-        response = await self._executor.run(call)
-        if method == "DELETE":
-            return {}  # 202 with an empty (or non-JSON) body; nothing to read
-        return loads(response.body, status=response.status, operation=operation)
 
     # --- indexes ------------------------------------------------------------------------------------
 

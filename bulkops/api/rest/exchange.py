@@ -8,12 +8,16 @@ the :class:`~bulkops.api.rest.transport.Transport` and turns the answer into an
 
 from __future__ import annotations
 
-from bulkops.api.executor import Answer, Call
+from collections.abc import Mapping
+from typing import Any
+
+from bulkops.api.executor import Answer, Call, RequestExecutor
 from bulkops.api.rest.transport import HttpResponse, Transport
+from bulkops.api.rest.wire import dumps, loads
 from bulkops.errors import error_from_response, parse_retry_after
 from bulkops.limits.scoped import ScopedLimiter
 
-__all__ = ["http_call"]
+__all__ = ["http_call", "json_exchange"]
 
 
 def http_call(
@@ -50,3 +54,33 @@ def http_call(
         limiter=limiter,
         idempotent=idempotent,
     )
+
+
+async def json_exchange(
+    executor: RequestExecutor,
+    transport: Transport,
+    operation: str,
+    method: str,
+    url: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    limiter: ScopedLimiter | None = None,
+    idempotent: bool = True,
+    answer_has_body: bool = True,
+) -> Any:
+    """Send a JSON body (or none) through the executor and read the JSON answer: what the control
+    plane's and the bulk import's endpoints all do (``answer_has_body=False``: a 202 with nothing to
+    read, whose value is ``{}``)."""
+    call = http_call(
+        transport,
+        operation,
+        method,
+        url,
+        body=dumps(body) if body is not None else None,
+        limiter=limiter,
+        idempotent=idempotent,
+    )
+    response = await executor.run(call)
+    if not answer_has_body:
+        return {}
+    return loads(response.body, status=response.status, operation=operation)
