@@ -92,6 +92,29 @@ def _ids(values: tuple[str, ...]) -> IdsInput | None:
     return prepare_ids(path) if path is not None else None
 
 
+def _selection(
+    settings: Settings,
+    *,
+    all_namespaces: bool,
+    allow_missing: bool,
+    prefixes: tuple[str, ...],
+    ids_file: tuple[str, ...],
+    filters: tuple[str, ...],
+) -> dict[str, Any]:
+    """Which records of which namespaces, as purge, export and copy all take them: the build_*
+    functions' namespace and selection arguments from ``-n``, ``--all-namespaces``, ``--allow-missing``,
+    ``--prefix``, ``--ids-file`` and ``--filter``."""
+    filter_text = single(filters, "--filter")
+    return {
+        **_namespaces(settings),
+        "all_namespaces": all_namespaces,
+        "allow_missing": allow_missing,
+        "prefix": list(prefixes) or None,
+        "ids": _ids(ids_file),
+        "filter": parse_filter(filter_text) if filter_text is not None else None,
+    }
+
+
 @click.command()
 @prefix_option
 @ids_option
@@ -146,17 +169,18 @@ def purge(
     target = _target(settings)
     if everything and not settings.namespaces and not all_namespaces:
         raise UsageError("--all needs --namespace NS (use __default__ for the default namespace)")
-    filter_text = single(filters, "--filter")
     delay = single([str(d) for d in verify_delay], "--verify-delay")
     limit = single([str(m) for m in max_delete], "--max-delete")
     spec, ids = build_purge(
         target=target,
-        **_namespaces(settings),
-        all_namespaces=all_namespaces,
-        allow_missing=allow_missing,
-        prefix=list(prefixes) or None,
-        ids=_ids(ids_file),
-        filter=parse_filter(filter_text) if filter_text is not None else None,
+        **_selection(
+            settings,
+            all_namespaces=all_namespaces,
+            allow_missing=allow_missing,
+            prefixes=prefixes,
+            ids_file=ids_file,
+            filters=filters,
+        ),
         everything=everything,
         max_delete=int(limit) if limit is not None else None,
         backup_first=backup_first,
@@ -230,16 +254,17 @@ def export(
     path = single(output, "--output")
     if path is None:
         raise UsageError("say where to export to: --output PATH.jsonl or PATH.parquet")
-    filter_text = single(filters, "--filter")
     spec, ids = build_export(
         output=path,
         target=target,
-        **_namespaces(settings),
-        all_namespaces=all_namespaces,
-        allow_missing=allow_missing,
-        prefix=list(prefixes) or None,
-        ids=_ids(ids_file),
-        filter=parse_filter(filter_text) if filter_text is not None else None,
+        **_selection(
+            settings,
+            all_namespaces=all_namespaces,
+            allow_missing=allow_missing,
+            prefixes=prefixes,
+            ids_file=ids_file,
+            filters=filters,
+        ),
         overwrite=overwrite,
         strict_output=True,
         for_bulk_import=for_bulk_import,
@@ -484,18 +509,19 @@ def copy(
         limits=settings.limits_spec() or "default",
         opened=True,
     )
-    filter_text = single(filters, "--filter")
     sample = single([str(n) for n in verify_sample], "--verify-sample")
     delay = single([str(d) for d in verify_delay], "--verify-delay")
     spec, ids = build_copy(
         source=source,
         destination=destination,
-        **_namespaces(settings),
-        all_namespaces=all_namespaces,
-        allow_missing=allow_missing,
-        prefix=list(prefixes) or None,
-        ids=_ids(ids_file),
-        filter=parse_filter(filter_text) if filter_text is not None else None,
+        **_selection(
+            settings,
+            all_namespaces=all_namespaces,
+            allow_missing=allow_missing,
+            prefixes=prefixes,
+            ids_file=ids_file,
+            filters=filters,
+        ),
         namespace_map=parse_namespace_map(namespace_map),
         verify=not no_verify,
         verify_sample=int(sample) if sample is not None else 0,
