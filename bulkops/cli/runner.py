@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import shlex
 import time
@@ -162,6 +163,7 @@ def run_job(settings: Settings, job: Job) -> None:
     if job.checkpoint is not None:
         make_private_dir(job.checkpoint.parent)
     view = JobProgress(out, job.label, total=job.total, interval=settings.stats_interval)
+    _quiet_garbage_collector()
     try:
         with view:
             report = run_async(lambda: _execute(settings, job, view))
@@ -177,6 +179,21 @@ def run_job(settings: Settings, job: Job) -> None:
     if rejected:
         out.warn(f"{rejected} records were rejected (see the report)")
         raise click.exceptions.Exit(EXIT_CODES["partial"])
+
+
+_GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def _quiet_garbage_collector() -> None:
+    """Stop the cycle collector rescanning what the job cannot free, and run it less often.
+
+    A job allocates a few dicts per record (metadata) and no cycles on its hot path, yet with Python's
+    defaults (a collection every 700 new containers, walking the imported modules' objects too) the
+    collector took ~4 ms of CPU per 1,000 records of a 1536-dimension export (57 → 53 ms/1k measured).
+    Cycles are still collected, every 50,000 containers. The bulkops process owns its interpreter, so
+    the CLI does this; the library leaves the host application's collector alone."""
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
 
 
 def _stop_kind(stop: BaseException) -> str:

@@ -70,6 +70,13 @@ def namespace_from_dir(name: str) -> str:
     return "" if name == DEFAULT_NAMESPACE_DIR else unquote(name)
 
 
+def _column_codecs(schema: Any, compression: str) -> dict[str, str]:
+    """``compression`` for every column but ``values``: embedding floats do not compress (snappy left a
+    1536-dimension part the same size to 0.01 %) and compressing them cost ~1 ms of CPU per 1,000
+    records. Readers see no difference: Parquet names the codec per column chunk."""
+    return {name: "none" if name == "values" else compression for name in schema.names}
+
+
 class _ParquetParts:
     """Every file operation of the Parquet sink: parts as Parquet writers on :class:`PartFiles`."""
 
@@ -83,7 +90,7 @@ class _ParquetParts:
         writer = _pq().ParquetWriter(
             arrow().PythonFile(part.stream, mode="w"),
             self._schema,
-            compression=self._compression,
+            compression=_column_codecs(self._schema, self._compression),
             use_dictionary=False,
             write_statistics=["id"],
         )

@@ -36,6 +36,12 @@ def test_layout_matches_pinecone_bulk_import(tmp_path: Path, records: list[Recor
     assert table.schema.field("metadata").type == pa.string()
     meta = pq.ParquetFile(root / "__default__/part-00000.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [40, 40, 20]
+    codecs = {
+        meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i).compression
+        for i in range(meta.num_columns)
+    }
+    assert codecs["values.list.element"] == "UNCOMPRESSED"  # embedding floats do not compress
+    assert codecs["id"] == codecs["metadata"] == "SNAPPY"
     rows = table.to_pylist()
     assert rows[0]["id"] == records[0].id
     assert orjson.loads(rows[0]["metadata"]) == records[0].metadata

@@ -102,3 +102,24 @@ def test_struct_round_trip_and_size_match_protobuf(doc: dict[str, object]) -> No
     wire = message.SerializeToString()
     assert struct_size(doc) == len(wire)
     assert struct_to_dict(struct_pb2.Struct.FromString(wire)) == _as_rest_prints(doc)
+
+
+def test_a_fetched_vector_becomes_a_record_by_every_encoding_of_its_values() -> None:
+    """The fast path views packed floats; unpacked floats, no values and a bad length take the others."""
+    from bulkops.api.grpc.messages import record_from_vector
+
+    packed = pb.Vector.FromString(
+        pb.Vector(
+            id="a", values=floats_to_bytes([1.5, -2.0]), metadata=struct_from_dict({"n": 1})
+        ).SerializeToString()
+    )
+    record = record_from_vector("a", packed)
+    assert record.values.tolist() == [1.5, -2.0]
+    assert record.metadata == {"n": 1}
+    unpacked = b"\x0a\x01b" + b"".join(b"\x15" + struct.pack("<f", x) for x in (1.0, 2.5))
+    assert record_from_vector("b", pb.Vector.FromString(unpacked)).values.tolist() == [1.0, 2.5]
+    bare = record_from_vector("c", pb.Vector(id="c"))
+    assert bare.values == ()
+    assert bare.metadata is None
+    with pytest.raises(ValueError, match="divisible by 4"):
+        record_from_vector("d", pb.Vector(id="d", values=b"\x00\x00\x00"))
