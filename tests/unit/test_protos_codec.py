@@ -10,6 +10,7 @@ from google.protobuf import struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bulkops.api.grpc.messages import record_from_vector
 from bulkops.protos import vector_service_pb2 as pb
 from bulkops.protos.codec import (
     floats_from_bytes,
@@ -105,9 +106,7 @@ def test_struct_round_trip_and_size_match_protobuf(doc: dict[str, object]) -> No
 
 
 def test_a_fetched_vector_becomes_a_record_by_every_encoding_of_its_values() -> None:
-    """The fast path views packed floats; unpacked floats, no values and a bad length take the others."""
-    from bulkops.api.grpc.messages import record_from_vector
-
+    """Packed floats, unpacked floats, no values and a bad length, as a fetch answer can carry them."""
     packed = pb.Vector.FromString(
         pb.Vector(
             id="a", values=floats_to_bytes([1.5, -2.0]), metadata=struct_from_dict({"n": 1})

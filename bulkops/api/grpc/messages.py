@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from bulkops.models import DEFAULT_NAMESPACE, FetchPage, IdPage, Record, SparseValues, float32_values
 from bulkops.models import shortest_floats as _shortest
 from bulkops.protos import vector_service_pb2 as pb
 from bulkops.protos.codec import (
-    FLOAT32,
     field_size,
     struct_from_dict,
     struct_size,
@@ -86,12 +83,8 @@ def upsert_entry_size(record: Record) -> int:
 
 
 def record_from_vector(key: str, vector: pb.Vector) -> Record:
-    """A Record whose values are a read-only float32 view of the message's packed floats.
-
-    Once per record of every gRPC fetch: the usual packed field is viewed here directly, the rare
-    cases (no values, a malformed length, the unpacked encoding) go through :func:`vector_values`."""
-    data = vector.values
-    values = np.frombuffer(data, dtype=FLOAT32) if data and not len(data) % 4 else vector_values(vector)
+    """A Record whose values are a read-only float32 view of the message's packed floats."""
+    values = vector_values(vector)
     sparse = None
     if vector.HasField("sparse_values"):
         sparse = SparseValues(
