@@ -251,23 +251,26 @@ class Storage:
             make_private_dir(target.parent)
         except OSError as exc:
             raise describe_failure(exc, action="writing", uri=uri, settings=self.settings) from None
-        os.close(open_private(staging, os.O_WRONLY | os.O_TRUNC))  # 0600 before any byte is written
-        stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
+        fd = open_private(staging, os.O_WRONLY | os.O_TRUNC)  # 0600 before any byte is written
         try:
-            yield stream
-            stream.close()
-            fd = os.open(staging, os.O_RDONLY)
             try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(staging, target)
-            fsync_directory(target.parent)
-        except BaseException:
-            with contextlib.suppress(Exception):
+                stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
+            except BaseException:
+                staging.unlink(missing_ok=True)
+                raise
+            try:
+                yield _EarlyWriteback(stream, fd) if _CAN_START_WRITEBACK else stream
                 stream.close()
-            staging.unlink(missing_ok=True)
-            raise
+                os.fsync(fd)
+                os.replace(staging, target)
+                fsync_directory(target.parent)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    stream.close()
+                staging.unlink(missing_ok=True)
+                raise
+        finally:
+            os.close(fd)
 
     # -- deletes --------------------------------------------------------------------------------
     def delete(self, relative: str) -> bool:
@@ -313,6 +316,36 @@ class Storage:
             raise FileNotFoundError(f"{uri} does not exist") from None
         except OSError as exc:
             raise describe_failure(exc, action=action, uri=uri, settings=self.settings) from None
+
+
+WRITEBACK_BYTES = 64 * 1024 * 1024
+_CAN_START_WRITEBACK = hasattr(os, "posix_fadvise")
+
+
+class _EarlyWriteback:
+    """A local staging file's stream that has the kernel start writing it to disk every
+    ``WRITEBACK_BYTES``, so the fsync that publishes the file waits for the last stretch only.
+
+    Without it a whole part (~350 MB at dimension 1536) sat dirty in the page cache until its fsync:
+    the export's final commit waited ~0.2 s for it, with listing over. ``POSIX_FADV_DONTNEED`` is
+    how Python reaches Linux's writeback: it starts writing the dirty pages without waiting for them
+    and drops the pages already on disk (the writer never reads them back). Elsewhere it is a hint."""
+
+    def __init__(self, stream: Any, fd: int) -> None:
+        self._stream = stream
+        self._fd = fd
+        self._dirty = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        written = int(self._stream.write(data))
+        self._dirty += len(data)
+        if self._dirty >= WRITEBACK_BYTES:
+            self._dirty = 0
+            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return written
+
+    def __getattr__(self, name: str) -> Any:  # tell, flush, close, closed: the stream's own
+        return getattr(self._stream, name)
 
 
 def fsync_directory(directory: Path) -> None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bulkops.storage import STAGING_SUFFIX, Storage, open_storage
+from bulkops.storage import STAGING_SUFFIX, Storage, open_storage, store
 from tests.storage.s3server import S3Bucket
 
 PREFIX = "exports/run-1/"
@@ -137,3 +137,27 @@ def test_repr_names_the_place_and_never_a_key(s3: S3Bucket) -> None:
     assert s3.name in text
     assert s3.server.secret not in text
     assert s3.server.key_id not in text
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="the kernel hint exists on Linux only")
+def test_a_local_writer_starts_writeback_every_stretch_and_keeps_every_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So the fsync that publishes a big part waits only for its last stretch (see _EarlyWriteback)."""
+    monkeypatch.setattr(store, "WRITEBACK_BYTES", 4 * 1024 * 1024)
+    hints: list[int] = []
+    real_fadvise = os.posix_fadvise
+
+    def recording(fd: int, offset: int, length: int, advice: int) -> None:
+        hints.append(advice)
+        real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", recording)
+    storage = open_storage(str(tmp_path))
+    with storage.part_writer("ns/part-00000.parquet") as out:
+        for start in range(0, len(BIG), 1024 * 1024):
+            out.write(BIG[start : start + 1024 * 1024])
+        assert out.tell() == len(BIG)
+    assert hints == [os.POSIX_FADV_DONTNEED] * (len(BIG) // (4 * 1024 * 1024))  # 12 MiB + 17: three
+    assert (tmp_path / "ns/part-00000.parquet").read_bytes() == BIG
+    assert sorted(p.name for p in (tmp_path / "ns").iterdir()) == ["part-00000.parquet"]
