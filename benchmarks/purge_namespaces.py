@@ -22,18 +22,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.harness.bounds import LIST_PAGE_IDS
+from benchmarks.harness.control import describe_index_host
+from benchmarks.harness.server import serve_args
+from benchmarks.harness.verify import namespace_counts
 from bulkops.models import Record
 from bulkops.server import serve_local
 from bulkops.server.config import ServerConfig
+from bulkops.server.process import ServerProcess
 
 KEY = "purge-namespaces-key"
-LIST_BOUND = 200 * 100  # list: 200 requests/s per index × 100 IDs a page
+LIST_RATE = 200  # list requests/s per index (the default limits)
+LIST_BOUND = LIST_RATE * LIST_PAGE_IDS
 
 
 async def _seed(data: Path, layout: dict[str, tuple[int, int]]) -> None:
@@ -49,33 +54,14 @@ async def _seed(data: Path, layout: dict[str, tuple[int, int]]) -> None:
             await server.seed("p", namespace, records)
 
 
-def _post(url: str) -> Any:
-    request = urllib.request.Request(
-        url, data=b"{}", headers={"Api-Key": KEY, "Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request) as answer:
-        return json.loads(answer.read())
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(urllib.request.Request(url, headers={"Api-Key": KEY})) as answer:
-        return json.loads(answer.read())
-
-
 def measure(layout: dict[str, tuple[int, int]], lag_ms: float, selection: list[str]) -> dict[str, Any]:
     """One purge of ``doc-`` by the CLI over ``layout`` (namespace → (targets, records kept))."""
     root = Path(tempfile.mkdtemp(prefix="purge-namespaces-"))
     try:
         asyncio.run(_seed(root / "data", layout))
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "bulkops", "serve", "--port", "0", "--data-dir", str(root / "data"),
-             "--api-key", KEY, "--limits", "default", "--latency", "25:0", "--list-page-max", "100",
-             "--consistency-lag", str(lag_ms)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert serve.stdout is not None
-        controller = serve.stdout.readline().split()[-1]
-        try:
+        options = [*serve_args(root / "data", latency_ms=25, api_key=KEY), "--consistency-lag", str(lag_ms)]
+        with ServerProcess(options) as serve:
+            controller = serve.url
             env = {**os.environ, "PINECONE_API_KEY": KEY, "PINECONE_CONTROLLER_HOST": controller,
                    "XDG_STATE_HOME": str(root / "state")}  # fmt: skip
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -90,14 +76,9 @@ def measure(layout: dict[str, tuple[int, int]], lag_ms: float, selection: list[s
             if done.returncode != 0:
                 raise SystemExit(f"the purge failed ({done.returncode}): {done.stderr.strip()}")
             report = json.loads(done.stdout)
-            host = _get(f"{controller}/indexes/p")["host"]
-            stats = _post(f"{host}/describe_index_stats")
-        finally:
-            serve.kill()
-            serve.wait()
+            counts = namespace_counts(describe_index_host(controller, "p", api_key=KEY), api_key=KEY)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    counts = {name: entry["vectorCount"] for name, entry in stats["namespaces"].items()}
     targets = sum(t for t, _ in layout.values())
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     lists = int(report["requests"]["list"])
@@ -109,7 +90,7 @@ def measure(layout: dict[str, tuple[int, int]], lag_ms: float, selection: list[s
         "ids_per_s": round(targets / wall),
         "of_list_bound": round(targets / wall / LIST_BOUND, 3),
         "list_requests": lists,
-        "of_list_request_bound": round(lists / 200 / wall, 3),  # the requests it made, at 200/s
+        "of_list_request_bound": round(lists / LIST_RATE / wall, 3),  # the requests it made, at 200/s
         "cpu_ms_per_1k": round(cpu / targets * 1e6, 1),
         "deleted": report["deleted"],
         "exact": counts == {name: keep for name, (_, keep) in layout.items()},

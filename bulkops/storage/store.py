@@ -252,23 +252,20 @@ class Storage:
         except OSError as exc:
             raise describe_failure(exc, action="writing", uri=uri, settings=self.settings) from None
         fd = open_private(staging, os.O_WRONLY | os.O_TRUNC)  # 0600 before any byte is written
+        stream = None
         try:
-            try:
-                stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
-            except BaseException:
-                staging.unlink(missing_ok=True)
-                raise
-            try:
-                yield _EarlyWriteback(stream, fd) if _CAN_START_WRITEBACK else stream
-                stream.close()
-                os.fsync(fd)
-                os.replace(staging, target)
-                fsync_directory(target.parent)
-            except BaseException:
+            stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
+            yield _EarlyWriteback(stream, fd) if _CAN_START_WRITEBACK else stream
+            stream.close()
+            os.fsync(fd)
+            os.replace(staging, target)
+            fsync_directory(target.parent)
+        except BaseException:
+            if stream is not None:
                 with contextlib.suppress(Exception):
                     stream.close()
-                staging.unlink(missing_ok=True)
-                raise
+            staging.unlink(missing_ok=True)
+            raise
         finally:
             os.close(fd)
 
