@@ -25,6 +25,7 @@ from bulkops.api.grpc.transport import GrpcReply, MockGrpcTransport, SentRpc
 from bulkops.api.rest.transport import HttpResponse, MockTransport, SentRequest
 from bulkops.clock import SYSTEM_CLOCK, Clock, FakeClock, settle
 from bulkops.errors import BadRequestError, ServerError
+from bulkops.limits import ScopedLimiter
 from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
 from bulkops.server import LocalServer, ServerConfig, ServerThread, serve_local
 
@@ -52,8 +53,9 @@ class FakeDataPlane:
     ``page_cap`` caps list pages whatever limit is asked. ``latency`` is the seconds every call sleeps
     on ``clock`` (so calls overlap like real requests; use a :class:`FakeClock` to make that free and
     exact). ``fail_every``: every n-th ``delete_ids`` raises a 500 before deleting anything.
-    ``metadata`` maps an ID to its metadata, for equality filters. ``calls``, ``deleted_batches`` and
-    ``max_in_flight`` record what the code under test asked for.
+    ``metadata`` maps an ID to its metadata, for equality filters. ``limiter``: list requests pass
+    it first, as the client's executor passes every request (fan-out tests under a list budget).
+    ``calls``, ``deleted_batches`` and ``max_in_flight`` record what the code under test asked for.
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class FakeDataPlane:
         latency: float = 0.0,
         metadata: Mapping[str, Mapping[str, Any]] | None = None,
         fail_every: int | None = None,
+        limiter: ScopedLimiter | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self.limiter = limiter
         self.namespaces: dict[str, list[str]] = {ns: sorted(set(ids)) for ns, ids in (records or {}).items()}
         self.metadata: dict[str, Mapping[str, Any]] = dict(metadata or {})
         self.page_cap = page_cap
@@ -93,6 +97,8 @@ class FakeDataPlane:
     async def list_page(
         self, *, namespace: str, prefix: str | None = None, limit: int = 100, token: str | None = None
     ) -> IdPage:
+        if self.limiter is not None:
+            await self.limiter.acquire("list", namespace=namespace)
         await self._call("list")
         ids = self.namespaces.get(namespace, [])
         prefix = prefix or ""

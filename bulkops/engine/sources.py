@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -26,6 +26,7 @@ from bulkops.engine.concurrency import LatencyTracker, RateMeter, in_flight_for
 from bulkops.engine.delegation import delegate, in_skips, page_alphabet
 from bulkops.engine.fanout import MAX_CHAR, Chain, carve
 from bulkops.errors import UsageError
+from bulkops.limits import spare_budget_only
 from bulkops.models import IdPage, validate_record_id
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
 
 LIST_PAGE_LIMIT = 100
 STEM_PAGES_PER_PROBE = 0.25  # see ListSource._worth_carving
+DESCENT_PAGES = 32  # a carve with no likely child needs a sibling this big (ListSource._carve)
 DELEGATE_AFTER_PAGES = 4  # a chain shorter than this never delegates: its siblings are likely tiny
 DESCENDANT_POLL_SECONDS = 0.02
 DELEGATE_RATE_WINDOW = 0.5  # seconds of achieved list rate a delegating source looks back on
@@ -160,6 +162,7 @@ class IdSource(Protocol):
 
 
 OnCarve = Callable[[Chain, list[Chain]], None]
+First = Literal["walk", "probe", "spare"]  # how a chain's first request goes (ListSource._walk)
 
 
 class ListSource:
@@ -230,6 +233,8 @@ class ListSource:
         self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
         self._probes = anyio.CapacityLimiter(1)  # carved children's first requests; resized to target
+        self._probing = 0  # likely children whose first request has not been answered
+        self._probed = anyio.Event()  # set (and replaced) whenever that count reaches zero
         self.requests = 0
         self.carved = 0  # chains created by carving (each costs at least one list request)
         self.saturation = 0.9  # carve only while the achieved list rate is below this share of it
@@ -330,26 +335,59 @@ class ListSource:
         self.requests += 1
         return result
 
+    async def _next_page(self, chain: Chain, token: str | None, first: First) -> IdPage:
+        """The next list request of ``chain``; ``first``: how its first one goes (see :meth:`_walk`)."""
+        if first == "spare":
+            while self._probing:  # likely children's first requests go ahead of it
+                await self._probed.wait()
+            return await self._spare_probe(chain)
+        try:
+            async with self._limiter:
+                if first != "probe":
+                    return await self._list(chain, token)
+                self._probes.total_tokens = max(1, self.target)
+                async with self._probes:
+                    return await self._list(chain, token)
+        finally:
+            if first == "probe":
+                self._probing -= 1
+                if not self._probing:
+                    self._probed.set()
+                    self._probed = anyio.Event()
+
+    async def _spare_probe(self, chain: Chain) -> IdPage:
+        """The first request of an unlikely child (see :meth:`_carve`): on spare list budget only.
+
+        Not timed: its wait for a gap says nothing about round trips, and the budget it uses is
+        budget the walkers left, which must not make the achieved rate look like theirs.
+        """
+        with spare_budget_only():
+            result = await self._dp.list_page(
+                namespace=self._namespace, prefix=chain.prefix or None, limit=self._page_limit
+            )
+        self.requests += 1
+        return result
+
     async def _walk(
-        self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page], probe: bool = False
+        self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page], first: First = "walk"
     ) -> None:
-        """Walk ``chain`` to its end. ``probe``: a carved child, whose first request may well find
-        nothing (see :meth:`_carve`)."""
+        """Walk ``chain`` to its end. ``first``: how its first request goes (see :meth:`_carve`):
+        ``"probe"`` a likely child's, at most ``target`` at once; ``"spare"`` an unlikely child's, after
+        every likely child's first answer and on spare budget, the chain counting as running only once
+        that finds more to list."""
         walking = False
+        running = first != "spare"
         try:
             async with send:
                 token = chain.position
                 recent: deque[str] = deque(maxlen=MAX_CHAR)
                 sent_upto: str | None = None  # the highest ID this walk has sent (re-reads skip it)
                 while True:
-                    async with self._limiter:
-                        if probe:  # a carved child's first request: at most `target` at once
-                            self._probes.total_tokens = max(1, self.target)
-                            async with self._probes:
-                                result = await self._list(chain, token)
-                            probe = False
-                        else:
-                            result = await self._list(chain, token)
+                    result = await self._next_page(chain, token, first)
+                    if first == "spare" and result.next_token:
+                        running = True
+                        self._running += 1
+                    first = "walk"
                     ids = result.ids
                     kept = [i for i in ids if not in_skips(i, chain.skips)] if chain.skips else list(ids)
                     if sent_upto is not None and kept and kept[0] <= sent_upto:
@@ -386,7 +424,8 @@ class ListSource:
                         return
                     token = result.next_token
         finally:
-            self._running -= 1
+            if running:
+                self._running -= 1
             if walking:
                 self._walkers -= 1
 
@@ -440,14 +479,25 @@ class ListSource:
         """Hand the next level of ``chain`` to new chains; True if the parent has nothing left.
 
         The children whose character is one of the page's counter digits (:func:`counter_digits`)
-        start first: they are the likely populated ones, and the list budget serves requests in the
-        order they are made, so their first pages are not queued behind dozens of empty probes.
+        are the likely populated ones: they start at once. The others (for hex IDs, 64 of the 79
+        siblings above ``0``) are almost always empty, but only a request can tell: their first
+        request waits for list budget nobody else wants (:func:`~bulkops.limits.spare_budget_only`),
+        so it fills the gaps the walkers leave instead of delaying them.
+
+        A carve with no likely child (at a constant separator, or past the counter's last digit as
+        in ``acme#5f…``) gains no walker now; it only moves the parent to the next level. It is made
+        only when the current sibling holds ``DESCENT_PAGES`` pages or more (that level may then pay):
+        near the end of a job every chain reaches its last digit at once, and dozens of such carves
+        would spend the budget the last walkers need on probes of empty prefixes.
         """
+        digits = counter_digits(page)
+        level = chain.level
         cut = carve(chain, page[-1])
         if cut is None:
             return False
-        digits = counter_digits(page)
         likely = [p for p in cut.children if p[-1] in digits]
+        if not likely and self._target is None and estimated_stem_pages(page, level) < DESCENT_PAGES:
+            return False
         prefixes = likely + [p for p in cut.children if p[-1] not in digits]
         children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(prefixes)]
         self._next_id += len(children)
@@ -455,10 +505,13 @@ class ListSource:
         chain.bound, chain.level = cut.bound, cut.level
         if self._on_carve is not None:
             self._on_carve(chain, children)
-        for child in children:
+        for i, child in enumerate(children):
             self._chains[child.id] = child
-            self._running += 1
-            tg.start_soon(self._walk, tg, child, send.clone(), True)
+            first: First = "probe" if i < len(likely) or self._target is not None else "spare"
+            if first == "probe":
+                self._running += 1
+                self._probing += 1
+            tg.start_soon(self._walk, tg, child, send.clone(), first)
         return cut.finished
 
 

@@ -118,6 +118,10 @@ class AdaptiveBucket:
         self._tat = after
         return Reservation(release, before, after, self.generation)
 
+    def backlog(self) -> float:
+        """Seconds of requests booked ahead of now (0: the bucket has room nobody has claimed)."""
+        return max(0.0, self._tat - self._clock.now())
+
     def cancel(self, reservation: Reservation) -> None:
         """Give back a reservation that was never used, if nothing was booked after it."""
         if self._tat == reservation.tat_after and self.generation == reservation.generation:

@@ -12,6 +12,11 @@ time keeps a slow namespace from holding back other namespaces in the shared ind
 A waiter that wakes to find its bucket cut or held since it booked (the bucket's ``generation``
 moved) books again, so a 429 slows requests already queued, not only new ones.
 
+Spare budget: requests made inside :func:`spare_budget_only` (a list probe of a prefix that is probably
+empty) book a bucket only when nothing is booked ahead of now, one at a time, so they fill the gaps
+other requests leave and never queue in front of them; when nobody else wants the budget they run at
+its full rate.
+
 A 429 names the operation and scope it hit (see :mod:`bulkops.limits.rate_limit_message`);
 :meth:`ScopedLimiter.on_rate_limited` cuts exactly that bucket. A 429 naming a limit the profile does
 not know creates a learned bucket (its ceiling read from the message when it says one); a 429 naming
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import anyio
@@ -31,9 +38,20 @@ from bulkops.limits.bucket import AdaptiveBucket, AdaptiveTuning
 from bulkops.limits.profiles import OPERATIONS, Profile
 from bulkops.limits.rate_limit_message import NamedLimit, ScopeKind, Unit
 
-__all__ = ["ScopeKey", "ScopedLimiter"]
+__all__ = ["ScopeKey", "ScopedLimiter", "spare_budget_only"]
 
 _LIMIT_IN_MESSAGE = re.compile(r"\((\d+(?:\.\d+)?)(?: QPS)?\)")
+_SPARE_ONLY: ContextVar[bool] = ContextVar("bulkops_spare_budget_only", default=False)
+
+
+@contextmanager
+def spare_budget_only() -> Iterator[None]:
+    """Requests made inside (in this task) use only budget no other request is waiting for."""
+    token = _SPARE_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _SPARE_ONLY.reset(token)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -66,6 +84,7 @@ class ScopedLimiter:
         self._tuning = tuning or AdaptiveTuning()
         self._buckets: dict[ScopeKey, AdaptiveBucket] = {}
         self._learned: dict[tuple[str, ScopeKind, Unit], float] = {}
+        self._spare_turn = anyio.Lock()  # spare-budget requests book one at a time
 
     def _rows(self, operation: str) -> Iterator[tuple[ScopeKind, Unit, float]]:
         for limit in self.profile.limits_for(operation):
@@ -100,9 +119,20 @@ class ScopedLimiter:
     async def acquire(self, operation: str, *, namespace: str, records: int = 0, size: int = 0) -> float:
         """Wait until every applicable bucket admits the request; returns the seconds waited."""
         start = self._clock.now()
+        spare = _SPARE_ONLY.get()
         for _, bucket, weight in self.applicable(operation, namespace=namespace, records=records, size=size):
-            await self._pass(bucket, weight)
+            if spare:
+                await self._pass_spare(bucket, weight)
+            else:
+                await self._pass(bucket, weight)
         return self._clock.now() - start
+
+    async def _pass_spare(self, bucket: AdaptiveBucket, weight: float) -> None:
+        """Book ``bucket`` once nothing is booked ahead of now (see the module docstring)."""
+        async with self._spare_turn:
+            while (backlog := bucket.backlog()) > 0:
+                await self._clock.sleep(backlog)
+            await self._pass(bucket, weight)
 
     async def _pass(self, bucket: AdaptiveBucket, weight: float) -> None:
         """Book ``bucket`` and sleep until the slot; book again if a 429 cut or held it meanwhile."""

@@ -6,6 +6,7 @@ import random
 
 from bulkops.engine.fanout import Chain
 from bulkops.engine.sources import ListSource, counter_digits, estimated_stem_pages
+from bulkops.limits import PROFILES, ScopedLimiter
 from bulkops.models import IdPage
 from bulkops.testing import FakeClock, FakeDataPlane
 from tests.engine.fakes import collect_pages
@@ -116,35 +117,43 @@ async def test_rate_driven_carving_sends_no_prefix_with_a_space_and_stays_exact(
 
 
 class _FirstRequests(FakeDataPlane):
-    """Counts list requests in flight for prefixes that have not answered yet (carved children's probes)."""
+    """Records when each list request was sent and counts likely children's first requests in flight."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.answered: set[str] = set()
-        self.order: list[str] = []
+        self.first_sent: dict[str, float] = {}
+        self.sent: list[float] = []
         self.probing = 0
-        self.max_probing = 0
+        self.max_likely_probing = 0
 
     async def list_page(
         self, *, namespace: str, prefix: str | None = None, limit: int = 100, token: str | None = None
     ) -> IdPage:
-        first = token is None and (prefix or "") not in self.answered
-        if first:
-            self.order.append(prefix or "")
+        prefix = prefix or ""
+        first = token is None and prefix not in self.answered
+        likely = first and prefix[-1:] in "0123456789abcdef"
+        if likely:
             self.probing += 1
-            self.max_probing = max(self.max_probing, self.probing)
+            self.max_likely_probing = max(self.max_likely_probing, self.probing)
         try:
-            return await super().list_page(namespace=namespace, prefix=prefix, limit=limit, token=token)
+            page = await super().list_page(namespace=namespace, prefix=prefix, limit=limit, token=token)
         finally:
-            if first:
+            if likely:
                 self.probing -= 1
-                self.answered.add(prefix or "")
+        sent_at = self.clock.now() - self.latency
+        self.sent.append(sent_at)
+        if first:
+            self.first_sent[prefix] = sent_at
+            self.answered.add(prefix)
+        return page
 
 
-async def test_carved_children_likely_populated_first_and_few_probes_at_once() -> None:
+async def test_carved_children_likely_populated_first_and_unlikely_ones_on_spare_budget() -> None:
     ids = _hex_ids(100_000, seed=11)
     clock = FakeClock(autojump=True)
-    dp = _FirstRequests({"ns": ids}, page_cap=100, latency=0.025, clock=clock)
+    budget = ScopedLimiter(PROFILES["default"], index_name="idx", clock=clock)  # list: 200 requests/s
+    dp = _FirstRequests({"ns": ids}, page_cap=100, latency=0.025, limiter=budget, clock=clock)
     source = ListSource(dp, namespace="ns", prefix="acme#", list_rate=200.0, clock=clock)
     pages = await collect_pages(source)
     got = [i for p in pages for i in p.ids]
@@ -152,10 +161,51 @@ async def test_carved_children_likely_populated_first_and_few_probes_at_once() -
     assert len(got) == len(set(got))
     # The root carved after its first page (its density shows "acme#0" holds ~60 pages), and the
     # children likely to hold IDs (the page's hex digits) went first.
-    children = dp.order[1:]
+    children = sorted(dp.first_sent, key=lambda prefix: dp.first_sent[prefix])[1:]
     hex_children = [f"acme#{c}" for c in "123456789abcdef"]
     assert children[: len(hex_children)] == hex_children
     assert set(children[len(hex_children) :]) >= {"acme#:", "acme#A", "acme#g", "acme#\x7f"}
     assert source.carved >= 78
-    # Probes are gated by the chains wanted (Little's law: 200/s × ~25 ms × 1.5), not all 79 at once.
-    assert dp.max_probing <= source.target
+    # Likely children's probes are gated by the chains wanted (Little's law: 200/s × ~25 ms × 1.5).
+    assert dp.max_likely_probing <= source.target
+    # The unlikely ones waited for budget the walkers left: while 16 walkers kept it busy, none went,
+    # so the walk's pages were not delayed by them; they were sent as the walkers ran out.
+    unlikely_at = [dp.first_sent[p] for p in children[len(hex_children) :]]
+    pages_before = sum(1 for t in dp.sent if t < min(unlikely_at))
+    assert pages_before > 0.8 * len(dp.sent)
+    # And the budget stayed busy the whole time: every request at the full rate, nothing idle.
+    assert clock.now() < len(dp.sent) / 200.0 * 1.05 + 0.1
+
+
+def _under(stem: str, count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return sorted({f"{stem}{rng.getrandbits(40):010x}" for _ in range(count)})
+
+
+async def _walk_with_budget(ids: list[str], prefix: str) -> tuple[ListSource, _FirstRequests]:
+    clock = FakeClock(autojump=True)
+    budget = ScopedLimiter(PROFILES["default"], index_name="idx", clock=clock)
+    dp = _FirstRequests({"ns": ids}, page_cap=100, latency=0.025, limiter=budget, clock=clock)
+    source = ListSource(dp, namespace="ns", prefix=prefix, list_rate=200.0, clock=clock)
+    pages = await collect_pages(source)
+    got = [i for p in pages for i in p.ids]
+    assert sorted(got) == ids
+    assert len(got) == len(set(got))
+    return source, dp
+
+
+async def test_no_carve_past_the_last_digit_of_a_small_sibling() -> None:
+    # Every ID is under "acme#5f" (20 pages): nothing above "f" is likely, and 20 pages do not pay for
+    # the 25 probes a carve would cost. (Near the end of a job every chain reaches its "…f" at once.)
+    source, dp = await _walk_with_budget(_under("acme#5f", 2_000, seed=3), "acme#5")
+    assert source.carved == 0
+    assert set(dp.first_sent) == {"acme#5"}
+
+
+async def test_a_big_sibling_past_the_last_digit_is_carved_to_reach_its_digits() -> None:
+    # Every ID is under "acme#f" (200 pages): the carve above "f" gains no walker itself, but moves the
+    # walk to the next level, where the 16 hex digits are, and they fan out.
+    source, dp = await _walk_with_budget(_under("acme#f", 20_000, seed=5), "acme#")
+    digit_chains = {p for p in dp.first_sent if len(p) == len("acme#f0") and p[-1] in "0123456789abcdef"}
+    assert len(digit_chains) >= 8
+    assert source.requests < 200 + 2 * 127  # the pages, and at most the probes of the two carves

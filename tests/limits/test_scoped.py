@@ -17,7 +17,7 @@ from bulkops.limits.profiles import (
     format_rate_limit_message,
     parse_rate_limit_message,
 )
-from bulkops.limits.scoped import ScopedLimiter, ScopeKey
+from bulkops.limits.scoped import ScopedLimiter, ScopeKey, spare_budget_only
 from bulkops.testing import FakeClock
 
 PACED = AdaptiveTuning(burst_seconds=0.0, cooldown=0.0, regrow_seconds=10.0)
@@ -263,3 +263,45 @@ async def test_requests_already_queued_wait_out_a_retry_after_hold() -> None:
         bucket.hold(1.0)
         await clock.run_until_idle()
     assert sent == pytest.approx([0.0, 1.05, 1.15])
+
+
+async def test_spare_budget_requests_wait_for_every_queued_request_and_never_delay_one() -> None:
+    clock = FakeClock(autojump=True)
+    scoped = limiter(Limit("list", "index", "requests", 100), clock=clock)  # one request per 10 ms
+    sent: list[tuple[str, float]] = []
+
+    async def one(label: str, spare: bool, start: float) -> None:
+        await clock.sleep(start)
+        if spare:
+            with spare_budget_only():
+                await scoped.acquire("list", namespace="ns")
+        else:
+            await scoped.acquire("list", namespace="ns")
+        sent.append((label, round(clock.now(), 6)))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(3):  # queued at t=0: sent at 0, 10, 20 ms
+            tg.start_soon(one, f"fg{i}", False, 0.0)
+        tg.start_soon(one, "spare0", True, 0.001)
+        tg.start_soon(one, "spare1", True, 0.001)
+        tg.start_soon(one, "fg3", False, 0.015)  # arrives while the spares wait: goes before them
+    assert sent == [
+        ("fg0", 0.0),
+        ("fg1", 0.01),
+        ("fg2", 0.02),
+        ("fg3", 0.03),
+        ("spare0", 0.04),  # the bucket's bookings ran out at 40 ms
+        ("spare1", 0.05),  # one at a time, then at the full rate while nobody else asks
+    ]
+
+
+async def test_a_spare_request_on_an_idle_bucket_goes_at_once_and_keeps_the_burst() -> None:
+    clock = FakeClock(autojump=True)
+    tuning = AdaptiveTuning(burst_seconds=0.05, cooldown=0.0, regrow_seconds=10.0)
+    profile = Profile("test", (Limit("list", "index", "requests", 100),))
+    scoped = ScopedLimiter(profile, index_name="idx", clock=clock, tuning=tuning)
+    with spare_budget_only():
+        assert await scoped.acquire("list", namespace="ns") == 0.0
+    # A request right behind it still has the idle bucket's burst: it is not held back by the spare one.
+    assert await scoped.acquire("list", namespace="ns") == 0.0
+    assert await scoped.acquire("list", namespace="ns") == 0.0
