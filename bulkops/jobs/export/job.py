@@ -25,7 +25,7 @@ from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
 from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespaces
 from bulkops.jobs.selection import ids_for
-from bulkops.jobs.target import NO_ACCESS, Access, open_target
+from bulkops.jobs.target import NO_ACCESS, Access, IndexInfo, Target, open_target
 from bulkops.sinks.formats import open_writer
 from bulkops.sinks.manifest import write_manifest, write_unfinished_marker
 
@@ -64,13 +64,11 @@ async def run_export(
             meter = FiguresMeter(target, clock)
             names: list[str] | None = cp.get("namespaces")
             if names is None:  # the job never started writing: a fresh start
-                names = await resolve_namespaces(
-                    target.dataplane, spec.namespaces, index=spec.target.describe()
-                )
+                names, described = await _namespaces_and_index(target, spec)
                 if spec.for_bulk_import:
                     await _check_bulk_import(target.dataplane, spec, names)
                 await anyio.to_thread.run_sync(clear_output, spec, checkpoint_path, location)
-                info = (await target.describe()).to_json()
+                info = described.to_json()
                 with cp.step() as step:
                     step.set("namespaces", names)
                     step.set("index", info)
@@ -163,3 +161,17 @@ def partly_written(cp: Checkpoint, names: Sequence[str], done: set[str]) -> str 
     if holder is not _NO_PEN:
         return holder if isinstance(holder, str) else None
     return next((ns for ns in names if ns not in done and cp.chains(ns)), None)
+
+
+async def _namespaces_and_index(target: Target, spec: ExportSpec) -> tuple[list[str], IndexInfo]:
+    """The namespaces to export and the index's description, read at once: one round trip less
+    before the first page (describing is best effort and never raises)."""
+    described: list[IndexInfo] = []
+
+    async def describe() -> None:
+        described.append(await target.describe())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(describe)
+        names = await resolve_namespaces(target.dataplane, spec.namespaces, index=spec.target.describe())
+    return names, described[0]
