@@ -232,7 +232,6 @@ class ListSource:
         self._running = 0
         self._walkers = 0
         self._limiter = anyio.CapacityLimiter(self._max_chains)
-        self._probes = anyio.CapacityLimiter(1)  # carved children's first requests; resized to target
         self._probing = 0  # likely children whose first request has not been answered
         self._probed = anyio.Event()  # set (and replaced) whenever that count reaches zero
         self.requests = 0
@@ -343,11 +342,7 @@ class ListSource:
             return await self._spare_probe(chain)
         try:
             async with self._limiter:
-                if first != "probe":
-                    return await self._list(chain, token)
-                self._probes.total_tokens = max(1, self.target)
-                async with self._probes:
-                    return await self._list(chain, token)
+                return await self._list(chain, token)
         finally:
             if first == "probe":
                 self._probing -= 1
@@ -372,9 +367,9 @@ class ListSource:
         self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page], first: First = "walk"
     ) -> None:
         """Walk ``chain`` to its end. ``first``: how its first request goes (see :meth:`_carve`):
-        ``"probe"`` a likely child's, at most ``target`` at once; ``"spare"`` an unlikely child's, after
-        every likely child's first answer and on spare budget, the chain counting as running only once
-        that finds more to list."""
+        ``"probe"`` a likely child's (unlikely ones wait for its answer); ``"spare"`` an unlikely
+        child's, after every likely child's first answer and on spare budget, the chain counting as
+        running only once that finds more to list."""
         walking = False
         running = first != "spare"
         try:
