@@ -9,6 +9,7 @@ Pages of one chain are sent in order; chains interleave freely.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,7 +44,7 @@ __all__ = [
 
 LIST_PAGE_LIMIT = 100
 STEM_PAGES_PER_PROBE = 0.25  # see ListSource._worth_carving
-DESCENT_PAGES = 32  # a carve with no likely child needs a sibling this big (ListSource._carve)
+DESCENT_PAGES = 32  # a carve with no likely child needs a sibling this big (ListSource._worth_carving)
 DELEGATE_AFTER_PAGES = 4  # a chain shorter than this never delegates: its siblings are likely tiny
 DESCENDANT_POLL_SECONDS = 0.02
 DELEGATE_RATE_WINDOW = 0.5  # seconds of achieved list rate a delegating source looks back on
@@ -268,6 +269,13 @@ class ListSource:
         or estimated from this page (:func:`estimated_stem_pages`), so a big job fans out after its
         first page instead of walking alone for a fraction of a second. Tests that force
         ``target_chains`` skip the rule.
+
+        A carve with no likely child (no counter digit above ``L[level]``: at a constant separator,
+        or past the counter's last digit as in ``acme#5f…``) gains no walker now; it only moves the
+        parent to the next level. It pays only when the current sibling holds ``DESCENT_PAGES`` pages
+        or more (that level may then pay): near the end of a job every chain reaches its last digit at
+        once, and dozens of such carves would spend the budget the last walkers need on probes of
+        empty prefixes.
         """
         if self._target is not None:
             return True
@@ -276,9 +284,13 @@ class ListSource:
         if len(last_id) <= level or last_id[level] < " " or " " in last_id[len(chain.prefix) : level]:
             return False  # some child prefix would contain a space the caller's prefix does not
         above = last_id[level]
-        wasted = MAX_CHAR - ord(above) - sum(1 for c in counter_digits(page) if c > above)
+        likely = sum(1 for c in counter_digits(page) if c > above)
+        stem_pages = estimated_stem_pages(page, level)
+        if not likely and stem_pages < DESCENT_PAGES:
+            return False
+        wasted = MAX_CHAR - ord(above) - likely
         needed = max(self._min_stem_pages, math.ceil(wasted * STEM_PAGES_PER_PROBE))
-        if estimated_stem_pages(page, level) >= needed:
+        if stem_pages >= needed:
             return True
         if len(recent) < needed:
             return False
@@ -322,16 +334,23 @@ class ListSource:
                     self._running += 1
                     tg.start_soon(self._walk, tg, chain, send.clone())
 
-    async def _list(self, chain: Chain, token: str | None) -> IdPage:
-        """One list request of ``chain``, timed for Little's law and the achieved rate."""
+    async def _list(self, chain: Chain, token: str | None, *, spare: bool = False) -> IdPage:
+        """One list request of ``chain``, timed for Little's law and the achieved rate.
+
+        ``spare``: an unlikely child's first request (see :meth:`_carve`), on spare list budget only
+        and not timed: its wait for a gap says nothing about round trips, and the budget it uses is
+        budget the walkers left, which must not make the achieved rate look like theirs.
+        """
         started = self._clock.now()
-        result = await self._dp.list_page(
-            namespace=self._namespace, prefix=chain.prefix or None, limit=self._page_limit, token=token
-        )
-        self._latency.observe(self._clock.now() - started)
-        self._typical.observe(self._clock.now() - started)
-        self._achieved.mark(self._clock.now())
+        with spare_budget_only() if spare else contextlib.nullcontext():
+            result = await self._dp.list_page(
+                namespace=self._namespace, prefix=chain.prefix or None, limit=self._page_limit, token=token
+            )
         self.requests += 1
+        if not spare:
+            self._latency.observe(self._clock.now() - started)
+            self._typical.observe(self._clock.now() - started)
+            self._achieved.mark(self._clock.now())
         return result
 
     async def _next_page(self, chain: Chain, token: str | None, first: First) -> IdPage:
@@ -339,7 +358,7 @@ class ListSource:
         if first == "spare":
             while self._probing:  # likely children's first requests go ahead of it
                 await self._probed.wait()
-            return await self._spare_probe(chain)
+            return await self._list(chain, token, spare=True)
         try:
             async with self._limiter:
                 return await self._list(chain, token)
@@ -349,19 +368,6 @@ class ListSource:
                 if not self._probing:
                     self._probed.set()
                     self._probed = anyio.Event()
-
-    async def _spare_probe(self, chain: Chain) -> IdPage:
-        """The first request of an unlikely child (see :meth:`_carve`): on spare list budget only.
-
-        Not timed: its wait for a gap says nothing about round trips, and the budget it uses is
-        budget the walkers left, which must not make the achieved rate look like theirs.
-        """
-        with spare_budget_only():
-            result = await self._dp.list_page(
-                namespace=self._namespace, prefix=chain.prefix or None, limit=self._page_limit
-            )
-        self.requests += 1
-        return result
 
     async def _walk(
         self, tg: TaskGroup, chain: Chain, send: MemoryObjectSendStream[Page], first: First = "walk"
@@ -478,21 +484,12 @@ class ListSource:
         siblings above ``0``) are almost always empty, but only a request can tell: their first
         request waits for list budget nobody else wants (:func:`~bulkops.limits.spare_budget_only`),
         so it fills the gaps the walkers leave instead of delaying them.
-
-        A carve with no likely child (at a constant separator, or past the counter's last digit as
-        in ``acme#5f…``) gains no walker now; it only moves the parent to the next level. It is made
-        only when the current sibling holds ``DESCENT_PAGES`` pages or more (that level may then pay):
-        near the end of a job every chain reaches its last digit at once, and dozens of such carves
-        would spend the budget the last walkers need on probes of empty prefixes.
         """
-        digits = counter_digits(page)
-        level = chain.level
         cut = carve(chain, page[-1])
         if cut is None:
             return False
+        digits = counter_digits(page)
         likely = [p for p in cut.children if p[-1] in digits]
-        if not likely and self._target is None and estimated_stem_pages(page, level) < DESCENT_PAGES:
-            return False
         prefixes = likely + [p for p in cut.children if p[-1] not in digits]
         children = [Chain(self._next_id + i, prefix) for i, prefix in enumerate(prefixes)]
         self._next_id += len(children)
