@@ -108,7 +108,15 @@ class Pen:
             self._notify()
 
     def arrived(self, output: Output) -> list[Output]:
-        """What to write now: the pen holder's records at once; anybody else's wait."""
+        """What to write now: the pen holder's records at once; anybody else's wait.
+
+        Nobody holding the pen, the namespace takes it, as :meth:`admit` does: so while nobody holds
+        it nothing waits. (Records left waiting then were stranded: their namespace could take the pen
+        through ``admit`` and finish, and its early records came back as an unfinished namespace that
+        held the pen for ever, and nobody else's were written.)"""
+        if self.holder is None:
+            self.holder = output.namespace
+            self._notify()
         if output.namespace == self.holder:
             return [output]
         waiting = self._waiting.setdefault(output.namespace, _Waiting())
