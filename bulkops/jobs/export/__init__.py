@@ -23,8 +23,11 @@ removed), restart each chain from its watermark, and drop listed IDs that the ch
 already written beyond it. So each record in the output was written by exactly one committed batch,
 and every listed record is either before the position or listed again. Namespaces finished are
 recorded in the same transactions; only the namespace holding the pen can be partly written at a
-commit, and the checkpoint names it, so a resume continues it first. The manifest is written
-atomically once everything is committed.
+commit, and the checkpoint names it, so a resume continues it first. A namespace is recorded as
+finished only if the writer wrote every record it was handed for it, and a run ends only with every
+namespace it was given finished: otherwise the export fails before committing (a safety net under the
+pen's hand-offs, which once lost a namespace). The manifest is written atomically once everything is
+committed.
 
 Modules: :mod:`.spec` (what an export is; its checks and output rules), :mod:`.job` (one run: target,
 checkpoint, namespaces, manifest, report), :mod:`.run` (the loop above and the commit step),
