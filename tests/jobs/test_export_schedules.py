@@ -1,0 +1,83 @@
+"""An export is exact whatever order its answers come back in: several namespaces of mixed sizes (empty,
+one record, a few pages), every request taking a random time, a small pen or the default one. Each
+seed is one schedule; every record is written once, each namespace's together, and nothing else.
+
+Hand-off bugs between the lanes, the fetch workers and the pen show up only under some interleavings.
+One once dropped a namespace about one run in 30; with it put back, seed 28 fails in both formats and
+seed 31 in JSONL. Random latencies on a fake clock walk 32 schedules per format in a few seconds. A
+failing test's seed names its schedule, though the sink's writes in worker threads can shift it a little."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bulkops
+from bulkops.clock import FakeClock
+from bulkops.sinks import JsonlReader, ParquetReader
+from bulkops.sinks.manifest import read_manifest
+from bulkops.testing import FakeDataPlane
+
+_RUN = importlib.import_module("bulkops.jobs.export.run")
+_DEFAULT_PEN = _RUN.PEN_CAPACITY
+
+
+class _Jittery(FakeDataPlane):
+    """Every call takes 1–60 ms, drawn from the seed."""
+
+    def __init__(self, records: Mapping[str, list[str]], *, seed: int, clock: FakeClock) -> None:
+        super().__init__(records, clock=clock)
+        self._rng = random.Random(seed)
+
+    async def _call(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        await self.clock.sleep(self._rng.uniform(0.001, 0.060))
+
+
+def _namespaces(rng: random.Random) -> dict[str, list[str]]:
+    sizes = [rng.choice([0, 1, 7, 60, 101, 250, 400]) for _ in range(rng.randint(2, 5))]
+    return {f"ns-{n}": [f"r{n}-{i:04d}" for i in range(size)] for n, size in enumerate(sizes)}
+
+
+def _written(output: Path, suffix: str) -> list[tuple[str, str]]:
+    """(namespace, record ID) in the order the export wrote them."""
+    manifest = read_manifest(output)
+    assert manifest is not None
+    reader: Any = (
+        JsonlReader(output, segments=manifest.jsonl_segments())
+        if suffix == ".jsonl"
+        else ParquetReader(output, parts=manifest.parts)
+    )
+    return [(item.namespace, item.record.id) for item in reader if item.record is not None]
+
+
+@pytest.mark.parametrize("seed", range(32))
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+async def test_an_export_is_exact_under_any_order_of_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, seed: int
+) -> None:
+    rng = random.Random(seed)
+    # A small pen makes records of namespaces without it wait for room often; the default one lets
+    # them arrive while nobody holds it (where the bug fixed in 27beab4 lived).
+    monkeypatch.setattr(_RUN, "PEN_CAPACITY", rng.choice([150, _DEFAULT_PEN]))
+    records = _namespaces(rng)
+    clock = FakeClock(autojump=True)
+    output = tmp_path / f"out{suffix}"
+    report = await bulkops.export(
+        dataplane=_Jittery(records, seed=seed, clock=clock),
+        all_namespaces=True,
+        output=output,
+        clock=clock,
+        namespace_lanes=rng.choice([2, 4, 16]),
+        commit_every=1000,
+    )
+    written = _written(output, suffix)
+    assert sorted(written) == sorted((ns, i) for ns, ids in records.items() for i in ids)
+    assert dict(report.namespaces) == {ns: len(ids) for ns, ids in records.items() if ids}
+    order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
+    assert len(order) == len(set(order)), "a namespace's records are split"
