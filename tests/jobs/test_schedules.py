@@ -3,6 +3,7 @@ one record, a few pages), every request taking a random time. Each seed is one s
 
 - export (a small pen or the default one; everything, a prefix, a filter or an ID list): every selected
   record is written once, each namespace's together, and nothing else;
+- an export that dies at a random call and is run again: the same, as if it had never stopped;
 - copy: the destination holds exactly the source's records, namespace by namespace;
 - purge by prefix: exactly the records under the prefix are gone, every other one is still there;
 - an export loaded back (import): the index holds exactly the exported records.
@@ -32,8 +33,13 @@ _RUN = importlib.import_module("bulkops.jobs.export.run")
 _DEFAULT_PEN = _RUN.PEN_CAPACITY
 
 
+class _Crash(Exception):
+    """The process dying at a call: not an error any job handles."""
+
+
 class _Jittery(FakeDataPlane):
-    """Every call takes 1–60 ms, drawn from the seed."""
+    """Every call takes 1–60 ms, drawn from the seed; the ``crash_at``-th fetch or upsert and every call
+    after it raise :class:`_Crash` (listing makes most calls, and a crash there has nothing to lose)."""
 
     def __init__(
         self,
@@ -43,10 +49,12 @@ class _Jittery(FakeDataPlane):
         clock: FakeClock,
         host: str = "http://fake.local",
         metadata: Mapping[str, Mapping[str, Any]] | None = None,
+        crash_at: int | None = None,
     ) -> None:
         super().__init__(records, clock=clock, metadata=metadata)
         self._rng = random.Random(seed)
         self._host = host
+        self._crash_at = crash_at
 
     @property
     def host(self) -> str:
@@ -55,20 +63,25 @@ class _Jittery(FakeDataPlane):
     async def _call(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
         await self.clock.sleep(self._rng.uniform(0.001, 0.060))
+        moved = self.calls.get("fetch", 0) + self.calls.get("upsert", 0)
+        if self._crash_at is not None and moved >= self._crash_at:
+            raise _Crash(f"crashed at fetch or upsert {self._crash_at}")
 
 
-def _namespaces(rng: random.Random) -> dict[str, list[str]]:
-    sizes = [rng.choice([0, 1, 7, 60, 101, 250, 400]) for _ in range(rng.randint(2, 5))]
+def _namespaces(rng: random.Random, big: bool = False) -> dict[str, list[str]]:
+    """2–5 namespaces; ``big``: some of them need several fetches, which finish out of order."""
+    choices = [0, 1, 7, 60, 101, 250, 400, *([2600, 4100] if big else [])]
+    sizes = [rng.choice(choices) for _ in range(rng.randint(2, 5))]
     return {
         f"ns-{n}": [f"{'drop' if i % 3 else 'keep'}-{n}-{i:04d}" for i in range(size)]
         for n, size in enumerate(sizes)
     }
 
 
-def _schedule(seed: int) -> tuple[random.Random, dict[str, list[str]], FakeClock]:
+def _schedule(seed: int, big: bool = False) -> tuple[random.Random, dict[str, list[str]], FakeClock]:
     """The seed's draws, the namespaces drawn first, and a fresh fake clock."""
     rng = random.Random(seed)
-    return rng, _namespaces(rng), FakeClock(autojump=True)
+    return rng, _namespaces(rng, big), FakeClock(autojump=True)
 
 
 def _written(output: Path, suffix: str) -> list[tuple[str, str]]:
@@ -126,6 +139,42 @@ async def test_an_export_is_exact_under_any_order_of_answers(
     assert {ns: n for ns, n in report.namespaces.items() if n} == {
         ns: len(ids) for ns, ids in want.items() if ids
     }
+    order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
+    assert len(order) == len(set(order)), "a namespace's records are split"
+
+
+@pytest.mark.parametrize("seed", range(32))
+async def test_an_export_interrupted_anywhere_resumes_exactly(tmp_path: Path, seed: int) -> None:
+    rng, records, clock = _schedule(seed, big=True)
+    lanes, commit_every = rng.choice([2, 4, 16]), rng.choice([20, 100])
+
+    async def export(output: Path, dataplane: _Jittery) -> Any:
+        return await bulkops.export(
+            dataplane=dataplane,
+            all_namespaces=True,
+            output=output,
+            clock=clock,
+            namespace_lanes=lanes,
+            commit_every=commit_every,
+        )
+
+    suffix = ".parquet" if seed % 2 else ".jsonl"
+    whole = _Jittery(records, seed=seed, clock=clock)  # a run that is not interrupted: how many fetches
+    await export(tmp_path / f"whole{suffix}", whole)
+    # Not the very last fetches: a run's count varies a little (the sink's writes in worker threads).
+    fetches = int(whole.calls.get("fetch", 0) * 0.9)
+    crash_at = rng.randint(1, fetches) if fetches else None  # nothing to fetch: nothing to interrupt
+    output = tmp_path / f"out{suffix}"
+    crashed = False
+    try:
+        await export(output, _Jittery(records, seed=seed, clock=clock, crash_at=crash_at))
+    except* _Crash:  # bare or in the job's task groups' exception group
+        crashed = True
+    assert crashed or crash_at is None
+    report = await export(output, _Jittery(records, seed=seed + 1, clock=clock))
+    written = _written(output, output.suffix)
+    assert sorted(written) == sorted((ns, i) for ns, ids in records.items() for i in ids)
+    assert report.exported == sum(len(ids) for ids in records.values())
     order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
     assert len(order) == len(set(order)), "a namespace's records are split"
 
