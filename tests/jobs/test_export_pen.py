@@ -80,8 +80,10 @@ def test_a_namespace_whose_records_wait_before_it_takes_the_pen_is_written_whole
 class _LosingPen(Pen):
     """A pen with a bug: the first records of ``tenant-1`` that reach it are dropped."""
 
+    dropped = False
+
     def arrived(self, output: Output) -> list[Output]:
-        if output.namespace == "tenant-1" and not getattr(self, "dropped", False):
+        if output.namespace == "tenant-1" and not self.dropped:
             self.dropped = True
             return []
         return super().arrived(output)

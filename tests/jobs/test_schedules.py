@@ -84,16 +84,30 @@ def _schedule(seed: int, big: bool = False) -> tuple[random.Random, dict[str, li
     return rng, _namespaces(rng, big), FakeClock(autojump=True)
 
 
-def _written(output: Path, suffix: str) -> list[tuple[str, str]]:
+def _written(output: Path) -> list[tuple[str, str]]:
     """(namespace, record ID) in the order the export wrote them."""
     manifest = read_manifest(output)
     assert manifest is not None
     reader: Any = (
         JsonlReader(output, segments=manifest.jsonl_segments())
-        if suffix == ".jsonl"
+        if output.suffix == ".jsonl"
         else ParquetReader(output, parts=manifest.parts)
     )
     return [(item.namespace, item.record.id) for item in reader if item.record is not None]
+
+
+def _assert_written_once_each_namespace_together(output: Path, want: Mapping[str, list[str]]) -> None:
+    written = _written(output)
+    assert sorted(written) == sorted((ns, i) for ns, ids in want.items() for i in ids)
+    order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
+    assert len(order) == len(set(order)), "a namespace's records are split"
+
+
+def _assert_holds_exactly(index: FakeDataPlane, records: Mapping[str, list[str]]) -> None:
+    """``index`` holds ``records`` and nothing else (empty namespaces aside)."""
+    assert {ns: ids for ns, ids in index.namespaces.items() if ids} == {
+        ns: sorted(ids) for ns, ids in records.items() if ids
+    }
 
 
 def _selection(rng: random.Random, records: Mapping[str, list[str]]) -> tuple[dict[str, Any], set[str]]:
@@ -134,13 +148,10 @@ async def test_an_export_is_exact_under_any_order_of_answers(
         **selection,
     )
     want = {ns: sorted(i for i in ids if i in selected) for ns, ids in records.items()}
-    written = _written(output, suffix)
-    assert sorted(written) == sorted((ns, i) for ns, ids in want.items() for i in ids)
+    _assert_written_once_each_namespace_together(output, want)
     assert {ns: n for ns, n in report.namespaces.items() if n} == {
         ns: len(ids) for ns, ids in want.items() if ids
     }
-    order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
-    assert len(order) == len(set(order)), "a namespace's records are split"
 
 
 @pytest.mark.parametrize("seed", range(32))
@@ -172,11 +183,8 @@ async def test_an_export_interrupted_anywhere_resumes_exactly(tmp_path: Path, se
         crashed = True
     assert crashed or crash_at is None
     report = await export(output, _Jittery(records, seed=seed + 1, clock=clock))
-    written = _written(output, output.suffix)
-    assert sorted(written) == sorted((ns, i) for ns, ids in records.items() for i in ids)
+    _assert_written_once_each_namespace_together(output, records)
     assert report.exported == sum(len(ids) for ids in records.values())
-    order = [ns for k, (ns, _) in enumerate(written) if k == 0 or written[k - 1][0] != ns]
-    assert len(order) == len(set(order)), "a namespace's records are split"
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -194,9 +202,7 @@ async def test_a_copy_is_exact_under_any_order_of_answers(seed: int) -> None:
     )
     assert report.copied == sum(len(ids) for ids in records.values())
     assert report.verification.ok
-    assert {ns: ids for ns, ids in target.namespaces.items() if ids} == {
-        ns: sorted(ids) for ns, ids in records.items() if ids
-    }
+    _assert_holds_exactly(target, records)
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -231,6 +237,4 @@ async def test_an_export_loaded_back_is_exact_under_any_order_of_answers(tmp_pat
         commit_every=rng.choice([50, 10_000]),
     )
     assert report.upserted == sum(len(ids) for ids in records.values())
-    assert {ns: ids for ns, ids in target.namespaces.items() if ids} == {
-        ns: sorted(ids) for ns, ids in records.items() if ids
-    }
+    _assert_holds_exactly(target, records)
