@@ -267,8 +267,8 @@ class Client:
             ready = self._ready(url, name)
             if ready is not None:
                 return ready
-            picked, reason = await self._probe(url)
-            return self._create(url, name, picked, reason)
+            picked, reason, stats = await self._probe(url)
+            return self._create(url, name, picked, reason, probe_stats=stats)
 
     def _ready(self, url: str, name: str | None) -> IndexClient | None:
         """The client of ``url`` if it exists or needs no probe (REST asked for, or a test double given)."""
@@ -282,8 +282,9 @@ class Client:
             known = "rest"
         return self._create(url, name, known, f"transport={self.config.transport}") if known else None
 
-    async def _probe(self, url: str) -> tuple[TransportName, str]:
-        """The transport for ``url`` and why (``auto`` or ``grpc``: one probe, see the selection module)."""
+    async def _probe(self, url: str) -> tuple[TransportName, str, bytes | None]:
+        """The transport for ``url``, why, and the probe's stats answer (``auto`` or ``grpc``: one
+        probe, see the selection module)."""
         probe = await probe_grpc(
             self._grpc_transport(), url, timeout=min(self.config.timeout, _PROBE_TIMEOUT)
         )
@@ -295,17 +296,30 @@ class Client:
                     f"transport='grpc' but the index host {url} does not speak gRPC ({probe.reason}); "
                     "use transport='rest', or 'auto' to use gRPC only where the host speaks it"
                 )
-            return "grpc", f"transport=grpc; probe: {probe.reason}"
+            return "grpc", f"transport=grpc; probe: {probe.reason}", probe.stats
         picked: TransportName = "grpc" if probe.speaks_grpc else "rest"
-        return picked, f"transport=auto; probe: {probe.reason}"
+        return picked, f"transport=auto; probe: {probe.reason}", probe.stats
 
-    def _create(self, url: str, name: str | None, picked: TransportName, reason: str) -> IndexClient:
+    def _create(
+        self,
+        url: str,
+        name: str | None,
+        picked: TransportName,
+        reason: str,
+        *,
+        probe_stats: bytes | None = None,
+    ) -> IndexClient:
         executor = self._running()
         limiter = self._limiter(url, name)
         client: IndexClient
         if picked == "grpc":
             client = GrpcDataPlane(
-                url, executor=executor, transport=self._grpc_transport(), limiter=limiter, name=name
+                url,
+                executor=executor,
+                transport=self._grpc_transport(),
+                limiter=limiter,
+                name=name,
+                probe_stats=probe_stats,
             )
         else:
             assert self._http is not None

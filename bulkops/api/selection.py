@@ -16,7 +16,11 @@ short timeout and no retries. The answer decides:
   uses REST, whose own retries and errors then say what is wrong; an explicit ``grpc`` goes ahead.
 
 The probe is not counted in the request statistics (it is not one of the job's requests); the pick is
-logged at INFO on ``bulkops.api`` and kept in ``client.stats.transports``.
+logged at INFO on ``bulkops.api`` and kept in ``client.stats.transports``. Its answer is not thrown
+away: the host's gRPC client answers the first ``describe_index_stats`` with it when that comes soon
+after and nothing was written through the client in between (every job starts with a probe and then
+asks for the stats; that was one round trip at every start, see
+:class:`~bulkops.api.grpc.data_plane.GrpcDataPlane`).
 
 :class:`DeferredIndexClient` is what the synchronous ``Client.index_at`` returns before a host's
 transport is known: it picks at its first request, then forwards every call.
@@ -57,13 +61,15 @@ class ProbeResult:
 
     speaks_grpc: bool | None
     reason: str
+    stats: bytes | None = None
+    """The serialized ``DescribeIndexStatsResponse`` when the probe was answered OK."""
 
 
 async def probe_grpc(transport: GrpcTransport, host: str, *, timeout: float) -> ProbeResult:
     """Ask ``host`` one ``DescribeIndexStats`` over gRPC and read what the answer says about it."""
     reply = await transport.unary(host, METHODS["DescribeIndexStats"].path, b"", timeout=timeout)
     if reply.status == "OK":
-        return ProbeResult(True, "DescribeIndexStats answered over gRPC")
+        return ProbeResult(True, "DescribeIndexStats answered over gRPC", reply.body)
     said = f"{reply.status}: {reply.message}"
     lowered = reply.message.lower()
     if reply.status == "UNIMPLEMENTED" or any(words in lowered for words in _NOT_GRPC_WORDS):

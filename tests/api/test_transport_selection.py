@@ -14,9 +14,11 @@ import pytest
 from aiohttp import web
 
 import bulkops.api.client as client_module
+import bulkops.api.grpc.data_plane as grpc_data_plane
 from bulkops.api import Client, DataPlaneClient, GrpcDataPlane, GrpcReply, MockGrpcTransport
 from bulkops.api.selection import ProbeResult, probe_grpc
 from bulkops.errors import UsageError
+from bulkops.models import Record
 from bulkops.server import ServerConfig, serve_local
 
 from .conftest import API_KEY
@@ -50,13 +52,37 @@ async def test_auto_uses_grpc_where_the_host_speaks_it(local: Any, caplog: pytes
         index = await client.index("idx")
         assert isinstance(index, GrpcDataPlane)
         assert index.transport == "grpc"
-        assert (await index.describe_index_stats())["dimension"] == 2
+        assert (await index.describe_index_stats())["dimension"] == 2  # the probe's answer, see below
         assert client.stats.transports == {index.host: "grpc"}
-        assert client.stats.requests == {"describe_index": 1, "describe_index_stats": 1}  # the probe is not
+        assert client.stats.requests == {"describe_index": 1}  # the probe is not a request
     picks = [r.getMessage() for r in caplog.records if "using" in r.getMessage()]
     assert picks == [
         f"index host {index.host}: using GRPC (transport=auto; probe: DescribeIndexStats answered over gRPC)"
     ]
+
+
+async def test_the_probe_answers_the_first_stats_call_only_while_fresh_and_unwritten(
+    local: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Client(API_KEY, local.url) as client:
+        index = await client.index("idx")
+        first = await index.describe_index_stats()
+        assert client.stats.requests == {"describe_index": 1}
+        assert first == await index.describe_index_stats()  # asked again: a request this time
+        assert client.stats.requests == {"describe_index": 1, "describe_index_stats": 1}
+
+    async with Client(API_KEY, local.url) as client:  # a write since the probe: asked for real
+        index = await client.index("idx")
+        await index.upsert([Record("a", [1.0, 2.0])], namespace="ns")
+        stats = await index.describe_index_stats()
+        assert stats["namespaces"]["ns"]["vectorCount"] == 1
+        assert client.stats.requests["describe_index_stats"] == 1
+
+    monkeypatch.setattr(grpc_data_plane, "PROBE_STATS_SECONDS", -1.0)  # the probe's answer already stale
+    async with Client(API_KEY, local.url) as client:
+        index = await client.index("idx")
+        assert (await index.describe_index_stats())["namespaces"]["ns"]["vectorCount"] == 1
+        assert client.stats.requests["describe_index_stats"] == 1
 
 
 async def test_auto_falls_back_to_rest_on_a_host_without_grpc(

@@ -7,6 +7,11 @@ statistics and key redaction are the REST path's. What differs is the encoding: 
 float32 array views of the packed floats and upserts are encoded from arrays (see
 :mod:`bulkops.api.grpc.messages`).
 
+The transport probe's ``DescribeIndexStats`` answer (:mod:`bulkops.api.selection`) answers the first
+``describe_index_stats`` when it comes within ``PROBE_STATS_SECONDS`` of the probe and no write went
+through this client in between: every job asks for the stats right after the probe, and a second ask
+was one more round trip at every start. Pinecone's own stats lag writes by more than that.
+
 Fetch sends up to 1,000 IDs per call (there is no URL to budget); an answer larger than the channel's
 message limit is a :class:`~bulkops.errors.RequestTooLargeError`, and the batch is then split in half
 and fetched again, as the REST client does for 413/414/431.
@@ -45,7 +50,12 @@ from bulkops.models import MAX_IDS_PER_REQUEST, FetchPage, IdPage, Record
 from bulkops.protos import vector_service_pb2 as pb
 from bulkops.protos.codec import struct_from_dict
 
-__all__ = ["GrpcDataPlane"]
+__all__ = ["PROBE_STATS_SECONDS", "GrpcDataPlane"]
+
+PROBE_STATS_SECONDS = 1.0
+_READS = frozenset(
+    {"list", "fetch", "fetch_by_metadata", "describe_index_stats", "list_namespaces", "describe_namespace"}
+)
 
 
 class GrpcDataPlane(DataPlaneBase):
@@ -61,10 +71,13 @@ class GrpcDataPlane(DataPlaneBase):
         transport: GrpcTransport,
         limiter: ScopedLimiter,
         name: str | None = None,
+        probe_stats: bytes | None = None,
     ) -> None:
         super().__init__(host, limiter=limiter, name=name)
         self._executor = executor
         self._transport = transport
+        self._probe_stats = probe_stats
+        self._probe_stats_until = executor.clock.now() + PROBE_STATS_SECONDS
 
     async def _call(
         self,
@@ -76,6 +89,8 @@ class GrpcDataPlane(DataPlaneBase):
         namespace: str = "",
         records: int = 0,
     ) -> M:
+        if operation not in _READS:
+            self._probe_stats = None  # a write: the probe's stats may no longer be what a caller expects
         call = grpc_call(
             self._transport,
             self._host,
@@ -184,7 +199,11 @@ class GrpcDataPlane(DataPlaneBase):
     # --- stats and namespaces -----------------------------------------------------------------------
 
     async def describe_index_stats(self) -> Mapping[str, Any]:
-        """``DescribeIndexStats``, in the REST answer's JSON shape."""
+        """``DescribeIndexStats``, in the REST answer's JSON shape (the probe's answer, once, if fresh)."""
+        probed, self._probe_stats = self._probe_stats, None
+        if probed is not None and self._executor.clock.now() <= self._probe_stats_until:
+            answer = decode(pb.DescribeIndexStatsResponse, probed, operation="describe_index_stats")
+            return index_stats_json(answer)
         request = pb.DescribeIndexStatsRequest()
         response = await self._call(
             "describe_index_stats", "DescribeIndexStats", request, pb.DescribeIndexStatsResponse
