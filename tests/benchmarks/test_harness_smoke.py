@@ -89,6 +89,7 @@ def test_exports_at_real_dimension_are_exact_for_every_contender(tmp_path: Path)
     assert cli_row["requests"] > 0
     assert cli_row["export_lines"] == 600
     assert cli_row["sampled"] >= 5
+    assert cli_row["peak_rss_mb"] > 20  # sampled beside the wait for the process
     grpc = by[("export-prefix", "sdk-grpc")]  # fails until the server speaks gRPC: a recorded result
     assert grpc["error"] is not None or grpc["processed"] == 600
     for name in ("bulkops-grpc", "bulkops-rest"):  # a row either way: unavailable, or exact
