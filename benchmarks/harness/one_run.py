@@ -44,7 +44,7 @@ from benchmarks.harness.spec import (
     transport_of,
 )
 
-__all__ = ["READ_ONLY", "one_run"]
+__all__ = ["READ_ONLY", "copy_settled", "one_run", "remove_settled"]
 
 READ_ONLY = ("export-prefix", "export-ids", "export-namespaces", *SERVER_SCENARIOS)
 
@@ -120,8 +120,9 @@ def one_run(
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     try:
-        data_dir = shared_data or _copy(template.data_dir, run_dir / "data")
-        target_dir = _copy(template.target_data_dir, run_dir / "target") if template.target_data_dir else None
+        data_dir = shared_data or copy_settled(template.data_dir, run_dir / "data")
+        target = template.target_data_dir
+        target_dir = copy_settled(target, run_dir / "target") if target else None
         output = _output_path(point, run_dir)
         stored = _stored_output(point, contender, output)
         row["storage"] = stored
@@ -149,14 +150,25 @@ def one_run(
         row["error"] = f"harness: {type(exc).__name__}: {exc}"[:600]
     finally:
         _keep_logs(run_dir, run_dir.parent.parent / "logs")
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_settled(run_dir)
     return row
 
 
-def _copy(source: Path | None, destination: Path) -> Path:
-    assert source is not None
+def copy_settled(source: Path, destination: Path) -> Path:
+    """Copy a data directory and flush it to disk before anything is timed.
+
+    A 1536-dimension template is ~2 GB: left dirty, the kernel wrote it back during the next run (30 s
+    after the copy), and whichever contender ran first lost 5-10 % to that writeback."""
     shutil.copytree(source, destination)
+    os.sync()
     return destination
+
+
+def remove_settled(path: Path) -> None:
+    """Remove a run's directory and let the file system finish with it (a 1.3 GB export's blocks are
+    freed and discarded at the journal's next commit) before the next run starts."""
+    shutil.rmtree(path, ignore_errors=True)
+    os.sync()
 
 
 def _server(point: Point, data_dir: Path, api_key: str = API_KEY) -> BenchServer:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import seeding
-from benchmarks.harness.one_run import READ_ONLY, one_run
+from benchmarks.harness.one_run import READ_ONLY, copy_settled, one_run, remove_settled
 from benchmarks.harness.spec import Contender, Point
 
 __all__ = ["run_points", "timestamp"]
@@ -52,7 +52,7 @@ def run_points(points: Sequence[Point], *, reps: int, work_dir: Path, log: Log) 
         if point.scenario in READ_ONLY:
             shared = runs_dir / f"{os.getpid()}-p{point_id}-shared"
             shutil.rmtree(shared, ignore_errors=True)
-            shutil.copytree(template.data_dir, shared)
+            copy_settled(template.data_dir, shared)
         unavailable: set[Contender] = set()
         try:
             for rep in range(point.reps or reps):
@@ -72,7 +72,7 @@ def run_points(points: Sequence[Point], *, reps: int, work_dir: Path, log: Log) 
                     )
         finally:
             if shared is not None:
-                shutil.rmtree(shared, ignore_errors=True)
+                remove_settled(shared)
     return rows
 
 
