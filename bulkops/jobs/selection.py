@@ -294,10 +294,12 @@ def id_source(
     target_chains: int | None,
     achieved: RateMeter,
     clock: Clock,
+    records: int | None = None,
 ) -> IdSource:
     """The IDs a job reads in ``namespace``: the IDs input again (one chain, 1000 IDs a page), else a
     listing of the selection's prefixes (fanned out by carving; ``achieved`` shared by the job's
-    namespaces), resumed from ``chains``. Export and copy read their IDs this way."""
+    namespaces; ``records``: the namespace's count, which caps the carves' estimates), resumed from
+    ``chains``. Export and copy read their IDs this way."""
     if ids is not None:
         return IdsSource(ids.open(), chains=chains or None, page_size=MAX_IDS_PER_REQUEST)
     return ListSource(
@@ -309,5 +311,6 @@ def id_source(
         target_chains=target_chains,
         page_limit=LIST_PAGE_IDS,
         achieved=achieved,
+        records=records,
         clock=clock,
     )

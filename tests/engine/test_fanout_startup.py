@@ -209,3 +209,40 @@ async def test_a_big_sibling_past_the_last_digit_is_carved_to_reach_its_digits()
     digit_chains = {p for p in dp.first_sent if len(p) == len("acme#f0") and p[-1] in "0123456789abcdef"}
     assert len(digit_chains) >= 8
     assert source.requests < 200 + 2 * 127  # the pages, and at most the probes of the two carves
+
+
+async def _walk_counted(ids: list[str], records: int | None) -> ListSource:
+    clock = FakeClock(autojump=True)
+    budget = ScopedLimiter(PROFILES["default"], index_name="idx", clock=clock)
+    dp = FakeDataPlane({"ns": ids}, page_cap=100, latency=0.025, limiter=budget, clock=clock)
+    source = ListSource(dp, namespace="ns", list_rate=200.0, records=records, clock=clock)
+    pages = await collect_pages(source)
+    got = [i for p in pages for i in p.ids]
+    assert sorted(got) == ids
+    assert len(got) == len(set(got))
+    return source
+
+
+async def test_a_small_namespace_with_a_known_count_walks_alone() -> None:
+    # "doc-000000".."doc-001999": every level's estimate reads the whole counter range as in use, so
+    # without the count the walk carves level after level of empty prefixes (20 pages, 300+ requests).
+    ids = [f"doc-{i:06d}" for i in range(2_000)]
+    blind = await _walk_counted(ids, None)
+    assert blind.carved > 100
+    counted = await _walk_counted(ids, 2_000)
+    assert counted.carved == 0
+    assert counted.requests == 20
+
+
+async def test_a_count_that_lags_the_namespace_still_lists_every_id() -> None:
+    ids = _hex_ids(20_000, seed=9)
+    source = await _walk_counted(ids, 300)  # the stats said 300: listing passes it and stops trusting it
+    assert source.requests >= 200
+
+
+async def test_a_big_namespace_with_its_count_still_fans_out() -> None:
+    ids = _hex_ids(100_000, seed=13)
+    blind = await _walk_counted(ids, None)
+    counted = await _walk_counted(ids, 100_000)
+    assert counted.carved >= 78  # at least the carve at the hex digits: 15 likely children, 63 unlikely
+    assert counted.requests <= blind.requests

@@ -23,7 +23,7 @@ from bulkops.jobs.figures import FiguresMeter
 from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
-from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespaces
+from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespace_sizes
 from bulkops.jobs.selection import ids_for
 from bulkops.jobs.target import NO_ACCESS, Access, IndexInfo, Target, open_target
 from bulkops.sinks.formats import open_writer
@@ -63,8 +63,10 @@ async def run_export(
                 return ExportReport.from_json(finished, resumed=True)
             meter = FiguresMeter(target, clock)
             names: list[str] | None = cp.get("namespaces")
+            sizes: dict[str, int] | None = None  # records per namespace: a fresh start knows them
             if names is None:  # the job never started writing: a fresh start
-                names, described = await _namespaces_and_index(target, spec)
+                sizes, described = await _namespaces_and_index(target, spec)
+                names = list(sizes)
                 if spec.for_bulk_import:
                     await _check_bulk_import(target.dataplane, spec, names)
                 await anyio.to_thread.run_sync(clear_output, spec, checkpoint_path, location)
@@ -103,6 +105,7 @@ async def run_export(
                     target_chains=target_chains,
                     fetch_workers=fetch_workers,
                     lanes=namespace_lanes,
+                    sizes=sizes,
                 )
                 done = finished_namespaces(cp, names)
                 await run.run(names, done, partly_written(cp, names, done))
@@ -163,9 +166,9 @@ def partly_written(cp: Checkpoint, names: Sequence[str], done: set[str]) -> str 
     return next((ns for ns in names if ns not in done and cp.chains(ns)), None)
 
 
-async def _namespaces_and_index(target: Target, spec: ExportSpec) -> tuple[list[str], IndexInfo]:
-    """The namespaces to export and the index's description, read at once: one round trip less
-    before the first page (describing is best effort and never raises)."""
+async def _namespaces_and_index(target: Target, spec: ExportSpec) -> tuple[dict[str, int], IndexInfo]:
+    """The namespaces to export (with their record counts) and the index's description, read at once:
+    one round trip less before the first page (describing is best effort and never raises)."""
     described: list[IndexInfo] = []
 
     async def describe() -> None:
@@ -173,5 +176,5 @@ async def _namespaces_and_index(target: Target, spec: ExportSpec) -> tuple[list[
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(describe)
-        names = await resolve_namespaces(target.dataplane, spec.namespaces, index=spec.target.describe())
-    return names, described[0]
+        sizes = await resolve_namespace_sizes(target.dataplane, spec.namespaces, index=spec.target.describe())
+    return sizes, described[0]

@@ -104,8 +104,10 @@ class ExportRun:
         target_chains: int | None,
         fetch_workers: int | None,
         lanes: int = NAMESPACE_LANES,
+        sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.dp = dp
+        self.sizes = sizes or {}  # records per namespace when known (caps the list fan-out's estimates)
         self.spec = spec
         self.ids = ids
         self.sink = sink
@@ -202,6 +204,7 @@ class ExportRun:
             target_chains=self.target_chains,
             achieved=self._list_meter,
             clock=self.clock,
+            records=self.sizes.get(namespace),
         )
         for chain in source.chains:
             tracker.marks.setdefault(chain.id, ChainMark(chain.position, chain.done))
