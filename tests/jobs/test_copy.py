@@ -297,3 +297,21 @@ async def test_typos_and_self_copies_are_refused(projects: Projects) -> None:
         )
     with pytest.raises(UsageError, match="verify_sample"):
         await bulkops.copy(**projects.kwargs(to_index="copy", namespace="tiny", verify_sample=-1))
+
+
+async def test_a_small_namespace_is_listed_page_by_page_without_probes() -> None:
+    """As for export: the source namespace's count caps the fan-out, so 2,000 records at 25 ms are 20
+    list requests (331 before)."""
+    from bulkops.limits import PROFILES
+
+    async with (
+        serve_local(ServerConfig(api_key=SOURCE_KEY, latency_ms=25.0, limits=PROFILES["default"])) as source,
+        serve_local(ServerConfig(api_key=TARGET_KEY)) as target,
+    ):
+        await source.create_index_direct("docs", dimension=8)
+        await source.seed("docs", "ns", [Record(f"doc-{i:06d}", [0.5] * 8) for i in range(2_000)])
+        projects = Projects(source, target)
+        kwargs = {**projects.kwargs(to_index="docs-copy", namespace="ns"), "limits": None}
+        report = await bulkops.copy(**kwargs)
+        assert report.copied == 2_000
+        assert report.requests["list"] == 20

@@ -38,7 +38,7 @@ from bulkops.jobs.figures import FiguresMeter
 from bulkops.jobs.groups import raises_single_errors
 from bulkops.jobs.ids import IdsInput
 from bulkops.jobs.journal import moved_note, open_journal
-from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespaces
+from bulkops.jobs.namespaces import NAMESPACE_LANES, label, resolve_namespace_sizes
 from bulkops.jobs.selection import ids_for
 from bulkops.jobs.target import NO_ACCESS, Access, Target, open_target
 
@@ -75,8 +75,10 @@ async def run_copy(
         journal = open_journal(Path(checkpoint), spec) if checkpoint is not None else contextlib.nullcontext()
         with journal as cp:
             names: list[str] | None = cp.get("namespaces") if cp is not None else None
+            sizes: dict[str, int] | None = None  # records per namespace: a fresh start knows them
             if names is None:
-                names = await _namespaces(spec, source)
+                sizes = await _namespaces(spec, source)
+                names = list(sizes)
             async with reach_destination(
                 spec.destination, to_access, shape, spec.options, dry_run=False
             ) as destination:
@@ -101,6 +103,7 @@ async def run_copy(
                     target_chains,
                     namespace_lanes,
                     sample_seed,
+                    sizes,
                 )
     raise AssertionError("unreachable")  # pragma: no cover - the contexts do not swallow exceptions
 
@@ -118,10 +121,11 @@ def _destination_access(to_access: Access, access: Access, source: Target) -> Ac
     return replace(to_access, api_key=key)
 
 
-async def _namespaces(spec: CopySpec, source: Target) -> list[str]:
-    """The source namespaces to copy, checked, with the namespace map checked against them."""
+async def _namespaces(spec: CopySpec, source: Target) -> dict[str, int]:
+    """The source namespaces to copy with their record counts, checked, with the namespace map checked
+    against them."""
     where = spec.source.describe()
-    names = await resolve_namespaces(source.dataplane, spec.namespaces, index=where)
+    names = await resolve_namespace_sizes(source.dataplane, spec.namespaces, index=where)
     if spec.namespace_map and spec.namespaces.names is None:
         missing = [src for src, _ in spec.namespace_map if src not in names]
         if missing and not spec.namespaces.allow_missing:
@@ -164,6 +168,7 @@ async def _copy(
     target_chains: int | None,
     lanes: int,
     sample_seed: int | None,
+    sizes: dict[str, int] | None,
 ) -> CopyReport:
     target = destination.target
     assert target is not None
@@ -183,6 +188,7 @@ async def _copy(
         progress=progress,
         target_chains=target_chains,
         lanes=lanes,
+        sizes=sizes,
     )
     phase = cp.get("phase", "copying") if cp is not None else "copying"
     if phase == "copying":
@@ -299,7 +305,7 @@ async def _dry_run(
     lanes: int,
 ) -> CopyReport:
     """Resolve, count, check the destination (create nothing), estimate; send no write."""
-    names = await _namespaces(spec, source)
+    names = list(await _namespaces(spec, source))
     async with reach_destination(spec.destination, to_access, shape, spec.options, dry_run=True) as found:
         if found.target is not None:
             _refuse_self_copy(spec, source, found.target, names)

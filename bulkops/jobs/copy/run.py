@@ -75,8 +75,10 @@ class CopyRun:
         progress: Callable[[CopyProgress], None] | None,
         target_chains: int | None,
         lanes: int = NAMESPACE_LANES,
+        sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.src = source
+        self.sizes = sizes or {}  # records per namespace when known (caps the list fan-out's estimates)
         self.dst = destination
         self.spec = spec
         self.cp = cp
@@ -144,6 +146,7 @@ class CopyRun:
             target_chains=self.target_chains,
             achieved=self._list_meter,
             clock=self.clock,
+            records=self.sizes.get(namespace),
         )
 
         async def work(ids: Sequence[str]) -> Mapping[str, int]:
