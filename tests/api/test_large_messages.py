@@ -67,3 +67,17 @@ async def test_an_upsert_just_under_2_mb_goes_through_and_one_over_is_refused(se
     assert 0.98 * MAX_UPSERT_BYTES < sent <= MAX_UPSERT_BYTES  # close to the limit, and within it
     assert server.count("wide", "ns") == fits
     assert found[records[-11].id].values.tobytes() == values[fits - 1].tobytes()
+
+
+async def test_record_calls_and_small_calls_travel_on_separate_connections(server: Any) -> None:
+    """A list answer must not queue behind a megabytes fetch answer on one TCP connection: the client
+    keeps one connection per host for calls carrying records and one for the rest."""
+    front = server.indexes["wide"].front
+    async with Client(API_KEY, server.url, transport="grpc") as client:
+        index = await client.index("wide")
+        await index.upsert([Record(f"r{i}", vectors(1, i)[0]) for i in range(3)], namespace="ns")
+        assert len(front.live) == 2  # the probe's and stats' connection, and the records' one
+        page = await index.list_page(namespace="ns")
+        assert page.ids == ("r0", "r1", "r2")
+        assert len(await index.fetch(list(page.ids), namespace="ns")) == 3
+        assert len(front.live) == 2

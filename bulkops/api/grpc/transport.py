@@ -5,7 +5,12 @@ answer as a :class:`GrpcReply` (the status name, the response bytes, the status 
 it neither retries nor interprets statuses, exactly like the REST :class:`~bulkops.api.rest.transport.
 Transport` (the request loop in :mod:`bulkops.api.executor` does that for both).
 
-:class:`AioGrpcTransport` keeps one ``grpc.aio`` channel per index host:
+:class:`AioGrpcTransport` keeps two ``grpc.aio`` channels per index host, on separate connections: one
+for the calls that carry records (``Fetch``, ``FetchByMetadata``, ``Query``, ``Upsert``: megabytes
+each) and one for the rest (``List``, stats, deletes: a few kilobytes). On one connection a list answer
+waited behind the bytes of a 6.5 MB fetch answer (TCP delivers in order), so an export's list chains
+fell behind the list budget; with the lanes apart, a 1536-dimension export left the budget idle
+~80 ms per run instead of ~410 ms (four alternating runs each).
 
 - ``https://`` hosts use TLS (the system's root certificates, or the CA file the caller gives),
   ``http://`` hosts plaintext HTTP/2 (h2c), as the local server speaks it;
@@ -52,6 +57,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _KEEPALIVE_MS = 60_000  # ping a connection idle this long while calls are open (servers refuse faster)
 _KEEPALIVE_TIMEOUT_MS = 20_000
 _RECONNECT_MS = (100, 2_000)  # first and longest wait before reconnecting a lost connection
+# Methods whose messages carry records: they get the host's second channel (see the module docstring).
+_BULK_METHODS = ("/Fetch", "/FetchByMetadata", "/Query", "/Upsert")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,8 @@ def _proxy_options(host: str) -> list[tuple[str, Any]]:
 
 
 class AioGrpcTransport:
-    """One ``grpc.aio`` channel per index host, created on first use, closed by :meth:`aclose`."""
+    """Two ``grpc.aio`` channels per index host (records, the rest), created on first use, closed by
+    :meth:`aclose`."""
 
     def __init__(
         self,
@@ -122,7 +130,7 @@ class AioGrpcTransport:
         self._user_agent = user_agent
         self._ssl_ca_certs = ssl_ca_certs
         self._credentials: grpc.ChannelCredentials | None = None
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
         self._methods: dict[tuple[str, str], Any] = {}
         self._closed = False
 
@@ -142,11 +150,13 @@ class AioGrpcTransport:
             ("grpc.primary_user_agent", self._user_agent),
         ]
 
-    def _channel(self, host: str) -> grpc.aio.Channel:
-        channel = self._channels.get(host)
+    def _channel(self, host: str, lane: str) -> grpc.aio.Channel:
+        """The channel of ``host`` for ``lane`` ("records" or "small"). Each channel keeps its own
+        connection: channels with equal options would share one from grpc's global pool."""
+        channel = self._channels.get((host, lane))
         if channel is None:
             target, secure = channel_target(host)
-            options = self._options() + _proxy_options(host)
+            options = [*self._options(), *_proxy_options(host), ("grpc.use_local_subchannel_pool", 1)]
             if secure:
                 if self._credentials is None:
                     roots = _root_certificates(self._ssl_ca_certs)
@@ -154,7 +164,7 @@ class AioGrpcTransport:
                 channel = grpc.aio.secure_channel(target, self._credentials, options=options)
             else:
                 channel = grpc.aio.insecure_channel(target, options=options)
-            self._channels[host] = channel
+            self._channels[host, lane] = channel
         return channel
 
     def _method(self, host: str, path: str) -> Any:
@@ -163,7 +173,8 @@ class AioGrpcTransport:
         if method is None:
             # No serializers: the request goes out as the bytes given, the answer comes back as bytes
             # (the caller measured the request for its limiter and decodes the answer itself).
-            method = self._methods[key] = self._channel(host).unary_unary(
+            lane = "records" if path.endswith(_BULK_METHODS) else "small"
+            method = self._methods[key] = self._channel(host, lane).unary_unary(
                 path, request_serializer=None, response_deserializer=None
             )
         return method
