@@ -155,6 +155,20 @@ async def test_rest_reset_fault_drops_the_connection(start: Start, http: aiohttp
         assert list(body["vectors"]) == ["r1"]
 
 
+async def _after_reconnect(plane: GrpcPlane) -> dict[str, object]:
+    """The next fetch, on a new connection: on a loaded machine one more call can still go out on the
+    dropped one before grpc notices (UNAVAILABLE, "Stream removed"); a working reconnect answers within
+    a second. Any other refusal fails the test."""
+    for _ in range(20):
+        try:
+            return await plane.fetch(["r1"], "ns")
+        except PlaneError as exc:
+            if exc.code != 14:
+                raise
+            await asyncio.sleep(0.05)
+    raise AssertionError("the client never reconnected")
+
+
 async def test_grpc_reset_fault_drops_the_http2_connection(start: Start) -> None:
     async with start(faults=parse_faults("reset@fetch#1")) as server:
         plane = GrpcPlane(await _seeded(server))
@@ -162,7 +176,7 @@ async def test_grpc_reset_fault_drops_the_http2_connection(start: Start) -> None
             with pytest.raises(PlaneError) as refused:
                 await plane.fetch(["r1"], "ns")
             assert refused.value.code == 14  # the client sees its connection gone: UNAVAILABLE
-            assert list((await plane.fetch(["r1"], "ns"))["vectors"]) == ["r1"]  # reconnects
+            assert list((await _after_reconnect(plane))["vectors"]) == ["r1"]
         finally:
             await plane.close()
 
