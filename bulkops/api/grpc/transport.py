@@ -58,7 +58,7 @@ _KEEPALIVE_MS = 60_000  # ping a connection idle this long while calls are open 
 _KEEPALIVE_TIMEOUT_MS = 20_000
 _RECONNECT_MS = (100, 2_000)  # first and longest wait before reconnecting a lost connection
 # Methods whose messages carry records: they get the host's second channel (see the module docstring).
-_BULK_METHODS = ("/Fetch", "/FetchByMetadata", "/Query", "/Upsert")
+_RECORD_METHODS = ("/Fetch", "/FetchByMetadata", "/Query", "/Upsert")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ class AioGrpcTransport:
         if method is None:
             # No serializers: the request goes out as the bytes given, the answer comes back as bytes
             # (the caller measured the request for its limiter and decodes the answer itself).
-            lane = "records" if path.endswith(_BULK_METHODS) else "small"
+            lane = "records" if path.endswith(_RECORD_METHODS) else "small"
             method = self._methods[key] = self._channel(host, lane).unary_unary(
                 path, request_serializer=None, response_deserializer=None
             )
