@@ -157,8 +157,9 @@ def one_run(
 def copy_settled(source: Path, destination: Path) -> Path:
     """Copy a data directory and flush it to disk before anything is timed.
 
-    A 1536-dimension template is ~2 GB: left dirty, the kernel wrote it back during the next run (30 s
-    after the copy), and whichever contender ran first lost 5-10 % to that writeback."""
+    A 1536-dimension template is ~2 GB: left dirty, the kernel writes it back about 30 s after the copy,
+    in the middle of the next runs. Hygiene, not a measured fix: a suite's first runs are still 3-8 %
+    slower with the flush, for a reason not found yet."""
     shutil.copytree(source, destination)
     os.sync()
     return destination

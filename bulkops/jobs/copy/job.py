@@ -125,9 +125,9 @@ async def _namespaces(spec: CopySpec, source: Target) -> dict[str, int]:
     """The source namespaces to copy with their record counts, checked, with the namespace map checked
     against them."""
     where = spec.source.describe()
-    names = await resolve_namespace_sizes(source.dataplane, spec.namespaces, index=where)
+    sizes = await resolve_namespace_sizes(source.dataplane, spec.namespaces, index=where)
     if spec.namespace_map and spec.namespaces.names is None:
-        missing = [src for src, _ in spec.namespace_map if src not in names]
+        missing = [src for src, _ in spec.namespace_map if src not in sizes]
         if missing and not spec.namespaces.allow_missing:
             raise UsageError(
                 Param("namespace_map", f"{label(missing[0])}={label(spec.destination_of(missing[0]))}"),
@@ -137,7 +137,7 @@ async def _namespaces(spec: CopySpec, source: Target) -> dict[str, int]:
                 " to go on without it",
                 param="namespace_map",
             )
-    return names
+    return sizes
 
 
 def _refuse_self_copy(spec: CopySpec, source: Target, destination: Target, names: Sequence[str]) -> None:
