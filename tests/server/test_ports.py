@@ -10,39 +10,25 @@ import pytest
 
 from bulkops.server import ServerConfig, serve_local
 from bulkops.server.ports import PortInUseError
+from tests.helpers.ports import quiet_port_base
 
 
 def _port(host: str) -> int:
     return int(host.rsplit(":", 1)[1])
 
 
-def _free_pair() -> int:
-    """A port P such that P and P+1 are free right now (asked from the OS, never hard-coded)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            base = first.getsockname()[1]
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", base + 1))
-                except OSError:
-                    continue
-                return int(base)
-    raise AssertionError("no two adjacent free ports")
-
-
 async def test_index_keeps_its_port_across_restarts_on_the_same_data_dir(tmp_path: Path) -> None:
-    async with serve_local(ServerConfig(data_dir=tmp_path)) as server:
+    async with serve_local(ServerConfig(data_dir=tmp_path, index_port_base=quiet_port_base())) as server:
         first = await server.create_index_direct("kept", 2)
         await server.create_index_direct("other", 2)
         second = server.index_host("other")
-    async with serve_local(ServerConfig(data_dir=tmp_path)) as server:
+    async with serve_local(ServerConfig(data_dir=tmp_path)) as server:  # no base now: kept ports
         assert server.index_host("kept") == first
         assert server.index_host("other") == second
 
 
 async def test_index_port_base_gives_fixed_ports_in_creation_order(tmp_path: Path) -> None:
-    base = _free_pair()
+    base = quiet_port_base()
     async with serve_local(ServerConfig(data_dir=tmp_path, index_port_base=base)) as server:
         assert _port(await server.create_index_direct("a", 2)) == base
         assert _port(await server.create_index_direct("b", 2)) == base + 1
@@ -58,7 +44,7 @@ async def test_in_memory_indexes_take_any_free_port() -> None:
 
 
 async def test_a_kept_port_in_use_is_an_error_naming_the_index_and_port(tmp_path: Path) -> None:
-    async with serve_local(ServerConfig(data_dir=tmp_path)) as server:
+    async with serve_local(ServerConfig(data_dir=tmp_path, index_port_base=quiet_port_base())) as server:
         port = _port(await server.create_index_direct("docs", 2))
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", port))

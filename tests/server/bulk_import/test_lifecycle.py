@@ -17,6 +17,7 @@ import pytest
 
 from bulkops.server import LocalServer, ServerConfig, serve_local
 from bulkops.testing import FakeClock, local_server
+from tests.helpers.ports import quiet_port_base
 from tests.server.bulk_import.helpers import (
     assert_landed,
     call,
@@ -185,7 +186,7 @@ async def test_a_restarted_server_resumes_the_import_and_counts_every_record_onc
 ) -> None:
     data_dir = tmp_path / "data"
     clock = FakeClock()
-    config = ServerConfig(data_dir=data_dir, import_records_per_second=100)
+    config = ServerConfig(data_dir=data_dir, import_records_per_second=100, index_port_base=quiet_port_base())
     async with serve_local(config, clock=clock) as first:
         await first.create_index_direct("idx", 8)
         host = first.index_host("idx")
@@ -209,7 +210,8 @@ async def test_an_import_directory_changed_during_a_restart_fails_the_import(
     write_export(export, DATA, part_rows=PART_ROWS)
     clock = FakeClock()
     async with serve_local(
-        ServerConfig(data_dir=data_dir, import_records_per_second=100), clock=clock
+        ServerConfig(data_dir=data_dir, import_records_per_second=100, index_port_base=quiet_port_base()),
+        clock=clock,
     ) as first:
         await first.create_index_direct("idx", 8)
         host = first.index_host("idx")
