@@ -37,6 +37,7 @@ from typing import Any
 
 from bulkops.errors import UsageError
 from bulkops.storage.diagnosis import describe_failure, unknown_bucket
+from bulkops.storage.direct_io import open_direct
 from bulkops.storage.filesystems import build_filesystem, pyarrow_fs
 from bulkops.storage.settings import StorageSettings, resolve_settings
 from bulkops.storage.uri import StorageUri, parse_uri
@@ -209,7 +210,7 @@ class Storage:
         checkpoint does not list). Use it only for objects a listing never makes data on its own."""
         uri = self.uri(relative)
         if uri.is_local:
-            with self._local_staging(uri) as stream:
+            with self._local_staging(uri, direct=True) as stream:
                 yield stream
             return
         stream = self._call("writing", uri, self._fs.open_output_stream, uri.fs_path)
@@ -243,8 +244,11 @@ class Storage:
         return StorageUri(uri.scheme, uri.bucket, f"{parent}/{staged}" if parent else staged)
 
     @contextlib.contextmanager
-    def _local_staging(self, uri: StorageUri) -> Iterator[Any]:
-        """Write beside the target, fsync, rename, fsync the directory (a crash leaves old or new)."""
+    def _local_staging(self, uri: StorageUri, *, direct: bool = False) -> Iterator[Any]:
+        """Write beside the target, fsync, rename, fsync the directory (a crash leaves old or new).
+
+        ``direct``: a large file written once and not read back (an export's part) goes past the page
+        cache where the filesystem allows (:mod:`.direct_io`); other files are written through it."""
         target = Path("/" + uri.key)
         staging = Path("/" + self._staging_uri(uri).key)
         try:
@@ -254,8 +258,12 @@ class Storage:
         fd = open_private(staging, os.O_WRONLY | os.O_TRUNC)  # 0600 before any byte is written
         stream = None
         try:
-            stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
-            yield _EarlyWriteback(stream, fd) if _CAN_START_WRITEBACK else stream
+            stream = open_direct(fd) if direct else None
+            if stream is None:
+                stream = self._call("writing", uri, self._fs.open_output_stream, str(staging))
+                yield _EarlyWriteback(stream, fd) if _CAN_START_WRITEBACK else stream
+            else:
+                yield stream
             stream.close()
             os.fsync(fd)
             os.replace(staging, target)

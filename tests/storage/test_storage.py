@@ -143,7 +143,9 @@ def test_repr_names_the_place_and_never_a_key(s3: S3Bucket) -> None:
 def test_a_local_writer_starts_writeback_every_stretch_and_keeps_every_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """So the fsync that publishes a big part waits only for its last stretch (see _EarlyWriteback)."""
+    """So the fsync that publishes a big file waits only for its last stretch (see _EarlyWriteback).
+    Parts go past the page cache where the filesystem allows (test_direct_io.py); other files and
+    parts elsewhere are written like this."""
     monkeypatch.setattr(store, "WRITEBACK_BYTES", 4 * 1024 * 1024)
     hints: list[int] = []
     real_fadvise = os.posix_fadvise
@@ -154,7 +156,7 @@ def test_a_local_writer_starts_writeback_every_stretch_and_keeps_every_byte(
 
     monkeypatch.setattr(os, "posix_fadvise", recording)
     storage = open_storage(str(tmp_path))
-    with storage.part_writer("ns/part-00000.parquet") as out:
+    with storage.atomic_writer("ns/part-00000.parquet") as out:
         for start in range(0, len(BIG), 1024 * 1024):
             out.write(BIG[start : start + 1024 * 1024])
         assert out.tell() == len(BIG)
