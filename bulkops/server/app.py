@@ -144,7 +144,7 @@ class LocalServer:
                 lambda p: front.start(self.config.host, p, self._tls),
                 index=meta.name,
                 kept=meta.port,
-                base=self.config.index_port_base,
+                base=self.config.new_index_ports_from,
                 taken={other.port for other in self.catalog.indexes.values() if other.name != meta.name},
             )
         except BaseException:

@@ -66,8 +66,8 @@ class ServerConfig:
     """How to run the local server. ``data_dir=None`` keeps everything in memory; ``limits=None``
     enforces no rate limits; ``port=0`` picks a free port for the control plane.
 
-    Index ports: kept across restarts on the same ``data_dir`` (:mod:`bulkops.server.ports`);
-    ``index_port_base`` makes new indexes take the lowest free port from there. ``tls_cert`` and
+    Index ports: kept across restarts on the same ``data_dir`` (:mod:`bulkops.server.ports`); new
+    indexes take the lowest free port from :attr:`new_index_ports_from`. ``tls_cert`` and
     ``tls_key`` (PEM) serve everything over TLS: REST over https and gRPC over TLS, same ports.
     Every value is checked on construction (a :class:`UsageError` names the wrong one).
     """
@@ -92,6 +92,16 @@ class ServerConfig:
     index_port_base: int | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+
+    @property
+    def new_index_ports_from(self) -> int | None:
+        """Where a new index looks for a port: ``index_port_base``; else, with a fixed control port,
+        the ports after it, as Pinecone Local lays them out (5080, then 5081, 5082, ...); else None,
+        any free port. A fixed range also keeps indexes out of the kernel's ephemeral range, where an
+        outgoing connection can hold a kept port when the server restarts."""
+        if self.index_port_base is not None:
+            return self.index_port_base
+        return self.port + 1 if 0 < self.port < 65_535 else None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65_535:

@@ -2,11 +2,13 @@
 
 Checkpoints and users' configs name an index by its host, so an index keeps its port for as long as
 it exists: the first port it gets is stored in its catalog entry (in ``--data-dir``), and a restart
-listens there again. The first port is any free one, or, with ``index_port_base`` (``bulkops serve
---index-port-base N``), the lowest port from N up that no other index keeps and nothing else is
-using. A kept port that cannot be bound again stops the server with :class:`PortInUseError` naming
-the index and the port: a silent new port would break every client that knows the old one.
-In memory (no data dir) nothing is kept across runs.
+listens there again. The first port is the lowest from a base up that no other index keeps and
+nothing else is using (``ServerConfig.new_index_ports_from``): ``--index-port-base N``, else the
+port after a fixed control port (``bulkops serve`` on 5080 puts indexes on 5081, 5082, ... as
+Pinecone Local does); with neither (``--port 0``) any free port, which the kernel picks from its
+ephemeral range. A kept port that cannot be bound again stops the server with
+:class:`PortInUseError` naming the index and the port: a silent new port would break every client
+that knows the old one. In memory (no data dir) nothing is kept across runs.
 """
 
 from __future__ import annotations

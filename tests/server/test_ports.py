@@ -54,3 +54,22 @@ async def test_a_kept_port_in_use_is_an_error_naming_the_index_and_port(tmp_path
                 pass
     async with serve_local(ServerConfig(data_dir=tmp_path)) as server:  # free again: back where it was
         assert _port(server.index_host("docs")) == port
+
+
+async def test_with_a_fixed_control_port_indexes_take_the_ports_after_it(tmp_path: Path) -> None:
+    """Pinecone Local's layout (5080, then 5081, ...), and out of the ephemeral range for restarts."""
+    control = quiet_port_base(count=3)
+    config = ServerConfig(port=control, data_dir=tmp_path)
+    async with serve_local(config) as server:
+        assert server.url.endswith(f":{control}")
+        assert _port(await server.create_index_direct("a", 2)) == control + 1
+        assert _port(await server.create_index_direct("b", 2)) == control + 2
+    async with serve_local(config) as server:
+        assert (_port(server.index_host("a")), _port(server.index_host("b"))) == (control + 1, control + 2)
+
+
+def test_where_new_indexes_look_for_a_port() -> None:
+    assert ServerConfig(port=5080).new_index_ports_from == 5081
+    assert ServerConfig(port=5080, index_port_base=7000).new_index_ports_from == 7000
+    assert ServerConfig(port=0).new_index_ports_from is None  # any free port
+    assert ServerConfig(port=65_535).new_index_ports_from is None
