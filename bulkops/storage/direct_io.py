@@ -49,7 +49,8 @@ def open_direct(fd: int) -> DirectFileStream | None:
 
 
 class DirectFileStream:
-    """The writable stream :func:`open_direct` returns: ``write``, ``tell``, ``flush``, ``close``."""
+    """The writable stream :func:`open_direct` returns: ``write``, ``tell``, ``flush``, ``close``, and
+    ``abort`` (free the buffer, write nothing more: the file is being thrown away)."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -57,26 +58,29 @@ class DirectFileStream:
         self._view = memoryview(self._buffer)
         self._filled = 0
         self._size = 0
-        self._direct = True
+        self._direct = True  # O_DIRECT is on for the next aligned write
+        self._refused = False
         self.closed = False
 
     @property
-    def direct(self) -> bool:
-        """False once the filesystem refused an ``O_DIRECT`` write and the stream fell back."""
-        return self._direct
+    def refused(self) -> bool:
+        """Whether the filesystem refused an ``O_DIRECT`` write (the stream then fell back)."""
+        return self._refused
 
     def write(self, data: bytes | memoryview) -> int:
-        source = memoryview(data).cast("B")
-        total = len(source)
-        taken = 0
-        while taken < total:
-            room = min(total - taken, CHUNK_BYTES - self._filled)
-            self._view[self._filled : self._filled + room] = source[taken : taken + room]
-            self._filled += room
-            taken += room
-            if self._filled == CHUNK_BYTES:
-                self._write_out(self._view)
-                self._filled = 0
+        if self.closed:
+            raise ValueError("write to a closed stream")
+        with memoryview(data) as view, view.cast("B") as source:
+            total = len(source)
+            taken = 0
+            while taken < total:
+                room = min(total - taken, CHUNK_BYTES - self._filled)
+                self._view[self._filled : self._filled + room] = source[taken : taken + room]
+                self._filled += room
+                taken += room
+                if self._filled == CHUNK_BYTES:
+                    self._write_out(0, CHUNK_BYTES)
+                    self._filled = 0
         self._size += total
         return total
 
@@ -94,26 +98,33 @@ class DirectFileStream:
         try:
             aligned = self._filled - self._filled % ALIGNMENT
             if aligned:
-                self._write_out(self._view[:aligned])
+                self._write_out(0, aligned)
             if self._filled > aligned:
-                self._fall_back()  # a last partial block cannot go out with O_DIRECT
-                self._write_out(self._view[aligned : self._filled])
+                self._clear_direct()  # a last partial block cannot go out with O_DIRECT
+                self._write_out(aligned, self._filled)
         finally:
-            self.closed = True
-            self._view.release()
-            self._buffer.close()
+            self.abort()
 
-    def _write_out(self, chunk: memoryview) -> None:
-        written = 0
-        while written < len(chunk):
-            try:
-                written += os.write(self._fd, chunk[written:])
-            except OSError as exc:
-                if exc.errno != errno.EINVAL or not self._direct:
-                    raise
-                self._fall_back()  # the filesystem took the flag but not the write: write it plainly
+    def abort(self) -> None:
+        """Free the buffer without writing it (the caller deletes the file)."""
+        self.closed = True
+        self._view.release()
+        self._buffer.close()
 
-    def _fall_back(self) -> None:
+    def _write_out(self, start: int, end: int) -> None:
+        """Write buffer[start:end]; the slices are released before any error leaves, so the buffer
+        can always be closed."""
+        while start < end:
+            with self._view[start:end] as chunk:
+                try:
+                    start += os.write(self._fd, chunk)
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL or not self._direct:
+                        raise
+                    self._refused = True  # the filesystem took the flag but not the write
+                    self._clear_direct()
+
+    def _clear_direct(self) -> None:
         if self._direct:
             _set_direct(self._fd, False)
             self._direct = False

@@ -37,7 +37,7 @@ from typing import Any
 
 from bulkops.errors import UsageError
 from bulkops.storage.diagnosis import describe_failure, unknown_bucket
-from bulkops.storage.direct_io import open_direct
+from bulkops.storage.direct_io import DirectFileStream, open_direct
 from bulkops.storage.filesystems import build_filesystem, pyarrow_fs
 from bulkops.storage.settings import StorageSettings, resolve_settings
 from bulkops.storage.uri import StorageUri, parse_uri
@@ -256,7 +256,7 @@ class Storage:
         except OSError as exc:
             raise describe_failure(exc, action="writing", uri=uri, settings=self.settings) from None
         fd = open_private(staging, os.O_WRONLY | os.O_TRUNC)  # 0600 before any byte is written
-        stream = None
+        stream: Any = None  # a DirectFileStream, or pyarrow's stream
         try:
             stream = open_direct(fd) if direct else None
             if stream is None:
@@ -269,7 +269,9 @@ class Storage:
             os.replace(staging, target)
             fsync_directory(target.parent)
         except BaseException:
-            if stream is not None:
+            if isinstance(stream, DirectFileStream):
+                stream.abort()  # the file is deleted next: nothing buffered is worth writing
+            elif stream is not None:
                 with contextlib.suppress(Exception):
                     stream.close()
             staging.unlink(missing_ok=True)

@@ -25,7 +25,7 @@ def _direct_writes_work(directory: Path) -> bool:
             return False
         stream.write(b"x" * direct_io.ALIGNMENT)
         stream.close()
-        return stream.direct
+        return not stream.refused
     finally:
         os.close(fd)
         probe.unlink()
@@ -45,8 +45,11 @@ def _write_part(root: Path, pieces: int = 7) -> None:
         assert out.tell() == len(DATA)
 
 
-def _record_writes(monkeypatch: pytest.MonkeyPatch, refuse_direct: bool = False) -> list[tuple[int, bool]]:
-    """Every os.write the stream makes: (bytes, whether the descriptor had O_DIRECT)."""
+def _record_writes(
+    monkeypatch: pytest.MonkeyPatch, refuse_direct: bool = False, full_after: int | None = None
+) -> list[tuple[int, bool]]:
+    """Every os.write the stream makes: (bytes, whether the descriptor had O_DIRECT).
+    ``refuse_direct``: EINVAL for O_DIRECT writes; ``full_after``: ENOSPC once that many calls were made."""
     calls: list[tuple[int, bool]] = []
     real_write = os.write
 
@@ -55,6 +58,8 @@ def _record_writes(monkeypatch: pytest.MonkeyPatch, refuse_direct: bool = False)
         calls.append((len(data), direct))
         if refuse_direct and direct:
             raise OSError(errno.EINVAL, "Invalid argument")
+        if full_after is not None and len(calls) > full_after:
+            raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
     monkeypatch.setattr(direct_io.os, "write", write)
@@ -78,6 +83,8 @@ def test_a_part_goes_to_the_disk_in_aligned_direct_chunks_and_keeps_every_byte(
 def test_a_filesystem_that_refuses_direct_writes_gets_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
 ) -> None:
+    if not _direct_writes_work(tmp_path):
+        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT at all")
     calls = _record_writes(monkeypatch, refuse_direct=True)
     _write_part(tmp_path)
     assert calls[0] == (CHUNK, True)  # refused: from here on, ordinary writes
@@ -109,7 +116,7 @@ def test_every_size_round_trips(tmp_path: Path, size: int, small_chunks: None) -
 
 def _fail_while_writing(root: Path) -> None:
     with open_storage(str(root)).part_writer("ns/p.parquet") as out:
-        out.write(DATA[: 2 * CHUNK])
+        out.write(DATA[: 2 * CHUNK + 100])
         raise RuntimeError("the encoder failed")
 
 
@@ -117,3 +124,30 @@ def test_an_error_while_writing_publishes_nothing(tmp_path: Path, small_chunks: 
     with pytest.raises(RuntimeError, match="the encoder failed"):
         _fail_while_writing(tmp_path)
     assert list((tmp_path / "ns").iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
+def test_a_full_disk_while_closing_is_the_error_the_caller_sees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+) -> None:
+    """The last writes happen at close: their OSError must come out as it is (not a BufferError from
+    the buffer that a failed write's slice kept pinned) and nothing may be published."""
+    if not _direct_writes_work(tmp_path):
+        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
+    _record_writes(monkeypatch, full_after=3)  # the three whole chunks pass, the rest at close fails
+    with pytest.raises(OSError, match="No space left") as failure:
+        _write_part(tmp_path)
+    assert failure.value.errno == errno.ENOSPC
+    assert list((tmp_path / "ns").iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
+def test_an_abandoned_part_writes_nothing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+) -> None:
+    if not _direct_writes_work(tmp_path):
+        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
+    calls = _record_writes(monkeypatch)
+    with pytest.raises(RuntimeError):
+        _fail_while_writing(tmp_path)
+    assert sum(size for size, _ in calls) == 2 * CHUNK  # the whole chunks, not the buffered rest
