@@ -54,8 +54,8 @@ from bulkops.server.process import READY_PREFIX
     "--index-port-base",
     type=int,
     help="New indexes listen from this port up (default: the port after --port, as Pinecone Local "
-    "does; any free port with --port 0). An index keeps its port across restarts on the same "
-    "--data-dir either way.",
+    "does, so keep two servers' ports apart; any free port with --port 0). An index keeps its port "
+    "across restarts on the same --data-dir either way.",
 )
 @click.option(
     "--tls-cert",

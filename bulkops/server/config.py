@@ -97,8 +97,8 @@ class ServerConfig:
     def new_index_ports_from(self) -> int | None:
         """Where a new index looks for a port: ``index_port_base``; else, with a fixed control port,
         the ports after it, as Pinecone Local lays them out (5080, then 5081, 5082, ...); else None,
-        any free port. A fixed range also keeps indexes out of the kernel's ephemeral range, where an
-        outgoing connection can hold a kept port when the server restarts."""
+        any free port. A control port below the kernel's ephemeral range (5080 is) keeps its indexes
+        out of it too, where an outgoing connection could hold a kept port when the server restarts."""
         if self.index_port_base is not None:
             return self.index_port_base
         return self.port + 1 if 0 < self.port < 65_535 else None

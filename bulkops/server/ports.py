@@ -5,8 +5,9 @@ it exists: the first port it gets is stored in its catalog entry (in ``--data-di
 listens there again. The first port is the lowest from a base up that no other index keeps and
 nothing else is using (``ServerConfig.new_index_ports_from``): ``--index-port-base N``, else the
 port after a fixed control port (``bulkops serve`` on 5080 puts indexes on 5081, 5082, ... as
-Pinecone Local does); with neither (``--port 0``) any free port, which the kernel picks from its
-ephemeral range. A kept port that cannot be bound again stops the server with
+Pinecone Local does), so two servers need control ports far enough apart for their indexes (or a
+base each); with neither (``--port 0``) any free port, which the kernel picks from its ephemeral
+range. A kept port that cannot be bound again stops the server with
 :class:`PortInUseError` naming the index and the port: a silent new port would break every client
 that knows the old one. In memory (no data dir) nothing is kept across runs.
 """
@@ -61,4 +62,7 @@ async def listen_on_index_port(
             return await listen(port)
         except OSError:
             continue
-    raise PortInUseError(f"no free port from --index-port-base {base} up for index {index!r}")
+    raise PortInUseError(
+        f"no free port from {base} up for index {index!r}: give --index-port-base a lower start "
+        "(by default indexes take the ports after --port)"
+    )

@@ -42,6 +42,9 @@ README = ROOT / "README.md"
 SHOWN_DIR = "/tmp/tour"  # the working directory as the README shows it
 SHOWN_PORT = "5080"  # the control plane's port as the README shows it (a `bulkops serve` without --port)
 SHOWN_STATE = "~/.local/state"  # $XDG_STATE_HOME as the README shows it
+# An index's port (5081, ... in the README; any free port here). The servers' control ports, mapped
+# back to the README's by Session.shown, are compared as they are.
+_INDEX_PORT = re.compile(r"127\.0\.0\.1:(?!(?:5080|6080|7080)\b)\d{4,5}\b")
 
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _PROGRESS = re.compile(r"^\S+Z INFO bulkops\.cli: progress:")
@@ -118,7 +121,7 @@ def normalize(lines: list[str], *, after_interrupt: bool = False) -> list[str]:
         line = re.sub(r"([━─])\1+", r"\1", line)
         line = _UUID.sub("<uuid>", line)
         line = re.sub(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<time>", line)
-        line = re.sub(r"127\.0\.0\.1:\d{4,5}\b", "127.0.0.1:<port>", line)  # index ports (5081, ... here)
+        line = _INDEX_PORT.sub("127.0.0.1:<port>", line)
         line = re.sub(r"([a-z]+)-\d{8}-\d{6}-\d+\.checkpoint", r"\1-<stamp>.checkpoint", line)
         line = re.sub(r"[\d,]+(\.\d+)?/s\b", "<n>/s", line)
         line = re.sub(r"\b\d+(\.\d+)? s\b", "<t> s", line)

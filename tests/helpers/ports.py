@@ -43,6 +43,8 @@ def quiet_port_base(count: int = 2) -> int:
     """A port P below the ephemeral range such that P .. P+count-1 are free now (picked at random, so
     tests running at once rarely pick the same one)."""
     top = _ephemeral_start() - count
+    if top <= _LOWEST:
+        raise AssertionError(f"the ephemeral range starts at {top + count}: no quiet ports below it")
     for _ in range(100):
         base = random.randrange(_LOWEST, top)
         if _all_free(base, count):

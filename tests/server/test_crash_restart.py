@@ -11,6 +11,7 @@ import pytest
 
 from bulkops.server import ServerConfig, serve_local
 from bulkops.server.process import ServerProcess
+from tests.helpers.ports import quiet_port_base
 from tests.server.conftest import call
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.integration]
@@ -52,7 +53,8 @@ async def test_sigkill_mid_write_keeps_every_acknowledged_record(tmp_path: Path)
     acked: list[list[dict[str, object]]] = []
     in_flight: dict[int, list[dict[str, object]]] = {}
     enough = asyncio.Event()
-    server = ServerProcess(["--data-dir", str(tmp_path), "--limits", "none"])
+    base = str(quiet_port_base())  # kept across the restart, out of the ephemeral range
+    server = ServerProcess(["--data-dir", str(tmp_path), "--limits", "none", "--index-port-base", base])
     try:
         async with aiohttp.ClientSession() as http:
             status, body = await call(http, "POST", f"{server.url}/indexes", json=CREATE)
@@ -112,7 +114,7 @@ async def test_sigkill_mid_write_keeps_every_acknowledged_record(tmp_path: Path)
 
 
 async def test_indexes_backups_and_data_survive_a_clean_restart(tmp_path: Path) -> None:
-    config = ServerConfig(data_dir=tmp_path, backup_ready_ms=0)
+    config = ServerConfig(data_dir=tmp_path, backup_ready_ms=0, index_port_base=quiet_port_base())
     async with serve_local(config) as server, aiohttp.ClientSession() as http:
         status, _ = await call(http, "POST", f"{server.url}/indexes", json=CREATE)
         host = server.index_host("crash")

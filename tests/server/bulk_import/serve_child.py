@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 
 from bulkops.server import ServerConfig, serve_local
+from tests.helpers.ports import quiet_port_base
 
 
 async def main(data_dir: Path, rate: float) -> None:
-    async with serve_local(ServerConfig(data_dir=data_dir, import_records_per_second=rate)) as server:
+    # the index keeps the port it gets at the first start; one out of the ephemeral range (see the helper)
+    base = quiet_port_base()
+    config = ServerConfig(data_dir=data_dir, import_records_per_second=rate, index_port_base=base)
+    async with serve_local(config) as server:
         if "idx" not in server.indexes:
             await server.create_index_direct("idx", 8)
         print(server.index_host("idx"), flush=True)
