@@ -32,6 +32,13 @@ def _direct_writes_work(directory: Path) -> bool:
 
 
 @pytest.fixture
+def direct_disk(tmp_path: Path) -> None:
+    """Skip where the test's filesystem does not take O_DIRECT writes (macOS, tmpfs before Linux 6.6)."""
+    if not hasattr(os, "O_DIRECT") or not _direct_writes_work(tmp_path):
+        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
+
+
+@pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(direct_io, "CHUNK_BYTES", CHUNK)
 
@@ -66,12 +73,9 @@ def _record_writes(
     return calls
 
 
-@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
 def test_a_part_goes_to_the_disk_in_aligned_direct_chunks_and_keeps_every_byte(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None, direct_disk: None
 ) -> None:
-    if not _direct_writes_work(tmp_path):
-        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
     calls = _record_writes(monkeypatch)
     _write_part(tmp_path)
     assert calls == [(CHUNK, True)] * 3 + [(direct_io.ALIGNMENT, True), (17, False)]
@@ -79,12 +83,9 @@ def test_a_part_goes_to_the_disk_in_aligned_direct_chunks_and_keeps_every_byte(
     assert [p.name for p in (tmp_path / "ns").iterdir()] == ["part-00000.parquet"]  # no staging left
 
 
-@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
 def test_a_filesystem_that_refuses_direct_writes_gets_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None, direct_disk: None
 ) -> None:
-    if not _direct_writes_work(tmp_path):
-        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT at all")
     calls = _record_writes(monkeypatch, refuse_direct=True)
     _write_part(tmp_path)
     assert calls[0] == (CHUNK, True)  # refused: from here on, ordinary writes
@@ -126,14 +127,11 @@ def test_an_error_while_writing_publishes_nothing(tmp_path: Path, small_chunks: 
     assert list((tmp_path / "ns").iterdir()) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
 def test_a_full_disk_while_closing_is_the_error_the_caller_sees(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None, direct_disk: None
 ) -> None:
     """The last writes happen at close: their OSError must come out as it is (not a BufferError from
     the buffer that a failed write's slice kept pinned) and nothing may be published."""
-    if not _direct_writes_work(tmp_path):
-        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
     _record_writes(monkeypatch, full_after=3)  # the three whole chunks pass, the rest at close fails
     with pytest.raises(OSError, match="No space left") as failure:
         _write_part(tmp_path)
@@ -141,12 +139,9 @@ def test_a_full_disk_while_closing_is_the_error_the_caller_sees(
     assert list((tmp_path / "ns").iterdir()) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="O_DIRECT is a Linux flag")
 def test_an_abandoned_part_writes_nothing_more(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: None, direct_disk: None
 ) -> None:
-    if not _direct_writes_work(tmp_path):
-        pytest.skip(f"the filesystem of {tmp_path} does not take O_DIRECT writes")
     calls = _record_writes(monkeypatch)
     with pytest.raises(RuntimeError):
         _fail_while_writing(tmp_path)
