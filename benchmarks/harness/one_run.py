@@ -158,8 +158,8 @@ def copy_settled(source: Path, destination: Path) -> Path:
     """Copy a data directory and flush it to disk before anything is timed.
 
     A 1536-dimension template is ~2 GB: left dirty, the kernel writes it back about 30 s after the copy,
-    in the middle of the next runs. Hygiene, not a measured fix: a suite's first runs are still 3-8 %
-    slower with the flush, for a reason not found yet."""
+    in the middle of the next runs. Hygiene, not a measured fix: the slower first runs of a suite came
+    from the exporter's page-cache writes after the copy, not from this (decision 0010 §12)."""
     shutil.copytree(source, destination)
     os.sync()
     return destination
